@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+const minutes = z.coerce.number().positive();
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+const schema = z.object({
+  DATABASE_URL: optionalString,
+  SETTLE_DATA_DIR: z.string().default('./.settle'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: optionalUrl,
+  CRON_SECRET: optionalString,
+  SESSION_SECRET: optionalString,
+  KIE_API_KEY: optionalString,
+  KIE_BASE_URL: z.string().url().default('https://api.kie.ai'),
+  KIE_WEBHOOK_HMAC_KEY: optionalString,
+  STORAGE_DIR: optionalString,
+  R2_BUCKET_NAME: optionalString,
+  R2_ACCESS_KEY_ID: optionalString,
+  R2_SECRET_ACCESS_KEY: optionalString,
+  R2_ENDPOINT: optionalUrl,
+  R2_PUBLIC_URL: optionalUrl,
+  SMTP_URL: optionalString,
+  EMAIL_FROM: z.string().default('Settle <no-reply@localhost>'),
+  EMAIL_ON: z.enum(['recovered', 'all', 'none']).default('recovered'),
+  SLACK_WEBHOOK_URL: optionalUrl,
+  DISCORD_WEBHOOK_URL: optionalUrl,
+  STUCK_AFTER_MINUTES: minutes.default(10),
+  PENDING_STUCK_MINUTES: minutes.default(10),
+  BATCH_SIZE: z.coerce.number().int().positive().default(50),
+  RECONCILE_CRON: z.string().default('*/10 * * * *'),
+  CLEANUP_CRON: z.string().default('*/15 * * * *'),
+  WORKER_POLL_MIN_MS: z.coerce.number().int().positive().default(5000),
+  WORKER_POLL_MAX_MS: z.coerce.number().int().positive().default(60000),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(10),
+  MODELS_FILE: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  databaseUrl?: string;
+  dataDir: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  cronSecret?: string;
+  sessionSecret?: string;
+  kie: { apiKey?: string; baseUrl: string; webhookHmacKey?: string };
+  storageDir: string;
+  r2?: { bucket: string; accessKeyId: string; secretAccessKey: string; endpoint?: string; publicUrl?: string };
+  smtpUrl?: string;
+  emailFrom: string;
+  emailOn: 'recovered' | 'all' | 'none';
+  slackWebhookUrl?: string;
+  discordWebhookUrl?: string;
+  stuckAfterMs: number;
+  pendingStuckMs: number;
+  batchSize: number;
+  reconcileCron: string;
+  cleanupCron: string;
+  workerPollMinMs: number;
+  workerPollMaxMs: number;
+  workerConcurrency: number;
+  modelsFile?: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once. A bad value fails with one line naming the variable; values are never echoed. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.WORKER_POLL_MIN_MS > e.WORKER_POLL_MAX_MS) {
+    throw new ConfigError('Invalid configuration: WORKER_POLL_MIN_MS must not exceed WORKER_POLL_MAX_MS');
+  }
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.SETTLE_DATA_DIR,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    cronSecret: e.CRON_SECRET,
+    sessionSecret: e.SESSION_SECRET,
+    kie: { apiKey: e.KIE_API_KEY, baseUrl: e.KIE_BASE_URL.replace(/\/$/, ''), webhookHmacKey: e.KIE_WEBHOOK_HMAC_KEY },
+    storageDir: e.STORAGE_DIR ?? `${e.SETTLE_DATA_DIR}/assets`,
+    r2: readR2(e),
+    smtpUrl: e.SMTP_URL,
+    emailFrom: e.EMAIL_FROM,
+    emailOn: e.EMAIL_ON,
+    slackWebhookUrl: e.SLACK_WEBHOOK_URL,
+    discordWebhookUrl: e.DISCORD_WEBHOOK_URL,
+    stuckAfterMs: e.STUCK_AFTER_MINUTES * 60_000,
+    pendingStuckMs: e.PENDING_STUCK_MINUTES * 60_000,
+    batchSize: e.BATCH_SIZE,
+    reconcileCron: e.RECONCILE_CRON,
+    cleanupCron: e.CLEANUP_CRON,
+    workerPollMinMs: e.WORKER_POLL_MIN_MS,
+    workerPollMaxMs: e.WORKER_POLL_MAX_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    modelsFile: e.MODELS_FILE,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function readR2(e: z.infer<typeof schema>): Config['r2'] {
+  if (!e.R2_BUCKET_NAME) return undefined;
+  if (!e.R2_ACCESS_KEY_ID || !e.R2_SECRET_ACCESS_KEY) {
+    throw new ConfigError('Invalid configuration: R2_BUCKET_NAME is set but R2_ACCESS_KEY_ID or R2_SECRET_ACCESS_KEY is missing');
+  }
+  return {
+    bucket: e.R2_BUCKET_NAME,
+    accessKeyId: e.R2_ACCESS_KEY_ID,
+    secretAccessKey: e.R2_SECRET_ACCESS_KEY,
+    endpoint: e.R2_ENDPOINT,
+    publicUrl: e.R2_PUBLIC_URL?.replace(/\/$/, ''),
+  };
+}

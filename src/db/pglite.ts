@@ -1,0 +1,34 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, types, type Results } from '@electric-sql/pglite';
+import type { Db, Queryable, QueryResult } from './types.js';
+
+// Credits are bigint and sums are numeric; both always fit a JS number here.
+const parsers = { [types.INT8]: Number, [types.NUMERIC]: Number };
+
+function toResult<T>(res: Results<T>): QueryResult<T> {
+  return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
+}
+
+/** Embedded PostgreSQL: a directory on disk, or memory when dataDir is undefined. */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pg = await PGlite.create(dataDir, { parsers });
+  return {
+    kind: 'pglite',
+    async query<T>(text: string, params?: unknown[]) {
+      return toResult(await pg.query<T>(text, params));
+    },
+    async exec(script: string) {
+      await pg.exec(script);
+    },
+    transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      return pg.transaction((tx) =>
+        fn({
+          query: async <R>(text: string, params?: unknown[]) => toResult(await tx.query<R>(text, params)),
+          exec: async (script: string) => void (await tx.exec(script)),
+        }),
+      );
+    },
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,55 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './types.js';
+
+const INT8 = 20;
+const NUMERIC_COUNT = 1700;
+
+function parseInteger(value: string): number {
+  return Number(value);
+}
+
+function toResult<T>(res: pg.QueryResult): QueryResult<T> {
+  return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
+}
+
+/** A node-postgres pool. Credits are bigint columns but always fit a JS number, so int8 parses to number. */
+export function openPostgres(connectionString: string, options: { max?: number } = {}): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8 || oid === NUMERIC_COUNT ? parseInteger : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection (a database restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return {
+    kind: 'pg',
+    async query<T>(text: string, params?: unknown[]) {
+      return toResult<T>(await pool.query(text, params));
+    },
+    async exec(script: string) {
+      await pool.query(script);
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          query: async <R>(text: string, params?: unknown[]) => toResult<R>(await client.query(text, params)),
+          exec: async (script: string) => void (await client.query(script)),
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
