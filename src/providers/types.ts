@@ -17,8 +17,8 @@ export interface SubmitResult {
 
 /**
  * What the provider says about one task, normalised:
- * - `running`: accepted and not finished (waiting, queuing, generating); `notFound` when the provider has not
- *   indexed the task yet (KIE's "recordInfo is null"), which is not a failure;
+ * - `running`: accepted and not finished (waiting, queuing, generating); `progress` is a percent (0..100);
+ *   `notFound` when the provider has not indexed the task yet (KIE's "recordInfo is null"), which is not a failure;
  * - `success`: finished with at least one result URL;
  * - `fail`: finished without a result; `transient` says whether a resubmission may succeed;
  * - `aborted`: terminal, never charged (Replicate's aborted / canceled).

@@ -1,0 +1,2 @@
+export { startSimulator } from './server.js';
+export type { RunningSimulator, SimStats, SimulatorFaults, SimulatorOptions } from './types.js';

@@ -1,0 +1,88 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Provider, ProviderStatus } from '../../src/providers/index.js';
+
+export interface TestServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A bare HTTP server on loopback, for answers the simulator never gives (real HTTP errors, silence). */
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export async function startRawServer(handler: Handler): Promise<TestServer> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on: bound once, then released. */
+export async function closedPort(): Promise<number> {
+  const server = await startRawServer(() => undefined);
+  await server.close();
+  return server.port;
+}
+
+export interface ReceivedCallback {
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface Receiver extends TestServer {
+  received: ReceivedCallback[];
+  attempts(): number;
+}
+
+/** Collects callbacks; `failFirst` answers that many requests with 500 before accepting. */
+export async function startReceiver(failFirst = 0): Promise<Receiver> {
+  const received: ReceivedCallback[] = [];
+  let attempts = 0;
+  const server = await startRawServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => {
+      attempts++;
+      if (attempts <= failFirst) return void res.writeHead(500).end();
+      received.push({ url: req.url ?? '', headers: req.headers, body: JSON.parse(text) });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  return { ...server, received, attempts: () => attempts };
+}
+
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`waitFor: nothing after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+}
+
+/** Polls until the task leaves `running`. */
+export function terminalStatus(provider: Provider, providerTaskId: string, timeoutMs = 3000): Promise<ProviderStatus> {
+  return waitFor(async () => {
+    const status = await provider.status(providerTaskId);
+    return status.state === 'running' ? undefined : status;
+  }, timeoutMs);
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const videoRequest = (taskId = 'task-1') => ({
+  taskId,
+  model: 'sora-2-text-to-video',
+  input: { prompt: 'a lighthouse in a storm' },
+});
