@@ -1,0 +1,25 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { System } from '../system.js';
+import { registerAssetRoutes } from './assetRoutes.js';
+import { registerCreditRoutes } from './creditRoutes.js';
+import { registerErrorHandling } from './errors.js';
+import { registerHealthRoutes } from './healthRoutes.js';
+import { registerTaskRoutes } from './taskRoutes.js';
+
+/** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildApp(system: System): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: system.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+  });
+  registerErrorHandling(app);
+  registerHealthRoutes(app, system.db);
+  registerCreditRoutes(app, system.db);
+  registerTaskRoutes(app, system.tasks);
+  registerAssetRoutes(app, system.store);
+  await app.ready();
+  return app;
+}

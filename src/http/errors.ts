@@ -1,0 +1,61 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { InsufficientCreditsError } from '../ledger/index.js';
+import { IdempotencyConflictError, ProviderRejectedError, TaskInputError } from '../tasks/index.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what = 'Not found'): ApiError => new ApiError(404, 'not_found', what);
+
+/** Validates a request part with zod; the first problem becomes a 400 that names the field. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, part = 'body'): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.length > 0 ? `${part}.${issue.path.join('.')}` : part;
+  throw new ApiError(400, 'invalid_request', `${field}: ${issue.message}`);
+}
+
+function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof TaskInputError) return new ApiError(400, 'invalid_request', err.message);
+  if (err instanceof InsufficientCreditsError) return new ApiError(402, 'insufficient_credits', 'Not enough available credits for this task');
+  if (err instanceof IdempotencyConflictError) return new ApiError(409, 'idempotency_conflict', err.message);
+  if (err instanceof ProviderRejectedError) {
+    return new ApiError(422, 'provider_rejected', `The provider rejected the task: ${err.message}`, { taskId: err.taskId, status: 'failed' });
+  }
+  return fastifyClientError(err as FastifyError);
+}
+
+/** Fastify's own 4xx (malformed JSON, body too large, wrong content type) in our error shape. */
+function fastifyClientError(err: FastifyError): ApiError | null {
+  const status = err.statusCode ?? 500;
+  if (status < 400 || status >= 500) return null;
+  if (status === 413) return new ApiError(413, 'payload_too_large', 'The request body is too large');
+  if (status === 415) return new ApiError(415, 'unsupported_media_type', 'Send the body as application/json');
+  if (status === 429) return new ApiError(429, 'rate_limited', err.message);
+  return new ApiError(status, 'invalid_request', err.message);
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const apiError = toApiError(err);
+    if (!apiError) {
+      request.log.error({ err }, 'unhandled error');
+      return reply.status(500).send({ error: { code: 'internal_error', message: 'Something went wrong on our side' } });
+    }
+    return reply.status(apiError.statusCode).send({ error: { code: apiError.code, message: apiError.message }, ...apiError.extra });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+}

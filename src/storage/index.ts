@@ -1,0 +1,2 @@
+export { assetKey, type AssetStore, type StoredAsset } from './types.js';
+export { createLocalStore, type LocalAssetStore } from './localStore.js';

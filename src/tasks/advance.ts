@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { ProviderError, type ProviderStatus } from '../providers/index.js';
+import { nextCheckDelay } from './backoff.js';
+import { dispatchTask } from './dispatch.js';
+import { ingestResults } from './ingest.js';
+import { completeTask, failTask } from './settle.js';
+import { claimTask } from './sql/claimTask.js';
+import { findTask } from './sql/findTask.js';
+import { rescheduleTask } from './sql/fencedUpdates.js';
+import type { ClaimedTask, SettlementPath, TaskDeps } from './types.js';
+
+export type AdvanceOutcome =
+  | 'not_found'
+  | 'terminal'
+  | 'busy'
+  | 'dispatched'
+  | 'still_pending'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'retried'
+  | 'provider_error'
+  | 'fenced';
+
+export function newLease(deps: TaskDeps): string {
+  return `${deps.instanceId}:${randomUUID()}`;
+}
+
+/**
+ * The one way a task moves forward, whoever asks (status poll, webhook, worker, reconciler, admin): take the lease,
+ * ask the provider, then dispatch, reschedule, settle or retry. Every write is fenced by the lease.
+ */
+export async function advanceTask(deps: TaskDeps, taskId: string, path: SettlementPath, known?: ProviderStatus): Promise<AdvanceOutcome> {
+  const lease = newLease(deps);
+  const task = await claimTask(deps.db, taskId, lease, deps.leaseMs);
+  if (!task) return whyNotClaimed(deps, taskId);
+  const claim = { task, lease };
+  if (task.status === 'pending') return dispatchTask(deps, claim, path);
+  return checkProcessing(deps, claim, path, known);
+}
+
+/** Advances a task this caller has already claimed (the worker claims in batches). */
+export async function advanceClaimed(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath): Promise<AdvanceOutcome> {
+  if (claim.task.status === 'pending') return dispatchTask(deps, claim, path);
+  return checkProcessing(deps, claim, path);
+}
+
+async function whyNotClaimed(deps: TaskDeps, taskId: string): Promise<AdvanceOutcome> {
+  const current = await findTask(deps.db, taskId);
+  if (!current) return 'not_found';
+  return current.status === 'pending' || current.status === 'processing' ? 'busy' : 'terminal';
+}
+
+async function checkProcessing(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath, known?: ProviderStatus): Promise<AdvanceOutcome> {
+  const { task } = claim;
+  let status: ProviderStatus;
+  try {
+    status = known ?? (await deps.providers.get(task.provider).status(task.provider_task_id!));
+  } catch (err) {
+    return providerTrouble(deps, claim, err);
+  }
+  switch (status.state) {
+    case 'success':
+      return ingestAndComplete(deps, claim, status.resultUrls, status.completedAt ?? new Date(), path);
+    case 'fail':
+      return status.transient ? retryOrFail(deps, claim, 'provider_failed', status.message, path) : settleFailed(deps, claim, 'provider_failed', status.message, path);
+    case 'aborted':
+      return settleFailed(deps, claim, 'provider_aborted', status.message, path);
+    case 'running':
+      if (task.deadline_at && Date.now() > task.deadline_at.getTime()) {
+        return retryOrFail(deps, claim, 'timeout', `No result within ${Math.round(task.timeout_ms / 1000)} s`, path);
+      }
+      return reschedule(deps, claim, { progress: status.progress });
+  }
+}
+
+async function ingestAndComplete(deps: TaskDeps, claim: ClaimedTask, urls: string[], completedAt: Date, path: SettlementPath): Promise<AdvanceOutcome> {
+  let keys: string[];
+  try {
+    keys = await ingestResults(deps, claim.task, urls);
+  } catch (err) {
+    return providerTrouble(deps, claim, err);
+  }
+  return (await completeTask(deps, claim, keys, completedAt, path)) ? 'completed' : 'fenced';
+}
+
+async function retryOrFail(deps: TaskDeps, claim: ClaimedTask, code: string, message: string, path: SettlementPath): Promise<AdvanceOutcome> {
+  if (claim.task.attempts >= claim.task.max_attempts) return settleFailed(deps, claim, code, message, path);
+  deps.logger.info({ taskId: claim.task.id, attempt: claim.task.attempts + 1, reason: code }, 'resubmitting task to the provider');
+  const outcome = await dispatchTask(deps, claim, path);
+  return outcome === 'dispatched' ? 'retried' : outcome;
+}
+
+async function settleFailed(deps: TaskDeps, claim: ClaimedTask, code: string, message: string, path: SettlementPath): Promise<AdvanceOutcome> {
+  return (await failTask(deps, claim, { code, message }, path)) ? 'failed' : 'fenced';
+}
+
+async function reschedule(deps: TaskDeps, claim: ClaimedTask, change: { progress?: number; providerError?: string }): Promise<AdvanceOutcome> {
+  const delayMs = nextCheckDelay(claim.task.check_count, deps.pollMinMs, deps.pollMaxMs);
+  const done = await rescheduleTask(deps.db, claim.task.id, claim.lease, { delayMs, ...change });
+  if (!done) return 'fenced';
+  return change.providerError ? 'provider_error' : 'running';
+}
+
+async function providerTrouble(deps: TaskDeps, claim: ClaimedTask, err: unknown): Promise<AdvanceOutcome> {
+  if (!(err instanceof ProviderError)) throw err;
+  deps.logger.warn({ taskId: claim.task.id, code: err.code }, 'provider error while advancing task');
+  return reschedule(deps, claim, { providerError: `${err.code}: ${err.message}` });
+}

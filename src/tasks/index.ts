@@ -1,0 +1,20 @@
+export { advanceClaimed, advanceTask, newLease, type AdvanceOutcome } from './advance.js';
+export { nextCheckDelay } from './backoff.js';
+export { cancelTask, type CancelResult } from './cancel.js';
+export { submitTask, type SubmitInput, type SubmitResult } from './submit.js';
+export { findTask } from './sql/findTask.js';
+export { loadTaskView, type TaskView } from './view.js';
+export { completeTask, failTask, SettlementConflictError } from './settle.js';
+export {
+  IdempotencyConflictError,
+  ProviderRejectedError,
+  TaskInputError,
+  TERMINAL_STATUSES,
+  type ClaimedTask,
+  type SettlementPath,
+  type TaskDeps,
+  type TaskRow,
+  type TaskStatus,
+} from './types.js';
+export { claimDueTasks } from './sql/claimDueTasks.js';
+export { claimTask } from './sql/claimTask.js';

@@ -1,0 +1,55 @@
+import { captureHold, releaseHold } from '../ledger/index.js';
+import { markCanceled, markCompleted, markFailed } from './sql/fencedUpdates.js';
+import type { ClaimedTask, SettlementPath, TaskDeps, TaskRow } from './types.js';
+
+export class SettlementConflictError extends Error {
+  constructor(readonly taskId: string, reason: string) {
+    super(`Task ${taskId} cannot settle: ${reason}`);
+    this.name = 'SettlementConflictError';
+  }
+}
+
+/**
+ * Marks the task completed and charges its hold in one transaction. Null when the lease was lost (someone else
+ * settled or took over), in which case nothing changed.
+ */
+export async function completeTask(
+  deps: TaskDeps,
+  claim: ClaimedTask,
+  assetKeys: string[],
+  providerCompletedAt: Date,
+  path: SettlementPath,
+): Promise<TaskRow | null> {
+  return deps.db.transaction(async (tx) => {
+    const task = await markCompleted(tx, claim.task.id, claim.lease, assetKeys, providerCompletedAt, path);
+    if (!task) return null;
+    // A hold that is not open here means the ledger and the task disagree; roll back rather than complete uncharged.
+    if ((await captureHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
+    return task;
+  });
+}
+
+/** Marks the task failed and releases its hold in one transaction; null when the lease was lost. */
+export async function failTask(
+  deps: TaskDeps,
+  claim: ClaimedTask,
+  error: { code: string; message: string },
+  path: SettlementPath,
+): Promise<TaskRow | null> {
+  return deps.db.transaction(async (tx) => {
+    const task = await markFailed(tx, claim.task.id, claim.lease, error, path);
+    if (!task) return null;
+    if ((await releaseHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
+    return task;
+  });
+}
+
+/** Cancels a live task and releases its hold; null when the task had already reached a terminal state. */
+export async function cancelLiveTask(deps: TaskDeps, taskId: string, path: SettlementPath): Promise<TaskRow | null> {
+  return deps.db.transaction(async (tx) => {
+    const task = await markCanceled(tx, taskId, path);
+    if (!task) return null;
+    if ((await releaseHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
+    return task;
+  });
+}

@@ -1,0 +1,12 @@
+import type { Queryable } from '../../db/index.js';
+import type { TaskRow } from '../types.js';
+
+export async function findTask(db: Queryable, taskId: string): Promise<TaskRow | null> {
+  const { rows } = await db.query<TaskRow>('SELECT * FROM tasks WHERE id = $1', [taskId]);
+  return rows[0] ?? null;
+}
+
+export async function findTaskByIdempotencyKey(db: Queryable, userId: string, key: string): Promise<TaskRow | null> {
+  const { rows } = await db.query<TaskRow>('SELECT * FROM tasks WHERE user_id = $1 AND idempotency_key = $2', [userId, key]);
+  return rows[0] ?? null;
+}

@@ -1,0 +1,85 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../db/index.js';
+import { holdCredits } from '../ledger/index.js';
+import { newLease } from './advance.js';
+import { dispatchTask } from './dispatch.js';
+import { findTask, findTaskByIdempotencyKey } from './sql/findTask.js';
+import { insertTask } from './sql/insertTask.js';
+import { IdempotencyConflictError, ProviderRejectedError, TaskInputError, type TaskDeps, type TaskRow } from './types.js';
+
+export interface SubmitInput {
+  userId: string;
+  type: 'video' | 'image';
+  model: string;
+  input: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export interface SubmitResult {
+  task: TaskRow;
+  /** True when an earlier request with the same Idempotency-Key and body already created this task. */
+  replayed: boolean;
+}
+
+/** Past the last possible attempt plus a margin, an open hold means recovery itself failed; audit flags it. */
+const HOLD_MARGIN_MS = 30 * 60_000;
+
+/**
+ * Hold the credits and insert the task in one transaction, then make one provider call. The caller answers 202
+ * for pending or processing; a permanent rejection fails the task, releases the hold and throws.
+ */
+export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<SubmitResult> {
+  const model = deps.catalog.find(input.model);
+  if (!model) throw new TaskInputError(`Unknown model "${input.model}"`);
+  if (model.type !== input.type) throw new TaskInputError(`Model "${model.id}" makes ${model.type}s, not ${input.type}s`);
+  const requestHash = hashRequest(input);
+  if (input.idempotencyKey) {
+    const earlier = await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey);
+    if (earlier) return replay(earlier, requestHash);
+  }
+  const taskId = randomUUID();
+  const lease = newLease(deps);
+  let task: TaskRow;
+  try {
+    task = await deps.db.transaction(async (tx) => {
+      const inserted = await insertTask(tx, {
+        id: taskId, userId: input.userId, type: model.type, model: model.id, provider: model.provider,
+        input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
+        idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: deps.leaseMs,
+      });
+      const expiresAt = new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS);
+      await holdCredits(tx, { userId: input.userId, taskId, amount: model.price, expiresAt });
+      return inserted;
+    });
+  } catch (err) {
+    // Two requests raced with one Idempotency-Key: the loser answers with the winner's task.
+    if (input.idempotencyKey && isUniqueViolation(err)) {
+      const winner = await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey);
+      if (winner) return replay(winner, requestHash);
+    }
+    throw err;
+  }
+  const outcome = await dispatchTask(deps, { task, lease }, 'submit');
+  const current = (await findTask(deps.db, taskId))!;
+  if (outcome === 'failed') throw new ProviderRejectedError(taskId, current.error_message ?? 'The provider rejected the task');
+  return { task: current, replayed: false };
+}
+
+function replay(earlier: TaskRow, requestHash: string): SubmitResult {
+  if (earlier.request_hash !== requestHash) throw new IdempotencyConflictError(earlier.id);
+  return { task: earlier, replayed: true };
+}
+
+function hashRequest(input: SubmitInput): string {
+  return createHash('sha256').update(canonicalJson({ type: input.type, model: input.model, input: input.input })).digest('hex');
+}
+
+/** JSON with sorted keys, so {a,b} and {b,a} are the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,89 @@
+import type { Db } from '../db/index.js';
+import type { Logger } from '../log/index.js';
+import type { Catalog, Provider } from '../providers/index.js';
+import type { AssetStore } from '../storage/index.js';
+
+export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'canceled';
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'canceled'];
+
+/** Who moved a task: metrics, run history and the "recovered" e-mail rule key off this. */
+export type SettlementPath = 'submit' | 'poll' | 'webhook' | 'worker' | 'reconciler' | 'cleanup' | 'admin' | 'owner';
+
+/** A tasks row as the database returns it. */
+export interface TaskRow {
+  id: string;
+  user_id: string;
+  type: 'video' | 'image';
+  model: string;
+  provider: string;
+  input: Record<string, unknown>;
+  status: TaskStatus;
+  progress: number;
+  price: number;
+  provider_task_id: string | null;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  asset_keys: string[];
+  late_result: boolean;
+  settled_by: SettlementPath | null;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  next_check_at: Date | null;
+  check_count: number;
+  last_checked_at: Date | null;
+  provider_errors: number;
+  dispatched_at: Date | null;
+  processing_started_at: Date | null;
+  deadline_at: Date | null;
+  provider_completed_at: Date | null;
+  completed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A claimed task: the row plus the lease token that fences every write made on its behalf. */
+export interface ClaimedTask {
+  task: TaskRow;
+  lease: string;
+}
+
+export interface TaskDeps {
+  db: Db;
+  catalog: Catalog;
+  providers: { get(name: string): Provider };
+  store: AssetStore;
+  logger: Logger;
+  /** Base of callback URLs; undefined sends no callback URL (webhooks off). */
+  callbackBaseUrl?: string;
+  pollMinMs: number;
+  pollMaxMs: number;
+  leaseMs: number;
+  /** Identifies this process in lease tokens, for operators reading the tasks table. */
+  instanceId: string;
+}
+
+export class TaskInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskInputError';
+  }
+}
+
+export class IdempotencyConflictError extends Error {
+  constructor(readonly taskId: string) {
+    super('This Idempotency-Key was already used with a different request body');
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+export class ProviderRejectedError extends Error {
+  constructor(readonly taskId: string, message: string) {
+    super(message);
+    this.name = 'ProviderRejectedError';
+  }
+}

@@ -1,0 +1,2 @@
+export { authenticateApiKey, createApiKey, hashApiKey, type Principal, type Role } from './apiKeys.js';
+export { createUser, findUserByEmail, UserExistsError, type CreatedUser, type NewUser } from './createUser.js';

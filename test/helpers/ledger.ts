@@ -1,0 +1,27 @@
+import { expect } from 'vitest';
+import type { Queryable } from '../../src/db/index.js';
+import { audit, formatAuditReport } from '../../src/ledger/index.js';
+
+export async function expectAuditClean(db: Queryable): Promise<void> {
+  const report = await audit(db);
+  expect(report.violations, formatAuditReport(report)).toEqual([]);
+}
+
+export async function journal(db: Queryable, referenceId: string): Promise<{ type: string; amount: number }[]> {
+  const { rows } = await db.query<{ type: string; amount: number }>(
+    'SELECT type, amount FROM credit_transactions WHERE reference_id = $1 ORDER BY id',
+    [referenceId],
+  );
+  return rows;
+}
+
+/** Row counts of every table a request could touch, to prove that a refused request changed nothing. */
+export async function tableCounts(db: Queryable): Promise<Record<string, number>> {
+  const { rows } = await db.query<Record<string, number>>(
+    `SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM credit_holds) AS holds,
+            (SELECT count(*) FROM credit_transactions) AS journal,
+            (SELECT coalesce(sum(frozen_balance), 0) FROM user_credits) AS frozen,
+            (SELECT coalesce(sum(balance), 0) FROM user_credits) AS balance`,
+  );
+  return rows[0]!;
+}
