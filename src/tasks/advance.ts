@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderError, type ProviderStatus } from '../providers/index.js';
 import { nextCheckDelay } from './backoff.js';
+import { decideCheck } from './decide.js';
 import { dispatchTask } from './dispatch.js';
 import { ingestResults } from './ingest.js';
 import { completeTask, failTask } from './settle.js';
@@ -52,25 +53,22 @@ async function whyNotClaimed(deps: TaskDeps, taskId: string): Promise<AdvanceOut
 }
 
 async function checkProcessing(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath, known?: ProviderStatus): Promise<AdvanceOutcome> {
-  const { task } = claim;
   let status: ProviderStatus;
   try {
-    status = known ?? (await deps.providers.get(task.provider).status(task.provider_task_id!));
+    status = known ?? (await deps.providers.get(claim.task.provider).status(claim.task.provider_task_id!));
   } catch (err) {
     return providerTrouble(deps, claim, err);
   }
-  switch (status.state) {
-    case 'success':
-      return ingestAndComplete(deps, claim, status.resultUrls, status.completedAt ?? new Date(), path);
+  const decision = decideCheck(claim.task, status);
+  switch (decision.action) {
+    case 'complete':
+      return ingestAndComplete(deps, claim, decision.resultUrls, decision.completedAt, path);
+    case 'retry':
+      return retry(deps, claim, decision.code, path);
     case 'fail':
-      return status.transient ? retryOrFail(deps, claim, 'provider_failed', status.message, path) : settleFailed(deps, claim, 'provider_failed', status.message, path);
-    case 'aborted':
-      return settleFailed(deps, claim, 'provider_aborted', status.message, path);
-    case 'running':
-      if (task.deadline_at && Date.now() > task.deadline_at.getTime()) {
-        return retryOrFail(deps, claim, 'timeout', `No result within ${Math.round(task.timeout_ms / 1000)} s`, path);
-      }
-      return reschedule(deps, claim, { progress: status.progress });
+      return (await failTask(deps, claim, decision, path)) ? 'failed' : 'fenced';
+    case 'wait':
+      return reschedule(deps, claim, { progress: decision.progress });
   }
 }
 
@@ -84,15 +82,10 @@ async function ingestAndComplete(deps: TaskDeps, claim: ClaimedTask, urls: strin
   return (await completeTask(deps, claim, keys, completedAt, path)) ? 'completed' : 'fenced';
 }
 
-async function retryOrFail(deps: TaskDeps, claim: ClaimedTask, code: string, message: string, path: SettlementPath): Promise<AdvanceOutcome> {
-  if (claim.task.attempts >= claim.task.max_attempts) return settleFailed(deps, claim, code, message, path);
-  deps.logger.info({ taskId: claim.task.id, attempt: claim.task.attempts + 1, reason: code }, 'resubmitting task to the provider');
+async function retry(deps: TaskDeps, claim: ClaimedTask, reason: string, path: SettlementPath): Promise<AdvanceOutcome> {
+  deps.logger.info({ taskId: claim.task.id, attempt: claim.task.attempts + 1, reason }, 'resubmitting task to the provider');
   const outcome = await dispatchTask(deps, claim, path);
   return outcome === 'dispatched' ? 'retried' : outcome;
-}
-
-async function settleFailed(deps: TaskDeps, claim: ClaimedTask, code: string, message: string, path: SettlementPath): Promise<AdvanceOutcome> {
-  return (await failTask(deps, claim, { code, message }, path)) ? 'failed' : 'fenced';
 }
 
 async function reschedule(deps: TaskDeps, claim: ClaimedTask, change: { progress?: number; providerError?: string }): Promise<AdvanceOutcome> {

@@ -1,5 +1,6 @@
 import { ProviderError } from '../providers/index.js';
 import { nextCheckDelay } from './backoff.js';
+import { neverAcceptedInTime } from './decide.js';
 import { failTask } from './settle.js';
 import { recordDispatch, rescheduleTask } from './sql/fencedUpdates.js';
 import type { ClaimedTask, SettlementPath, TaskDeps } from './types.js';
@@ -12,7 +13,7 @@ export type DispatchOutcome = 'dispatched' | 'still_pending' | 'failed' | 'fence
  */
 export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath): Promise<DispatchOutcome> {
   const { task, lease } = claim;
-  if (neverAcceptedInTime(claim)) {
+  if (neverAcceptedInTime(task)) {
     const failed = await failTask(deps, claim, { code: 'dispatch_timeout', message: 'The provider did not accept the task before its timeout' }, path);
     return failed ? 'failed' : 'fenced';
   }
@@ -37,8 +38,4 @@ export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: Set
     const rescheduled = await rescheduleTask(deps.db, task.id, lease, { delayMs, providerError: err.message, status: 'pending' });
     return rescheduled ? 'still_pending' : 'fenced';
   }
-}
-
-function neverAcceptedInTime({ task }: ClaimedTask): boolean {
-  return task.status === 'pending' && task.attempts === 0 && Date.now() - task.created_at.getTime() > task.timeout_ms;
 }

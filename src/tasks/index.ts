@@ -18,3 +18,5 @@ export {
 } from './types.js';
 export { claimDueTasks } from './sql/claimDueTasks.js';
 export { claimTask } from './sql/claimTask.js';
+export { decideCheck, neverAcceptedInTime, type CheckDecision } from './decide.js';
+export { recordLateResult, type LateResultOutcome } from './lateResult.js';
