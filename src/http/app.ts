@@ -5,6 +5,7 @@ import { registerCreditRoutes } from './creditRoutes.js';
 import { registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerTaskRoutes } from './taskRoutes.js';
+import { registerWebhookRoutes } from './webhookRoutes.js';
 
 /** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -20,6 +21,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerCreditRoutes(app, system.db);
   registerTaskRoutes(app, system.tasks);
   registerAssetRoutes(app, system.store);
+  registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey });
   await app.ready();
   return app;
 }

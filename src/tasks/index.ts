@@ -20,3 +20,5 @@ export { claimDueTasks } from './sql/claimDueTasks.js';
 export { claimTask } from './sql/claimTask.js';
 export { decideCheck, neverAcceptedInTime, type CheckDecision } from './decide.js';
 export { recordLateResult, type LateResultOutcome } from './lateResult.js';
+export { applyCallback, type CallbackOutcome } from './callback.js';
+export { findTaskByProviderTaskId } from './sql/findTask.js';

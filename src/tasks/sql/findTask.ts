@@ -10,3 +10,8 @@ export async function findTaskByIdempotencyKey(db: Queryable, userId: string, ke
   const { rows } = await db.query<TaskRow>('SELECT * FROM tasks WHERE user_id = $1 AND idempotency_key = $2', [userId, key]);
   return rows[0] ?? null;
 }
+
+export async function findTaskByProviderTaskId(db: Queryable, provider: string, providerTaskId: string): Promise<TaskRow | null> {
+  const { rows } = await db.query<TaskRow>('SELECT * FROM tasks WHERE provider = $1 AND provider_task_id = $2', [provider, providerTaskId]);
+  return rows[0] ?? null;
+}
