@@ -1,0 +1,10 @@
+export { InsufficientCreditsError } from './InsufficientCreditsError.js';
+export { grantCredits } from './grantCredits.js';
+export { ensureCreditAccount } from './ensureCreditAccount.js';
+export { holdCredits } from './holdCredits.js';
+export { captureHold } from './captureHold.js';
+export { releaseHold } from './releaseHold.js';
+export { getCredits, type Credits } from './getCredits.js';
+export { frozenCreditsSummary, type FrozenCreditsSummary } from './frozenCreditsSummary.js';
+export { audit, type AuditReport, type AuditViolation } from './audit.js';
+export { formatAuditReport } from './formatAuditReport.js';
