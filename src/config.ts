@@ -24,6 +24,11 @@ const schema = z.object({
   SMTP_URL: optionalString,
   EMAIL_FROM: z.string().default('Settle <no-reply@localhost>'),
   EMAIL_ON: z.enum(['recovered', 'all', 'none']).default('recovered'),
+  ASSETS_LIBRARY_URL: optionalUrl,
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  OUTBOX_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
+  OUTBOX_RETRY_MAX_MS: z.coerce.number().int().positive().default(300_000),
+  OUTBOX_POLL_MS: z.coerce.number().int().positive().default(1000),
   SLACK_WEBHOOK_URL: optionalUrl,
   DISCORD_WEBHOOK_URL: optionalUrl,
   STUCK_AFTER_MINUTES: minutes.default(10),
@@ -34,6 +39,12 @@ const schema = z.object({
   WORKER_POLL_MIN_MS: z.coerce.number().int().positive().default(5000),
   WORKER_POLL_MAX_MS: z.coerce.number().int().positive().default(60000),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(10),
+  TASK_LEASE_MS: z.coerce.number().int().positive().default(120_000),
+  RECONCILE_CONCURRENCY: z.coerce.number().int().positive().default(10),
+  CLEANUP_TIMEOUT_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
+  CLEANUP_BATCH_SIZE: z.coerce.number().int().positive().default(100),
+  PROVIDER_RATE_LIMIT: z.coerce.number().int().positive().default(20),
+  PROVIDER_RATE_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
   MODELS_FILE: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -52,6 +63,8 @@ export interface Config {
   smtpUrl?: string;
   emailFrom: string;
   emailOn: 'recovered' | 'all' | 'none';
+  assetsLibraryUrl: string;
+  outbox: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; pollMs: number };
   slackWebhookUrl?: string;
   discordWebhookUrl?: string;
   stuckAfterMs: number;
@@ -62,6 +75,14 @@ export interface Config {
   workerPollMinMs: number;
   workerPollMaxMs: number;
   workerConcurrency: number;
+  /** How long a claim on a task lasts before another process may take it over. */
+  taskLeaseMs: number;
+  reconcileConcurrency: number;
+  /** Cleanup's timeout for every task; unset means each task's own (its model's) timeout. */
+  cleanupTimeoutMs?: number;
+  cleanupBatchSize: number;
+  /** New provider tasks per window from one process (KIE: 20 per 10 s). */
+  providerRateLimit: { max: number; windowMs: number };
   modelsFile?: string;
   logLevel: string;
 }
@@ -93,6 +114,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smtpUrl: e.SMTP_URL,
     emailFrom: e.EMAIL_FROM,
     emailOn: e.EMAIL_ON,
+    assetsLibraryUrl: e.ASSETS_LIBRARY_URL ?? (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, retryBaseMs: e.OUTBOX_RETRY_BASE_MS, retryMaxMs: e.OUTBOX_RETRY_MAX_MS, pollMs: e.OUTBOX_POLL_MS },
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     discordWebhookUrl: e.DISCORD_WEBHOOK_URL,
     stuckAfterMs: e.STUCK_AFTER_MINUTES * 60_000,
@@ -103,6 +126,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerPollMinMs: e.WORKER_POLL_MIN_MS,
     workerPollMaxMs: e.WORKER_POLL_MAX_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    taskLeaseMs: e.TASK_LEASE_MS,
+    reconcileConcurrency: e.RECONCILE_CONCURRENCY,
+    cleanupTimeoutMs: e.CLEANUP_TIMEOUT_MS,
+    cleanupBatchSize: e.CLEANUP_BATCH_SIZE,
+    providerRateLimit: { max: e.PROVIDER_RATE_LIMIT, windowMs: e.PROVIDER_RATE_WINDOW_MS },
     modelsFile: e.MODELS_FILE,
     logLevel: e.LOG_LEVEL,
   };

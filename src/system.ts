@@ -4,6 +4,7 @@ import { migrate, openDatabase, type Db } from './db/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { createKieProvider, createProviderRegistry, loadCatalog, type Catalog } from './providers/index.js';
 import { createLocalStore, type LocalAssetStore } from './storage/index.js';
+import { completionEmails, createEmailSender, createWebhookSender, type DeliveryDeps, type Senders } from './notify/index.js';
 import type { TaskDeps } from './tasks/index.js';
 
 /** Everything a running Settle process is made of, built once from the configuration. */
@@ -14,10 +15,9 @@ export interface System {
   catalog: Catalog;
   store: LocalAssetStore;
   tasks: TaskDeps;
+  delivery: DeliveryDeps;
   close(): Promise<void>;
 }
-
-const LEASE_MS = 120_000;
 
 export interface SystemOptions {
   logger?: Logger;
@@ -32,6 +32,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   await migrate(db);
   const store = createLocalStore(config.storageDir, config.publicUrl);
   const providers = createProviderRegistry([createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey })]);
+  const instanceId = `${hostname()}:${process.pid}`;
+  const senders = buildSenders(config, db, store);
+  if (!senders.email) logger.info('SMTP_URL is not set: user e-mails are off and none are queued');
   const tasks: TaskDeps = {
     db,
     catalog,
@@ -41,8 +44,20 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     callbackBaseUrl: config.publicUrl,
     pollMinMs: config.workerPollMinMs,
     pollMaxMs: config.workerPollMaxMs,
-    leaseMs: LEASE_MS,
-    instanceId: `${hostname()}:${process.pid}`,
+    leaseMs: config.taskLeaseMs,
+    instanceId,
+    onSettled: senders.email ? completionEmails(config.emailOn, config.outbox.maxAttempts) : undefined,
   };
-  return { config, db, logger, catalog, store, tasks, close: () => db.close() };
+  const delivery: DeliveryDeps = { db, logger, senders, instanceId, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs };
+  return { config, db, logger, catalog, store, tasks, delivery, close: () => db.close() };
+}
+
+function buildSenders(config: Config, db: Db, store: LocalAssetStore): Senders {
+  return {
+    ...(config.smtpUrl && {
+      email: createEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom, libraryUrl: config.assetsLibraryUrl, db, store }),
+    }),
+    ...(config.slackWebhookUrl && { slack: createWebhookSender(config.slackWebhookUrl) }),
+    ...(config.discordWebhookUrl && { discord: createWebhookSender(config.discordWebhookUrl) }),
+  };
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerOutboxCommand } from './commands/outbox.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommand } from './commands/sim.js';
 import { registerUserCommands } from './commands/users.js';
@@ -17,6 +18,7 @@ registerDemoCommand(program);
 registerMigrateCommand(program);
 registerUserCommands(program);
 registerAuditCommand(program);
+registerOutboxCommand(program);
 registerSimCommand(program);
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import { registerAssetRoutes } from './assetRoutes.js';
 import { registerCreditRoutes } from './creditRoutes.js';
 import { registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
+import { registerOutboxRoutes } from './outboxRoutes.js';
 import { registerTaskRoutes } from './taskRoutes.js';
 import { registerWebhookRoutes } from './webhookRoutes.js';
 
@@ -21,6 +22,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerCreditRoutes(app, system.db);
   registerTaskRoutes(app, system.tasks);
   registerAssetRoutes(app, system.store);
+  registerOutboxRoutes(app, system.db);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey });
   await app.ready();
   return app;

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js';
+import type { Db, Queryable } from '../db/index.js';
 import type { Logger } from '../log/index.js';
 import type { Catalog, Provider } from '../providers/index.js';
 import type { AssetStore } from '../storage/index.js';
@@ -52,6 +52,12 @@ export interface ClaimedTask {
   lease: string;
 }
 
+/**
+ * Runs inside the transaction that settles a task (completed, failed or canceled), so whatever it writes (an
+ * outbox entry) commits or rolls back with the settlement.
+ */
+export type SettlementHook = (tx: Queryable, task: TaskRow, path: SettlementPath) => Promise<void>;
+
 export interface TaskDeps {
   db: Db;
   catalog: Catalog;
@@ -65,6 +71,7 @@ export interface TaskDeps {
   leaseMs: number;
   /** Identifies this process in lease tokens, for operators reading the tasks table. */
   instanceId: string;
+  onSettled?: SettlementHook;
 }
 
 export class TaskInputError extends Error {

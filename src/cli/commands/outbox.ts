@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import { listNotifications, outboxCounts, type OutboxStatus } from '../../notify/index.js';
+import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
+
+const STATUSES: OutboxStatus[] = ['pending', 'sent', 'dead'];
+
+export function registerOutboxCommand(program: Command): void {
+  program
+    .command('outbox')
+    .description('list notification outbox entries (e-mails and alerts)')
+    .option('--status <status>', `only entries in this status (${STATUSES.join(', ')})`)
+    .option('--limit <n>', 'how many, newest first', '50')
+    .option('--json', 'machine output')
+    .action(action(async (opts: { status?: string; limit: string; json?: boolean }) => {
+      if (opts.status && !STATUSES.includes(opts.status as OutboxStatus)) {
+        throw new CliError(`--status must be one of ${STATUSES.join(', ')}, got "${opts.status}"`);
+      }
+      const limit = parsePositiveInt(opts.limit, '--limit');
+      const status = opts.status as OutboxStatus | undefined;
+      const [entries, counts] = await withSystem((s) => Promise.all([listNotifications(s.db, { status, limit }), outboxCounts(s.db)]));
+      if (opts.json) return printJson({ entries, counts });
+      const table = new Table({ head: ['ID', 'Channel', 'Kind', 'Status', 'Attempts', 'Last error', 'Created'] });
+      for (const e of entries) {
+        table.push([e.id, e.channel, e.kind, e.status, `${e.attempts}/${e.max_attempts}`, (e.last_error ?? '').slice(0, 60), e.created_at.toISOString()]);
+      }
+      console.log(entries.length > 0 ? table.toString() : 'No outbox entries match.');
+      console.log(`Outbox: ${counts.pending} pending, ${counts.sent} sent, ${counts.dead} dead.`);
+      if (counts.dead > 0) console.log('Re-send a dead entry with POST /api/admin/outbox/<id>/resend or from the dashboard.');
+    }));
+}

@@ -1,0 +1,29 @@
+import type { Queryable } from '../../db/index.js';
+
+/** Marks a delivered entry sent, if this deliverer still holds its lease. */
+export async function markSent(db: Queryable, id: string, lease: string): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE notification_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1,
+            lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
+      WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
+    [id, lease],
+  );
+  return res.rowCount === 1;
+}
+
+/** Counts a failed attempt: due again after delayMs, or dead once it has used all its attempts. */
+export async function markAttemptFailed(db: Queryable, id: string, lease: string, error: string, delayMs: number): Promise<'retrying' | 'dead' | 'fenced'> {
+  const { rows } = await db.query<{ status: 'pending' | 'dead' }>(
+    `UPDATE notification_outbox
+        SET attempts = attempts + 1, last_error = $3,
+            status = CASE WHEN attempts + 1 >= max_attempts THEN 'dead' ELSE 'pending' END,
+            next_attempt_at = now() + make_interval(secs => $4::double precision / 1000),
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND lease_owner = $2 AND status = 'pending'
+      RETURNING status`,
+    [id, lease, error.slice(0, 2000), delayMs],
+  );
+  const status = rows[0]?.status;
+  if (!status) return 'fenced';
+  return status === 'dead' ? 'dead' : 'retrying';
+}

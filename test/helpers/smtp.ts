@@ -1,0 +1,45 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface SmtpSink {
+  port: number;
+  messages: ParsedMail[];
+  /** Accepting connections right now. */
+  readonly up: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A real SMTP server on loopback that keeps every message it accepts, and can be taken down and brought back. */
+export async function createSmtpSink(port: number): Promise<SmtpSink> {
+  const messages: ParsedMail[] = [];
+  let server: SMTPServer | undefined;
+  const sink: SmtpSink = {
+    port,
+    messages,
+    get up() {
+      return server !== undefined;
+    },
+    async start() {
+      server = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        logger: false,
+        onData(stream, _session, callback) {
+          simpleParser(stream).then((mail) => {
+            messages.push(mail);
+            callback();
+          }, callback);
+        },
+      });
+      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    },
+    async stop() {
+      const s = server;
+      server = undefined;
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+  };
+  await sink.start();
+  return sink;
+}
