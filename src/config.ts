@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AlertThresholds } from './notify/alerts/evaluateAlerts.js';
 
 const minutes = z.coerce.number().positive();
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
@@ -30,6 +31,15 @@ const schema = z.object({
   OUTBOX_RETRY_MAX_MS: z.coerce.number().int().positive().default(300_000),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(1000),
   SLACK_WEBHOOK_URL: optionalUrl,
+  ALERT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0.5),
+  ALERT_ERROR_RATE_MIN_TASKS: z.coerce.number().int().min(1).default(3),
+  ALERT_FAILED_TASKS: z.coerce.number().int().min(1).default(5),
+  ALERT_PROCESSING_ERRORS: z.coerce.number().int().min(1).default(3),
+  ALERT_STUCK_TASKS: z.coerce.number().int().min(0).default(20),
+  ALERT_STUCK_AGE_MINUTES: z.coerce.number().positive().default(60),
+  ALERT_FROZEN_CREDITS: z.coerce.number().int().min(0).default(10_000),
+  ALERT_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).default(3),
+  ALERT_DEDUPE_MINUTES: z.coerce.number().positive().default(60),
   DISCORD_WEBHOOK_URL: optionalUrl,
   STUCK_AFTER_MINUTES: minutes.default(10),
   PENDING_STUCK_MINUTES: minutes.default(10),
@@ -65,6 +75,7 @@ export interface Config {
   emailOn: 'recovered' | 'all' | 'none';
   assetsLibraryUrl: string;
   outbox: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; pollMs: number };
+  alertThresholds: AlertThresholds;
   slackWebhookUrl?: string;
   discordWebhookUrl?: string;
   stuckAfterMs: number;
@@ -116,6 +127,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     emailOn: e.EMAIL_ON,
     assetsLibraryUrl: e.ASSETS_LIBRARY_URL ?? (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, retryBaseMs: e.OUTBOX_RETRY_BASE_MS, retryMaxMs: e.OUTBOX_RETRY_MAX_MS, pollMs: e.OUTBOX_POLL_MS },
+    alertThresholds: {
+      errorRate: e.ALERT_ERROR_RATE,
+      errorRateMinTasks: e.ALERT_ERROR_RATE_MIN_TASKS,
+      failedTasks: e.ALERT_FAILED_TASKS,
+      processingErrors: e.ALERT_PROCESSING_ERRORS,
+      stuckTasks: e.ALERT_STUCK_TASKS,
+      stuckAgeMinutes: e.ALERT_STUCK_AGE_MINUTES,
+      frozenCredits: e.ALERT_FROZEN_CREDITS,
+      consecutiveFailures: e.ALERT_CONSECUTIVE_FAILURES,
+      dedupeMinutes: e.ALERT_DEDUPE_MINUTES,
+    },
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     discordWebhookUrl: e.DISCORD_WEBHOOK_URL,
     stuckAfterMs: e.STUCK_AFTER_MINUTES * 60_000,

@@ -4,7 +4,7 @@ import { migrate, openDatabase, type Db } from './db/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { createKieProvider, createProviderRegistry, loadCatalog, type Catalog } from './providers/index.js';
 import { createLocalStore, type LocalAssetStore } from './storage/index.js';
-import { completionEmails, createEmailSender, createWebhookSender, type DeliveryDeps, type Senders } from './notify/index.js';
+import { completionEmails, createEmailSender, createWebhookSender, type AlertSettings, type DeliveryDeps, type Senders } from './notify/index.js';
 import type { TaskDeps } from './tasks/index.js';
 
 /** Everything a running Settle process is made of, built once from the configuration. */
@@ -16,6 +16,8 @@ export interface System {
   store: LocalAssetStore;
   tasks: TaskDeps;
   delivery: DeliveryDeps;
+  /** Which channels run alerts go to, and when they fire. */
+  alerts: AlertSettings;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,12 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     onSettled: senders.email ? completionEmails(config.emailOn, config.outbox.maxAttempts) : undefined,
   };
   const delivery: DeliveryDeps = { db, logger, senders, instanceId, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs };
-  return { config, db, logger, catalog, store, tasks, delivery, close: () => db.close() };
+  const alerts: AlertSettings = {
+    channels: [...(senders.slack ? ['slack' as const] : []), ...(senders.discord ? ['discord' as const] : [])],
+    thresholds: config.alertThresholds,
+    maxAttempts: config.outbox.maxAttempts,
+  };
+  return { config, db, logger, catalog, store, tasks, delivery, alerts, close: () => db.close() };
 }
 
 function buildSenders(config: Config, db: Db, store: LocalAssetStore): Senders {

@@ -5,3 +5,6 @@ export { listNotifications, outboxCounts, resendNotification } from './outbox/li
 export { renderReadyEmail, type ReadyEmailInput, type RenderedEmail } from './readyEmail.js';
 export { createEmailSender, createWebhookSender, type Sender, type Senders } from './senders.js';
 export type { Channel, OutboxEntry, OutboxStatus } from './types.js';
+export { raiseRunAlerts, type AlertChannel, type AlertSettings } from './alerts/raiseAlerts.js';
+export { DEFAULT_THRESHOLDS, evaluateAlerts, type AlertCondition, type AlertThresholds, type HealthReading, type RunSummary } from './alerts/evaluateAlerts.js';
+export { discordMessage, slackMessage, type AlertEvent } from './alerts/alertMessages.js';

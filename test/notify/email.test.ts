@@ -72,7 +72,7 @@ describe('user e-mails through the outbox and a real SMTP server', () => {
   it('SMTP down during recovery: tasks settle anyway, mails wait and arrive exactly once when it returns', async () => {
     const user = await h.user(1000);
     await smtp.stop();
-    const taskIds = [];
+    const taskIds: string[] = [];
     for (let i = 0; i < 5; i++) taskIds.push(await recoveredTask(user.apiKey));
     const statuses = await h.system.db.query<{ status: string }>('SELECT status FROM tasks WHERE id = ANY($1)', [taskIds]);
     expect(statuses.rows.every((r) => r.status === 'completed')).toBe(true);

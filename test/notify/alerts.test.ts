@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log/index.js';
+import { grantCredits, ensureCreditAccount } from '../../src/ledger/index.js';
+import {
+  createWebhookSender,
+  DEFAULT_THRESHOLDS,
+  deliverDueNotifications,
+  raiseRunAlerts,
+  type AlertSettings,
+  type DeliveryDeps,
+  type RunSummary,
+} from '../../src/notify/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { startReceiver, type HttpReceiver } from '../helpers/receiver.js';
+
+const RED = 0xe01e5a;
+const ORANGE = 0xf2a33a;
+const GREEN = 0x2eb67d;
+
+describe('Slack and Discord alerts through real HTTP receivers', () => {
+  let t: TestDatabase;
+  let receiver: HttpReceiver;
+  let delivery: DeliveryDeps;
+  const settings: AlertSettings = { channels: ['slack', 'discord'], thresholds: DEFAULT_THRESHOLDS, maxAttempts: 5 };
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    receiver = await startReceiver();
+    delivery = {
+      db: t.db,
+      logger: createLogger('silent'),
+      senders: { slack: createWebhookSender(`${receiver.url}/slack`), discord: createWebhookSender(`${receiver.url}/discord`) },
+      instanceId: 'test',
+      retryBaseMs: 1,
+      retryMaxMs: 1,
+    };
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await t.drop();
+  });
+  beforeEach(async () => {
+    receiver.received.length = 0;
+    await t.db.query('DELETE FROM alert_state');
+    await t.db.query('DELETE FROM cron_job_executions');
+  });
+
+  /** Records a finished run the way the run history does, raises its alerts in the same transaction, delivers. */
+  async function finishRun(jobName: string, status: 'completed' | 'failed', results: Record<string, unknown>, errorMessage?: string) {
+    const run: RunSummary = { executionId: randomUUID(), jobName, status, durationMs: 1234, results, errorMessage };
+    await t.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO cron_job_executions (id, job_name, status, results, error_message, completed_at, duration) VALUES ($1, $2, $3, $4, $5, now(), 1234)`,
+        [run.executionId, jobName, status, results, errorMessage ?? null],
+      );
+      await raiseRunAlerts(tx, run, settings);
+    });
+    await drainOutbox();
+    return run;
+  }
+
+  async function drainOutbox() {
+    for (let pass = 0; pass < 50; pass++) {
+      await deliverDueNotifications(delivery);
+      const { rows } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_outbox WHERE status = 'pending'`);
+      if (rows[0]!.n === 0) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('the outbox did not drain');
+  }
+
+  const healthy = { totalFound: 10, completed: 10, failed: 0, errors: 0 };
+  const slack = () => receiver.received.filter((r) => r.path === '/slack').map((r) => r.body);
+  const discord = () => receiver.received.filter((r) => r.path === '/discord').map((r) => r.body);
+
+  it('a healthy run sends nothing', async () => {
+    await finishRun('process-stuck-tasks', 'completed', healthy);
+    expect(receiver.received).toEqual([]);
+  });
+
+  const triggers: { name: string; results: Record<string, unknown>; status?: 'failed'; color: number; title: RegExp }[] = [
+    { name: 'a failed run', results: {}, status: 'failed', color: RED, title: /run failed/ },
+    { name: 'error rate over 50% with at least 3 tasks', results: { totalFound: 3, errors: 2, failed: 0 }, color: ORANGE, title: /High error rate/ },
+    { name: 'at least 5 tasks failed', results: { totalFound: 20, failed: 5, errors: 0 }, color: RED, title: /5 tasks failed/ },
+    { name: 'at least 3 processing errors', results: { totalFound: 100, failed: 0, errors: 3 }, color: ORANGE, title: /3 processing errors/ },
+  ];
+  for (const trigger of triggers) {
+    it(`${trigger.name}: one Block Kit message and one embed, with the run's facts`, async () => {
+      const run = await finishRun('process-stuck-tasks', trigger.status ?? 'completed', trigger.results, trigger.status ? 'provider unreachable' : undefined);
+      expect(slack()).toHaveLength(1);
+      expect(discord()).toHaveLength(1);
+      const [s] = slack();
+      expect(s.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
+      expect(s.blocks[0].text.text).toMatch(trigger.title);
+      const fields = s.blocks.find((b: { fields?: unknown }) => b.fields).fields.map((f: { text: string }) => f.text).join('\n');
+      expect(fields).toContain('process-stuck-tasks');
+      expect(fields).toContain(run.executionId);
+      expect(fields).toContain('1.2 s');
+      const [d] = discord();
+      expect(d.embeds).toHaveLength(1);
+      expect(d.embeds[0].color).toBe(trigger.color);
+      expect(d.embeds[0].title).toMatch(trigger.title);
+      expect(d.embeds[0].fields.map((f: { value: string }) => f.value)).toContain(run.executionId);
+      if (trigger.status) expect(JSON.stringify(d)).toContain('provider unreachable');
+    });
+  }
+
+  it('3 consecutive failed runs raise their own alert', async () => {
+    await finishRun('cleanup-jobs', 'failed', {}, 'boom');
+    await finishRun('cleanup-jobs', 'failed', {}, 'boom');
+    receiver.received.length = 0;
+    await finishRun('cleanup-jobs', 'failed', {}, 'boom');
+    expect(discord().map((d) => d.embeds[0].title)).toEqual([expect.stringMatching(/3 cleanup-jobs runs failed in a row/)]);
+  });
+
+  it('more than 20 stuck tasks and more than 10,000 frozen credits raise system alerts', async () => {
+    const userId = randomUUID();
+    await t.db.query(`INSERT INTO users (id, email) VALUES ($1, $2)`, [userId, `${userId}@example.com`]);
+    await ensureCreditAccount(t.db, userId);
+    await grantCredits(t.db, { userId, amount: 20_000 });
+    for (let i = 0; i < 21; i++) {
+      const taskId = randomUUID();
+      await t.db.query(
+        `INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms, provider_task_id, processing_started_at, created_at)
+         VALUES ($1, $2, 'video', 'sora-2-text-to-video', 'kie', '{}', 'processing', 500, 1, 60000, $3, now() - interval '2 hours', now() - interval '2 hours')`,
+        [taskId, userId, `p-${taskId}`],
+      );
+      await t.db.query(`INSERT INTO credit_holds (id, task_id, user_id, amount, status, expires_at) VALUES ($1, $2, $3, 500, 'open', now() + interval '1 day')`, [randomUUID(), taskId, userId]);
+      await t.db.query(`UPDATE user_credits SET frozen_balance = frozen_balance + 500 WHERE user_id = $1`, [userId]);
+    }
+    await finishRun('process-stuck-tasks', 'completed', healthy);
+    const titles = discord().map((d) => d.embeds[0].title as string);
+    expect(titles).toEqual(expect.arrayContaining([expect.stringMatching(/21 tasks stuck/), expect.stringMatching(/10500 credits frozen/)]));
+    expect(discord().every((d) => d.embeds[0].color === ORANGE)).toBe(true);
+    await t.db.query('DELETE FROM credit_holds');
+    await t.db.query('DELETE FROM tasks');
+    await t.db.query('UPDATE user_credits SET frozen_balance = 0');
+  });
+
+  it('does not repeat a condition within the dedupe window, and says when it clears', async () => {
+    const failing = { totalFound: 6, failed: 6, errors: 0 };
+    await finishRun('process-stuck-tasks', 'completed', failing);
+    await finishRun('process-stuck-tasks', 'completed', failing);
+    expect(slack()).toHaveLength(1);
+    await finishRun('process-stuck-tasks', 'completed', healthy);
+    expect(slack()).toHaveLength(2);
+    expect(slack()[1].text).toMatch(/Resolved/);
+    expect(discord()[1].embeds[0].color).toBe(GREEN);
+    await finishRun('process-stuck-tasks', 'completed', healthy);
+    expect(slack()).toHaveLength(2);
+  });
+
+  it('a receiver answering 500 gets the same message again, and it arrives once', async () => {
+    receiver.failNext(2);
+    await finishRun('process-stuck-tasks', 'failed', {}, 'db down');
+    expect(slack()).toHaveLength(1);
+    expect(discord()).toHaveLength(1);
+    const attempts = await t.db.query<{ attempts: number }>(`SELECT attempts FROM notification_outbox WHERE status = 'sent' ORDER BY created_at DESC LIMIT 2`);
+    expect(attempts.rows.map((r) => r.attempts).reduce((a, b) => a + b)).toBe(4);
+  });
+});
