@@ -56,6 +56,7 @@ const schema = z.object({
   PROVIDER_RATE_LIMIT: z.coerce.number().int().positive().default(20),
   PROVIDER_RATE_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
   MODELS_FILE: optionalString,
+  SUBMIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -95,6 +96,7 @@ export interface Config {
   /** New provider tasks per window from one process (KIE: 20 per 10 s). */
   providerRateLimit: { max: number; windowMs: number };
   modelsFile?: string;
+  submitRateLimitPerMinute: number;
   logLevel: string;
 }
 
@@ -154,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cleanupBatchSize: e.CLEANUP_BATCH_SIZE,
     providerRateLimit: { max: e.PROVIDER_RATE_LIMIT, windowMs: e.PROVIDER_RATE_WINDOW_MS },
     modelsFile: e.MODELS_FILE,
+    submitRateLimitPerMinute: e.SUBMIT_RATE_LIMIT_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { System } from '../system.js';
 import { registerAssetRoutes } from './assetRoutes.js';
@@ -18,9 +19,10 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
     trustProxy: true,
   });
   registerErrorHandling(app);
+  await app.register(rateLimit, { global: false });
   registerHealthRoutes(app, system.db);
   registerCreditRoutes(app, system.db);
-  registerTaskRoutes(app, system.tasks);
+  registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);
   registerAssetRoutes(app, system.store);
   registerOutboxRoutes(app, system.db);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey });

@@ -42,7 +42,6 @@ function fastifyClientError(err: FastifyError): ApiError | null {
   if (status < 400 || status >= 500) return null;
   if (status === 413) return new ApiError(413, 'payload_too_large', 'The request body is too large');
   if (status === 415) return new ApiError(415, 'unsupported_media_type', 'Send the body as application/json');
-  if (status === 429) return new ApiError(429, 'rate_limited', err.message);
   return new ApiError(status, 'invalid_request', err.message);
 }
 

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { advanceTask, cancelTask, loadTaskView, submitTask, type TaskDeps, type TaskView } from '../tasks/index.js';
 import { isOwnerOrAdmin, requireUser } from './auth.js';
@@ -17,8 +18,22 @@ const idempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must 
 /** A status read more often than this does not ask the provider again. */
 const POLL_ADVANCE_INTERVAL_MS = 2_000;
 
-export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps): void {
+export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps, submitsPerMinute: number): void {
   const auth = { preHandler: requireUser(deps.db) };
+  // One budget per API key (counted by its hash, never the key) across every submission route, checked before
+  // authentication so a flood costs no database work.
+  const checkSubmitLimit = app.createRateLimit({ max: submitsPerMinute, timeWindow: 60_000, keyGenerator: apiKeyBucket });
+  const submitLimit = {
+    preHandler: [
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        const limit = await checkSubmitLimit(request);
+        if (limit.isAllowed || !limit.isExceeded) return;
+        reply.header('retry-after', String(limit.ttlInSeconds));
+        throw new ApiError(429, 'rate_limited', `Too many submissions from this API key; retry in ${limit.ttlInSeconds} s`);
+      },
+      auth.preHandler,
+    ],
+  };
 
   const submit = async (request: FastifyRequest, type: 'video' | 'image', model: string, input: Record<string, unknown>) => {
     const key = parseRequest(idempotencyKey, request.headers['idempotency-key'], 'header Idempotency-Key');
@@ -27,13 +42,13 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps): void {
     return { taskId: task.id, status: task.status, creditsHeld: task.price };
   };
 
-  app.post('/api/v1/tasks', auth, async (request, reply) => {
+  app.post('/api/v1/tasks', submitLimit, async (request, reply) => {
     const body = parseRequest(taskBody, request.body);
     return reply.status(202).send(await submit(request, body.type, body.model, body.input));
   });
 
   for (const type of ['video', 'image'] as const) {
-    app.post(`/api/v1/generate-${type}`, auth, async (request, reply) => {
+    app.post(`/api/v1/generate-${type}`, submitLimit, async (request, reply) => {
       const { model, ...input } = parseRequest(seedBody, request.body);
       return reply.status(202).send(await submit(request, type, model ?? deps.catalog.defaultFor(type).id, input));
     });
@@ -62,6 +77,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps): void {
     }
     return { taskId: result.task.id, status: result.task.status, creditsRefunded: result.task.price };
   });
+}
+
+function apiKeyBucket(request: FastifyRequest): string {
+  return createHash('sha256').update(request.headers.authorization ?? request.ip).digest('base64url');
 }
 
 function taskIdOf(request: FastifyRequest): string {

@@ -24,6 +24,7 @@ export interface Harness {
 export interface ApiResponse {
   status: number;
   body: any;
+  headers: Headers;
 }
 
 export interface HarnessOptions {
@@ -50,6 +51,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     STORAGE_DIR: storageDir,
     WORKER_POLL_MIN_MS: '100',
     WORKER_POLL_MAX_MS: '1000',
+    SUBMIT_RATE_LIMIT_PER_MINUTE: '100000',
     ...options.env,
   });
   const system = await createSystem(config, { db: database.db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
@@ -84,5 +86,5 @@ async function callApi(base: string, key: string | undefined, method: string, pa
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
