@@ -1,11 +1,14 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { System } from '../system.js';
+import { registerAdminRoutes } from './adminRoutes.js';
 import { registerAssetRoutes } from './assetRoutes.js';
 import { registerCreditRoutes } from './creditRoutes.js';
-import { registerErrorHandling } from './errors.js';
+import { registerCronRoutes } from './cronRoutes.js';
+import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerOutboxRoutes } from './outboxRoutes.js';
+import { trackRoutes } from './routeTable.js';
 import { registerTaskRoutes } from './taskRoutes.js';
 import { registerWebhookRoutes } from './webhookRoutes.js';
 
@@ -17,13 +20,17 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
     loggerInstance: system.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: true,
+    frameworkErrors,
   });
+  trackRoutes(app);
   registerErrorHandling(app);
   await app.register(rateLimit, { global: false });
   registerHealthRoutes(app, system.db);
   registerCreditRoutes(app, system.db);
   registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);
   registerAssetRoutes(app, system.store);
+  registerCronRoutes(app, system);
+  registerAdminRoutes(app, system);
   registerOutboxRoutes(app, system.db);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey });
   await app.ready();

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { InsufficientCreditsError } from '../ledger/index.js';
 import { IdempotencyConflictError, ProviderRejectedError, TaskInputError } from '../tasks/index.js';
@@ -43,6 +43,13 @@ function fastifyClientError(err: FastifyError): ApiError | null {
   if (status === 413) return new ApiError(413, 'payload_too_large', 'The request body is too large');
   if (status === 415) return new ApiError(415, 'unsupported_media_type', 'Send the body as application/json');
   return new ApiError(status, 'invalid_request', err.message);
+}
+
+/** Errors the router raises before any handler runs (a path parameter over the length limit, a bad URL). */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The request URL is malformed';
+  void reply.status(status).send({ error: { code: 'invalid_request', message } });
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
