@@ -43,7 +43,9 @@ export function createEmailSender(options: EmailSenderOptions): Sender {
       libraryUrl: options.libraryUrl,
       prompt: task.input.prompt,
     });
-    await transport.sendMail({ from: options.from, to: task.email, ...email });
+    // The outbox id as Message-ID: if a crash between sending and recording makes us send again, mail systems
+    // (and our chaos check) recognise the second copy as the same message.
+    await transport.sendMail({ from: options.from, to: task.email, messageId: `<${entry.id}@settle>`, ...email });
   };
 }
 
