@@ -14,7 +14,7 @@ import { createSystem } from '../src/system.js';
 import { createUser } from '../src/users/index.js';
 import { percentile, report } from './report.js';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '200' }, port: { type: 'string', default: '3917' } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '200' }, port: { type: 'string', default: String(3000 + Math.floor(Math.random() * 5000) * 2) } } });
 const taskCount = Number(values.tasks);
 const port = Number(values.port);
 const BUDGET_P99_MS = 1000;

@@ -37,9 +37,9 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps, submits
 
   const submit = async (request: FastifyRequest, type: 'video' | 'image', model: string, input: Record<string, unknown>) => {
     const key = parseRequest(idempotencyKey, request.headers['idempotency-key'], 'header Idempotency-Key');
-    const { task, replayed } = await submitTask(deps, { userId: request.principal!.userId, type, model, input, idempotencyKey: key });
-    request.log.info({ taskId: task.id, replayed, status: task.status }, 'task submitted');
-    return { taskId: task.id, status: task.status, creditsHeld: task.price };
+    const { replayed, ...submitted } = await submitTask(deps, { userId: request.principal!.userId, type, model, input, idempotencyKey: key });
+    request.log.info({ taskId: submitted.taskId, replayed, status: submitted.status }, 'task submitted');
+    return submitted;
   };
 
   app.post('/api/v1/tasks', submitLimit, async (request, reply) => {

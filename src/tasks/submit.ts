@@ -16,10 +16,15 @@ export interface SubmitInput {
 }
 
 export interface SubmitResult {
-  task: TaskRow;
+  taskId: string;
+  status: TaskRow['status'];
+  creditsHeld: number;
   /** True when an earlier request with the same Idempotency-Key and body already created this task. */
   replayed: boolean;
 }
+
+/** What the submitting request learns from the dispatch, without reading the row back. */
+const STATUS_AFTER: Record<'dispatched' | 'still_pending', TaskRow['status']> = { dispatched: 'processing', still_pending: 'pending' };
 
 /** Past the last possible attempt plus a margin, an open hold means recovery itself failed; audit flags it. */
 const HOLD_MARGIN_MS = 30 * 60_000;
@@ -60,14 +65,17 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
     throw err;
   }
   const outcome = await dispatchTask(deps, { task, lease }, 'submit');
+  if (outcome === 'dispatched' || outcome === 'still_pending') {
+    return { taskId, status: STATUS_AFTER[outcome], creditsHeld: task.price, replayed: false };
+  }
   const current = (await findTask(deps.db, taskId))!;
   if (outcome === 'failed') throw new ProviderRejectedError(taskId, current.error_message ?? 'The provider rejected the task');
-  return { task: current, replayed: false };
+  return { taskId, status: current.status, creditsHeld: current.price, replayed: false };
 }
 
 function replay(earlier: TaskRow, requestHash: string): SubmitResult {
   if (earlier.request_hash !== requestHash) throw new IdempotencyConflictError(earlier.id);
-  return { task: earlier, replayed: true };
+  return { taskId: earlier.id, status: earlier.status, creditsHeld: earlier.price, replayed: true };
 }
 
 function hashRequest(input: SubmitInput): string {

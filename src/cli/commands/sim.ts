@@ -57,7 +57,11 @@ async function runSim(flags: SimFlags): Promise<void> {
   });
   if (!sim) return;
   console.log(`KIE simulator listening on ${sim.url} (seed ${sim.seed})`);
-  const stop = () => void sim.close().then(() => process.exit(0));
+  // Keep-alive clients and callbacks in flight can hold close() open; the simulator keeps nothing worth waiting for.
+  const stop = () => {
+    setTimeout(() => process.exit(0), 2000).unref();
+    void sim.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
