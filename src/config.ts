@@ -13,9 +13,14 @@ const schema = z.object({
   PUBLIC_URL: optionalUrl,
   CRON_SECRET: optionalString,
   SESSION_SECRET: optionalString,
+  /** Dashboard session lifetime (sign in again after it). */
+  SESSION_TTL_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(480),
   KIE_API_KEY: optionalString,
   KIE_BASE_URL: z.string().url().default('https://api.kie.ai'),
   KIE_WEBHOOK_HMAC_KEY: optionalString,
+  REPLICATE_API_TOKEN: optionalString,
+  REPLICATE_BASE_URL: z.string().url().default('https://api.replicate.com'),
+  REPLICATE_WEBHOOK_SECRET: optionalString,
   STORAGE_DIR: optionalString,
   R2_BUCKET_NAME: optionalString,
   R2_ACCESS_KEY_ID: optionalString,
@@ -68,7 +73,10 @@ export interface Config {
   publicUrl: string;
   cronSecret?: string;
   sessionSecret?: string;
+  /** SESSION_TTL_MINUTES: how long a dashboard sign-in lasts. */
+  sessionTtlMs: number;
   kie: { apiKey?: string; baseUrl: string; webhookHmacKey?: string };
+  replicate: { apiToken?: string; baseUrl: string; webhookSecret?: string };
   storageDir: string;
   r2?: { bucket: string; accessKeyId: string; secretAccessKey: string; endpoint?: string; publicUrl?: string };
   smtpUrl?: string;
@@ -121,7 +129,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     cronSecret: e.CRON_SECRET,
     sessionSecret: e.SESSION_SECRET,
+    sessionTtlMs: e.SESSION_TTL_MINUTES * 60_000,
     kie: { apiKey: e.KIE_API_KEY, baseUrl: e.KIE_BASE_URL.replace(/\/$/, ''), webhookHmacKey: e.KIE_WEBHOOK_HMAC_KEY },
+    replicate: {
+      apiToken: e.REPLICATE_API_TOKEN,
+      baseUrl: e.REPLICATE_BASE_URL.replace(/\/$/, ''),
+      webhookSecret: e.REPLICATE_WEBHOOK_SECRET,
+    },
     storageDir: e.STORAGE_DIR ?? `${e.SETTLE_DATA_DIR}/assets`,
     r2: readR2(e),
     smtpUrl: e.SMTP_URL,

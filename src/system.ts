@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { migrate, openDatabase, type Db } from './db/index.js';
 import { createLogger, type Logger } from './log/index.js';
-import { createKieProvider, createProviderRegistry, loadCatalog, type Catalog } from './providers/index.js';
-import { createLocalStore, type LocalAssetStore } from './storage/index.js';
+import { createKieProvider, createProviderRegistry, createReplicateProvider, loadCatalog, type Catalog, type ReplicateProvider } from './providers/index.js';
+import { createLocalStore, createS3Store, type AssetStore, type LocalAssetStore } from './storage/index.js';
 import { completionEmails, createEmailSender, createWebhookSender, type AlertSettings, type DeliveryDeps, type Senders } from './notify/index.js';
 import type { TaskDeps } from './tasks/index.js';
 
@@ -13,7 +13,11 @@ export interface System {
   db: Db;
   logger: Logger;
   catalog: Catalog;
-  store: LocalAssetStore;
+  store: AssetStore;
+  /** Set when assets live on this machine and the app serves them under /assets. */
+  localStore?: LocalAssetStore;
+  /** Verifies Replicate webhooks (Standard Webhooks) with REPLICATE_WEBHOOK_SECRET. */
+  replicate: ReplicateProvider;
   tasks: TaskDeps;
   delivery: DeliveryDeps;
   /** Which channels run alerts go to, and when they fire. */
@@ -32,8 +36,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const catalog = loadCatalog(config.modelsFile);
   const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   await migrate(db);
-  const store = createLocalStore(config.storageDir, config.publicUrl);
-  const providers = createProviderRegistry([createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey })]);
+  const localStore = config.r2 ? undefined : createLocalStore(config.storageDir, config.publicUrl);
+  const s3Store = config.r2 ? createS3Store(config.r2) : undefined;
+  const store: AssetStore = localStore ?? s3Store!;
+  const replicate = createReplicateProvider(config.replicate);
+  const providers = createProviderRegistry([createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey }), replicate]);
   const instanceId = `${hostname()}:${process.pid}`;
   const senders = buildSenders(config, db, store);
   if (!senders.email) logger.info('SMTP_URL is not set: user e-mails are off and none are queued');
@@ -56,10 +63,14 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     thresholds: config.alertThresholds,
     maxAttempts: config.outbox.maxAttempts,
   };
-  return { config, db, logger, catalog, store, tasks, delivery, alerts, close: () => db.close() };
+  const close = async () => {
+    s3Store?.close();
+    await db.close();
+  };
+  return { config, db, logger, catalog, store, localStore, replicate, tasks, delivery, alerts, close };
 }
 
-function buildSenders(config: Config, db: Db, store: LocalAssetStore): Senders {
+function buildSenders(config: Config, db: Db, store: AssetStore): Senders {
   return {
     ...(config.smtpUrl && {
       email: createEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom, libraryUrl: config.assetsLibraryUrl, db, store }),

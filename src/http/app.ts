@@ -28,11 +28,11 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerHealthRoutes(app, system.db);
   registerCreditRoutes(app, system.db);
   registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);
-  registerAssetRoutes(app, system.store);
+  if (system.localStore) registerAssetRoutes(app, system.localStore);
   registerCronRoutes(app, system);
   registerAdminRoutes(app, system);
   registerOutboxRoutes(app, system.db);
-  registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey });
+  registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey, replicate: system.replicate });
   await app.ready();
   return app;
 }

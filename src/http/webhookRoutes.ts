@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ProviderError, verifyKieCallback, type CallbackEvent } from '../providers/index.js';
+import { ProviderError, verifyKieCallback, type CallbackEvent, type ReplicateProvider } from '../providers/index.js';
 import { applyCallback, findTask, findTaskByProviderTaskId, type TaskDeps } from '../tasks/index.js';
 import { ApiError } from './errors.js';
 
@@ -7,6 +7,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface WebhookOptions {
   kieHmacKey?: string;
+  replicate: ReplicateProvider;
 }
 
 /**
@@ -19,12 +20,10 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, opti
     await Promise.allSettled([...inFlight]);
   });
 
-  app.post('/api/webhooks/kie', async (request, reply) => {
-    const event = parseKieCallback(deps, request);
-    const trusted = verifyKie(request, event, options.kieHmacKey);
-    const task = await findCallbackTask(deps, event);
+  const accept = async (request: FastifyRequest, provider: string, event: CallbackEvent, trusted: boolean) => {
+    const task = await findCallbackTask(deps, provider, event);
     if (!task) {
-      request.log.warn({ taskId: event.taskId, providerTaskId: event.providerTaskId }, 'callback for an unknown task');
+      request.log.warn({ taskId: event.taskId, providerTaskId: event.providerTaskId, provider }, 'callback for an unknown task');
       throw new ApiError(404, 'not_found', 'No task matches this callback');
     }
     const work = applyCallback(deps, task, event, trusted)
@@ -32,13 +31,34 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, opti
       .catch((err: unknown) => request.log.error({ err, taskId: task.id }, 'callback processing failed; recovery will retry'))
       .finally(() => inFlight.delete(work));
     inFlight.add(work);
-    return reply.status(200).send({ received: true, taskId: task.id });
+    return { received: true, taskId: task.id };
+  };
+
+  app.post('/api/webhooks/kie', async (request) => {
+    const event = parseCallback(() => deps.providers.get('kie').parseCallback(request.body, queryOf(request)));
+    return accept(request, 'kie', event, verifyKie(request, event, options.kieHmacKey));
+  });
+
+  // Standard Webhooks sign the exact bytes sent, so this route keeps the body as the raw string.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    scope.post('/api/webhooks/replicate', async (request) => {
+      const raw = request.body as string;
+      const verdict = options.replicate.verifyWebhook(request.headers, raw);
+      if (verdict === 'invalid') throw new ApiError(401, 'unauthorized', 'Missing, stale or invalid webhook signature');
+      const event = parseCallback(() => options.replicate.parseCallback(raw, queryOf(request)));
+      return accept(request, 'replicate', event, verdict === 'valid');
+    });
   });
 }
 
-function parseKieCallback(deps: TaskDeps, request: FastifyRequest): CallbackEvent {
+function queryOf(request: FastifyRequest): Record<string, string | undefined> {
+  return request.query as Record<string, string | undefined>;
+}
+
+function parseCallback(parse: () => CallbackEvent): CallbackEvent {
   try {
-    return deps.providers.get('kie').parseCallback(request.body, request.query as Record<string, string | undefined>);
+    return parse();
   } catch (err) {
     if (err instanceof ProviderError) throw new ApiError(400, 'invalid_request', err.message);
     throw err;
@@ -58,9 +78,10 @@ function verifyKie(request: FastifyRequest, event: CallbackEvent, key: string | 
   return true;
 }
 
-async function findCallbackTask(deps: TaskDeps, event: CallbackEvent) {
-  if (event.taskId) return UUID.test(event.taskId) ? findTask(deps.db, event.taskId) : null;
-  return findTaskByProviderTaskId(deps.db, 'kie', event.providerTaskId);
+async function findCallbackTask(deps: TaskDeps, provider: string, event: CallbackEvent) {
+  if (!event.taskId) return findTaskByProviderTaskId(deps.db, provider, event.providerTaskId);
+  const task = UUID.test(event.taskId) ? await findTask(deps.db, event.taskId) : null;
+  return task?.provider === provider ? task : null;
 }
 
 function headerOf(request: FastifyRequest, name: string): string | undefined {

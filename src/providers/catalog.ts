@@ -20,12 +20,15 @@ export type ModelSpec = z.infer<typeof modelSchema>;
 
 const MINUTE = 60_000;
 
-/** The KIE market models Settle knows out of the box; prices are in credits. */
+/** The models Settle knows out of the box (KIE market and Replicate); prices are in credits. */
 export const BUILT_IN_MODELS: readonly ModelSpec[] = [
   { id: 'sora-2-text-to-video', provider: 'kie', type: 'video', price: 30, timeoutMs: 20 * MINUTE, maxAttempts: 2 },
   { id: 'sora-2-image-to-video', provider: 'kie', type: 'video', price: 30, timeoutMs: 20 * MINUTE, maxAttempts: 2 },
   { id: 'sora-2-pro-text-to-video', provider: 'kie', type: 'video', price: 90, timeoutMs: 30 * MINUTE, maxAttempts: 2 },
   { id: 'google/nano-banana', provider: 'kie', type: 'image', price: 4, timeoutMs: 5 * MINUTE, maxAttempts: 3 },
+  // Replicate official models (run by name at their latest version); listed after KIE's so the defaults stay KIE's.
+  { id: 'minimax/video-01', provider: 'replicate', type: 'video', price: 40, timeoutMs: 20 * MINUTE, maxAttempts: 2 },
+  { id: 'black-forest-labs/flux-schnell', provider: 'replicate', type: 'image', price: 2, timeoutMs: 5 * MINUTE, maxAttempts: 3 },
 ];
 
 export interface Catalog {

@@ -3,6 +3,30 @@ export * from './catalog.js';
 export { createKieProvider, type KieProviderOptions } from './kie.js';
 export { signKieCallback, verifyKieCallback, type KieSignatureCheck } from './kie-signature.js';
 export { createProviderRegistry, type ProviderRegistry } from './registry.js';
+export { streamDownload, type DownloadOptions } from './download.js';
+export {
+  createReplicateProvider,
+  parseReplicateCallback,
+  type ReplicateProvider,
+  type ReplicateProviderOptions,
+  type WebhookVerdict,
+} from './replicate.js';
+export {
+  REPLICATE_WEBHOOK_HEADERS,
+  signReplicateWebhook,
+  verifyReplicateWebhook,
+  type ReplicateWebhookCheck,
+  type ReplicateWebhookSigning,
+} from './replicate-webhook.js';
+export {
+  startReplicateSimulator,
+  type ReplicateSimOutcome,
+  type ReplicateSimStats,
+  type ReplicateSimStatus,
+  type ReplicateSimulatorFaults,
+  type ReplicateSimulatorOptions,
+  type RunningReplicateSimulator,
+} from './replicateSimulator/index.js';
 export {
   startSimulator,
   type RunningSimulator,

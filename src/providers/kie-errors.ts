@@ -27,7 +27,7 @@ export function fetchFailure(op: KieOperation, err: unknown, timeoutMs: number):
   return new ProviderError('transient', 'network', `KIE ${op} could not reach the provider: ${describeCause(err)}`);
 }
 
-function describeCause(err: unknown): string {
+export function describeCause(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   // undici reports "fetch failed" and keeps the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`.
   const cause = err.cause as { code?: unknown; message?: unknown } | undefined;

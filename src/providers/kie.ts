@@ -1,6 +1,5 @@
-import { PassThrough, Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { z } from 'zod';
+import { streamDownload } from './download.js';
 import { codeError, fetchFailure, isTransientCode } from './kie-errors.js';
 import { isRecord, messageOf, requestEnvelope, type KieEnvelope } from './kie-envelope.js';
 import { kieRecordSchema, recordToStatus } from './kie-record.js';
@@ -67,38 +66,14 @@ export function createKieProvider(options: KieProviderOptions): Provider {
 
   async function download(url: string): Promise<Download> {
     // No Authorization header: result URLs point at KIE's file CDN, and the API key must not travel to other hosts.
-    let response: Response;
-    try {
-      response = await fetch(url, { signal: AbortSignal.timeout(downloadTimeoutMs) });
-    } catch (err) {
-      throw fetchFailure('download', err, downloadTimeoutMs);
-    }
-    if (!response.ok || !response.body) {
-      await response.body?.cancel().catch(() => undefined);
-      throw codeError('download', response.status, response.statusText);
-    }
-    const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-    return {
-      body: withProviderErrors(source, downloadTimeoutMs),
-      contentType: response.headers.get('content-type') ?? undefined,
-      contentLength: contentLength(response.headers.get('content-length')),
-    };
+    return streamDownload(url, {
+      timeoutMs: downloadTimeoutMs,
+      httpError: (status, statusText) => codeError('download', status, statusText),
+      fetchError: (err) => fetchFailure('download', err, downloadTimeoutMs),
+    });
   }
 
   return { name: 'kie', submit, status, parseCallback, download };
-}
-
-/** A transfer cut off mid-body (timeout, reset) surfaces as a transient ProviderError, like one cut off before. */
-function withProviderErrors(source: Readable, timeoutMs: number): Readable {
-  const body = new PassThrough();
-  source.on('error', (err) => body.destroy(fetchFailure('download', err, timeoutMs)));
-  body.on('close', () => source.destroy());
-  return source.pipe(body);
-}
-
-function contentLength(header: string | null): number | undefined {
-  if (header === null || !/^\d+$/.test(header)) return undefined;
-  return Number(header);
 }
 
 function envelopeFailure(op: 'createTask' | 'recordInfo', envelope: KieEnvelope): ProviderError {

@@ -14,6 +14,7 @@ export const PUBLIC_ROUTES: Record<string, string> = {
   'GET /assets/*': 'asset links are capabilities: unguessable task ids',
   'HEAD /assets/*': 'asset links are capabilities',
   'POST /api/webhooks/kie': 'provider callback: signature-verified, otherwise untrusted (the task asks the provider itself)',
+  'POST /api/webhooks/replicate': 'provider callback: Standard Webhooks signature, otherwise untrusted',
 };
 
 /** Admin-only surfaces: a user key must be refused there too. */

@@ -6,6 +6,8 @@ export interface CallbackDelivery {
   providerTaskId: string;
   body: unknown;
   hmacKey?: string;
+  /** Extra headers for one attempt, given the exact body sent (e.g. a signature over it); called per attempt. */
+  headers?: (rawBody: string) => Record<string, string>;
   /** Aborted when the simulator closes. */
   signal: AbortSignal;
 }
@@ -26,10 +28,11 @@ export async function deliverCallback(delivery: CallbackDelivery): Promise<boole
 
 async function attemptDelivery(delivery: CallbackDelivery): Promise<boolean> {
   try {
+    const rawBody = JSON.stringify(delivery.body);
     const response = await fetch(delivery.url, {
       method: 'POST',
-      headers: headersFor(delivery),
-      body: JSON.stringify(delivery.body),
+      headers: { ...headersFor(delivery), ...delivery.headers?.(rawBody) },
+      body: rawBody,
       signal: AbortSignal.any([delivery.signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]),
     });
     await response.body?.cancel();

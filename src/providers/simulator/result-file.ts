@@ -15,7 +15,7 @@ const MAGIC: Record<TaskType, Buffer> = {
  * reader pulls: a 200 MB file costs one 64 KiB chunk of memory at a time.
  */
 export function resultFileStream(providerTaskId: string, type: TaskType, size: number, delayMs: number): Readable {
-  const pattern = patternFor(providerTaskId);
+  const pattern = patternFor(providerTaskId, Math.min(size, CHUNK_BYTES));
   let offset = 0;
   let delay: NodeJS.Timeout | undefined;
   const pushNext = (stream: Readable) => {
@@ -36,10 +36,10 @@ export function resultFileStream(providerTaskId: string, type: TaskType, size: n
   });
 }
 
-/** 64 KiB of bytes derived from the task id (SHA-256 in counter mode). */
-function patternFor(providerTaskId: string): Buffer {
+/** Up to 64 KiB of bytes derived from the task id (SHA-256 in counter mode); a small file hashes only what it needs. */
+function patternFor(providerTaskId: string, length: number): Buffer {
   const pattern = Buffer.alloc(CHUNK_BYTES);
-  for (let block = 0; block * 32 < CHUNK_BYTES; block++) {
+  for (let block = 0; block * 32 < length; block++) {
     createHash('sha256').update(`${providerTaskId}:${block}`).digest().copy(pattern, block * 32);
   }
   return pattern;
