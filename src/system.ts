@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { migrate, openDatabase, type Db } from './db/index.js';
 import { createLogger, type Logger } from './log/index.js';
+import { instrumentProviders } from './metrics/index.js';
 import { createKieProvider, createProviderRegistry, createReplicateProvider, loadCatalog, type Catalog, type ReplicateProvider } from './providers/index.js';
 import { createLocalStore, createS3Store, type AssetStore, type LocalAssetStore } from './storage/index.js';
 import { completionEmails, createEmailSender, createWebhookSender, type AlertSettings, type DeliveryDeps, type Senders } from './notify/index.js';
@@ -40,7 +41,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const s3Store = config.r2 ? createS3Store(config.r2) : undefined;
   const store: AssetStore = localStore ?? s3Store!;
   const replicate = createReplicateProvider(config.replicate);
-  const providers = createProviderRegistry([createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey }), replicate]);
+  const providers = instrumentProviders(
+    createProviderRegistry([createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey }), replicate]),
+  );
   const instanceId = `${hostname()}:${process.pid}`;
   const senders = buildSenders(config, db, store);
   if (!senders.email) logger.info('SMTP_URL is not set: user e-mails are off and none are queued');

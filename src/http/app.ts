@@ -1,3 +1,4 @@
+import { fastifyCookie } from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { System } from '../system.js';
@@ -5,8 +6,10 @@ import { registerAdminRoutes } from './adminRoutes.js';
 import { registerAssetRoutes } from './assetRoutes.js';
 import { registerCreditRoutes } from './creditRoutes.js';
 import { registerCronRoutes } from './cronRoutes.js';
+import { createDashboardSessions, registerDashboard } from './dashboard/index.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
+import { registerMetricsRoutes } from './metricsRoutes.js';
 import { registerOutboxRoutes } from './outboxRoutes.js';
 import { trackRoutes } from './routeTable.js';
 import { registerTaskRoutes } from './taskRoutes.js';
@@ -24,15 +27,20 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   });
   trackRoutes(app);
   registerErrorHandling(app);
+  // Dashboard sessions: the cookie parser for every route, so admin routes can accept the session (DESIGN section 6).
+  await app.register(fastifyCookie);
+  const sessions = createDashboardSessions(system);
   await app.register(rateLimit, { global: false });
   registerHealthRoutes(app, system.db);
+  registerMetricsRoutes(app, system);
   registerCreditRoutes(app, system.db);
   registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);
   if (system.localStore) registerAssetRoutes(app, system.localStore);
   registerCronRoutes(app, system);
   registerAdminRoutes(app, system);
-  registerOutboxRoutes(app, system.db);
+  registerOutboxRoutes(app, system.db, sessions);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey, replicate: system.replicate });
+  await registerDashboard(app, system, sessions);
   await app.ready();
   return app;
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { listNotifications, outboxCounts, resendNotification, type OutboxEntry } from '../notify/index.js';
-import { requireAdmin } from './auth.js';
+import { requireAdminOrSession, type Sessions } from './dashboard/index.js';
 import { ApiError, parseRequest } from './errors.js';
 
 const listQuery = z.strictObject({
@@ -28,8 +28,8 @@ export function outboxEntryView(entry: OutboxEntry) {
   };
 }
 
-export function registerOutboxRoutes(app: FastifyInstance, db: Db): void {
-  const admin = { preHandler: requireAdmin(db) };
+export function registerOutboxRoutes(app: FastifyInstance, db: Db, sessions: Sessions): void {
+  const admin = { preHandler: requireAdminOrSession(db, sessions) };
 
   app.get('/api/admin/outbox', admin, async (request) => {
     const query = parseRequest(listQuery, request.query, 'query');

@@ -18,6 +18,20 @@ const REDACT = [
   '*.secret',
   'smtpUrl',
   '*.smtpUrl',
+  // The configuration's secrets, when a Config is logged flat or as { config } (fixed paths: every wildcard costs
+  // time on every log line).
+  ...['cronSecret', 'sessionSecret', 'databaseUrl', 'slackWebhookUrl', 'discordWebhookUrl', 'kie.apiKey', 'kie.webhookHmacKey', 'r2.secretAccessKey'].flatMap(
+    (path) => [path, `config.${path}`],
+  ),
+  // Dashboard session values, and the headers that carry credentials.
+  'cookie',
+  '*.cookie',
+  'csrfToken',
+  '*.csrfToken',
+  'token',
+  '*.token',
+  ...['headers', 'req.headers', 'res.headers'].flatMap((h) => [`${h}["set-cookie"]`, `${h}["x-csrf-token"]`, `${h}["x-api-key"]`]),
+  'req.body.apiKey',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
