@@ -37,7 +37,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);
   if (system.localStore) registerAssetRoutes(app, system.localStore);
   registerCronRoutes(app, system);
-  registerAdminRoutes(app, system);
+  registerAdminRoutes(app, system, sessions);
   registerOutboxRoutes(app, system.db, sessions);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey, replicate: system.replicate });
   await registerDashboard(app, system, sessions);

@@ -6,6 +6,7 @@ import { createSystem, type System } from '../../system.js';
 import { createApiKey, createUser, findUserByEmail, type Role } from '../../users/index.js';
 import { action, parsePositiveInt, readConfig } from '../context.js';
 import { onShutdown } from '../shutdown.js';
+import { startBackgroundWork } from './worker.js';
 
 const DEMO_USER = 'demo@settle.local';
 const DEMO_ADMIN = 'admin@settle.local';
@@ -31,12 +32,14 @@ export function registerDemoCommand(program: Command): void {
         WORKER_POLL_MAX_MS: '5000',
       });
       const system = await createSystem(config);
+      const background = await startBackgroundWork(system);
       const server = await startServer(system);
       const user = await demoKey(system, DEMO_USER, 'user', 1000);
       const admin = await demoKey(system, DEMO_ADMIN, 'admin', 0);
       printWelcome(server.url, sim.url, user, admin, cronSecret);
       onShutdown(system.logger, async () => {
         await server.close();
+        await background.stop();
         await sim.close();
         await system.close();
       });

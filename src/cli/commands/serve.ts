@@ -3,19 +3,22 @@ import { startServer } from '../../http/index.js';
 import { createSystem } from '../../system.js';
 import { action, parsePositiveInt, readConfig } from '../context.js';
 import { onShutdown } from '../shutdown.js';
+import { startBackgroundWork } from './worker.js';
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the HTTP API')
+    .description('run the HTTP API, the worker and the recovery schedules')
     .option('--port <n>', 'port to listen on (default $PORT or 3000)')
     .action(action(async (opts: { port?: string }) => {
       const config = readConfig(opts.port ? { PORT: String(parsePositiveInt(opts.port, '--port')) } : {});
       const system = await createSystem(config);
+      const background = await startBackgroundWork(system);
       const server = await startServer(system);
       system.logger.info({ url: server.url }, 'settle is serving');
       onShutdown(system.logger, async () => {
         await server.close();
+        await background.stop();
         await system.close();
       });
     }));

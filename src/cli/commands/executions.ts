@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { executionStats, executionView, listExecutions, type ExecutionStats, type ExecutionView } from '../../recovery/index.js';
+import { action, parsePositiveInt, printJson, withSystem } from '../context.js';
+import { plainTable, renderTable } from './stuck.js';
+
+export function registerExecutionsCommand(program: Command): void {
+  program
+    .command('executions')
+    .description('the recovery run history (reconciler and cleanup runs), newest first, with statistics')
+    .option('--limit <n>', 'how many runs', '50')
+    .option('--json', 'machine output')
+    .action(action(async (opts: { limit: string; json?: boolean }) => {
+      const limit = parsePositiveInt(opts.limit, '--limit');
+      const { executions, stats } = await withSystem(async (s) => ({
+        executions: (await listExecutions(s.db, { limit })).map(executionView),
+        stats: await executionStats(s.db),
+      }));
+      if (opts.json) return printJson({ executions, stats });
+      if (executions.length === 0) console.log('No recovery runs recorded yet.');
+      else console.log(renderTable(historyTable(executions)));
+      console.log('');
+      console.log(describeStats(stats));
+    }));
+}
+
+function historyTable(executions: ExecutionView[]) {
+  const table = plainTable(['Started', 'Job', 'Trigger', 'Status', 'Duration', 'Found', 'Recovered', 'Failed', 'Errors', 'ID']);
+  for (const e of executions) {
+    const r = e.results ?? {};
+    const num = (key: string) => (typeof r[key] === 'number' ? (r[key] as number) : 0);
+    const errors = Array.isArray(r.errors) ? r.errors.length : num('errors');
+    const recovered = e.jobName === 'cleanup-jobs' ? 0 : num('completed') + num('retried') + num('redispatched') + num('lateResults');
+    const failed = e.jobName === 'cleanup-jobs' ? num('cleanedUp') : num('failed');
+    table.push([
+      e.startedAt.replace('T', ' ').slice(0, 19),
+      e.jobName,
+      e.trigger,
+      e.status === 'failed' && e.errorMessage ? `failed: ${e.errorMessage.slice(0, 40)}` : e.status,
+      e.durationMs === null ? '-' : `${e.durationMs} ms`,
+      String(num('totalFound')),
+      String(recovered),
+      String(failed),
+      String(errors),
+      e.id,
+    ]);
+  }
+  return table;
+}
+
+function describeStats(s: ExecutionStats): string {
+  const pct = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v * 1000) / 10}%`);
+  const hours = Math.round(s.windowMs / 3_600_000);
+  return (
+    `Last ${hours} h: ${s.totalExecutions} runs, success rate ${pct(s.successRate)}, ` +
+    `average ${s.avgDurationMs === null ? 'n/a' : `${s.avgDurationMs} ms`}, ${s.tasksRecovered} tasks recovered, ` +
+    `${s.tasksFailed} failed, error rate ${pct(s.errorRate)}.`
+  );
+}

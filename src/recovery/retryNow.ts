@@ -1,0 +1,56 @@
+import { claimTask, findTask, TERMINAL_STATUSES, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
+import { withProviderLimits, type RateLimit } from './providerGate.js';
+import { recheckProcessingTask } from './recheck.js';
+import { RECENT_DISPATCH_MS, redispatchPendingTask } from './redispatch.js';
+import { findPendingTasks } from './sql/pendingTasks.js';
+import { withStatusSnapshot } from './statusSnapshot.js';
+import type { Verdict } from './types.js';
+
+export interface RetryNowOptions {
+  dryRun?: boolean;
+  path?: SettlementPath;
+  rateLimit?: RateLimit | null;
+  recentDispatchMs?: number;
+}
+
+export interface RetryNowResult {
+  /** The task as it is after the attempt (null: no such task). */
+  task: TaskRow | null;
+  verdict: Verdict;
+}
+
+/**
+ * An operator's "retry this task now", whatever its age: a pending task is dispatched again (same race protection
+ * as the reconciler), a processing one is re-checked with the provider and settled if it is done. Terminal tasks
+ * are left alone.
+ */
+export async function retryTaskNow(deps: TaskDeps, taskId: string, options: RetryNowOptions = {}): Promise<RetryNowResult> {
+  const task = await findTask(deps.db, taskId);
+  if (!task) return { task: null, verdict: null };
+  if (TERMINAL_STATUSES.includes(task.status)) return { task, verdict: { skipped: `already ${task.status}` } };
+  const run = withStatusSnapshot(withProviderLimits(deps, options.rateLimit ?? null));
+  const settings = {
+    dryRun: options.dryRun ?? false,
+    path: options.path ?? 'admin',
+    recentDispatchMs: options.recentDispatchMs ?? RECENT_DISPATCH_MS,
+  };
+  const verdict = task.status === 'pending' ? await retryPending(run, taskId, settings) : await recheckNow(run, task, settings);
+  return { task: await findTask(deps.db, taskId), verdict };
+}
+
+type Settings = { dryRun: boolean; path: SettlementPath; recentDispatchMs: number };
+
+async function retryPending(deps: TaskDeps, taskId: string, settings: Settings): Promise<Verdict> {
+  const [row] = await findPendingTasks(deps.db, { taskId, recentDispatchMs: settings.recentDispatchMs, limit: 1 });
+  if (!row) return { skipped: 'no longer pending' };
+  return redispatchPendingTask(deps, row, settings);
+}
+
+function recheckNow(deps: TaskDeps, task: TaskRow, settings: Settings): Promise<Verdict> {
+  const leaseLive = task.lease_expires_at !== null && task.lease_expires_at.getTime() >= Date.now();
+  return recheckProcessingTask(deps, { ...task, lease_live: leaseLive }, {
+    dryRun: settings.dryRun,
+    path: settings.path,
+    claim: (lease) => claimTask(deps.db, task.id, lease, deps.leaseMs),
+  });
+}

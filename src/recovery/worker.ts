@@ -1,0 +1,113 @@
+import pLimit from 'p-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { advanceClaimed, claimDueTasks, newLease, type TaskDeps, type TaskRow } from '../tasks/index.js';
+import { withProviderLimits, type RateLimit } from './providerGate.js';
+import { releaseLeases } from './sql/releaseLeases.js';
+
+export interface WorkerOptions {
+  /** Tasks advanced at once (WORKER_CONCURRENCY). */
+  concurrency: number;
+  /** Claimed tasks waiting for a free slot, on top of the running ones (default: concurrency). */
+  prefetch?: number;
+  /** Pause when nothing is due (default: the smaller of 250 ms and WORKER_POLL_MIN_MS). */
+  idleMs?: number;
+  /** New provider tasks per window from this process; null for none. */
+  rateLimit?: RateLimit | null;
+}
+
+export interface Worker {
+  /** Stops claiming, gives back claimed tasks not yet started, and waits for the running ones. */
+  stop(): Promise<void>;
+}
+
+/** Longest pause after the database failed, so a restart of it is noticed soon. */
+const MAX_ERROR_PAUSE_MS = 5_000;
+
+/**
+ * The continuous worker: claims due tasks (next_check_at <= now, SKIP LOCKED, so any number of workers share the
+ * load), and advances them with bounded concurrency: pending ones are dispatched through the provider rate limit,
+ * processing ones are checked and settled. The per-task backoff (next_check_at) is advance's; the worker only
+ * decides when to look again.
+ */
+export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
+  const limited = withProviderLimits(deps, options.rateLimit ?? null);
+  const limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
+  const capacity = options.concurrency + (options.prefetch ?? options.concurrency);
+  const idleMs = options.idleMs ?? Math.min(250, deps.pollMinMs);
+  const waiting = new Map<string, string>(); // claimed, not started: task id -> lease
+  const running = new Set<Promise<void>>();
+  const wake = new AbortController();
+  let stopping = false;
+
+  const advanceOne = async (task: TaskRow, lease: string): Promise<void> => {
+    waiting.delete(task.id);
+    try {
+      const outcome = await advanceClaimed(limited, { task, lease }, 'worker');
+      deps.logger.debug({ taskId: task.id, outcome }, 'worker advanced task');
+    } catch (err) {
+      // Isolated: the task's lease expires and the next claim tries again.
+      deps.logger.error({ err, taskId: task.id }, 'worker failed to advance a task');
+    }
+  };
+
+  const enqueue = (task: TaskRow, lease: string): void => {
+    waiting.set(task.id, lease);
+    const job = limit(() => {
+      const started = advanceOne(task, lease);
+      running.add(started);
+      return started.finally(() => running.delete(started));
+    });
+    job.catch(() => undefined); // rejected only by clearQueue on stop; its lease is given back there
+  };
+
+  const pause = (ms: number) => sleep(ms, undefined, { signal: wake.signal }).catch(() => undefined);
+
+  const loop = async (): Promise<void> => {
+    let failures = 0;
+    while (!stopping) {
+      const room = capacity - limit.activeCount - limit.pendingCount;
+      if (room <= 0) {
+        await Promise.race([...running, pause(idleMs)]);
+        continue;
+      }
+      try {
+        const lease = newLease(deps);
+        const tasks = await claimDueTasks(deps.db, lease, deps.leaseMs, room);
+        failures = 0;
+        for (const task of tasks) enqueue(task, lease);
+        if (tasks.length === 0) await pause(idleMs);
+      } catch (err) {
+        failures++;
+        deps.logger.error({ err }, 'worker could not claim due tasks');
+        await pause(Math.min(MAX_ERROR_PAUSE_MS, idleMs * 2 ** failures));
+      }
+    }
+  };
+
+  const looping = loop();
+  deps.logger.info({ concurrency: options.concurrency, idleMs }, 'worker started');
+
+  let stopped: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    wake.abort();
+    await looping;
+    limit.clearQueue();
+    await giveBack(deps, waiting);
+    await Promise.allSettled([...running]);
+    deps.logger.info('worker stopped');
+  };
+  return { stop: () => (stopped ??= stop()) };
+}
+
+/** Claimed tasks that never started go back at once instead of waiting out their leases. */
+async function giveBack(deps: TaskDeps, waiting: Map<string, string>): Promise<void> {
+  const byLease = new Map<string, string[]>();
+  for (const [taskId, lease] of waiting) byLease.set(lease, [...(byLease.get(lease) ?? []), taskId]);
+  waiting.clear();
+  for (const [lease, taskIds] of byLease) {
+    await releaseLeases(deps.db, taskIds, lease).catch((err: unknown) =>
+      deps.logger.warn({ err, count: taskIds.length }, 'could not release leases; they expire on their own'),
+    );
+  }
+}

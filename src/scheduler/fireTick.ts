@@ -1,0 +1,42 @@
+import type { Db } from '../db/index.js';
+import type { Logger } from '../log/index.js';
+import { JobAlreadyRunningError } from '../recovery/index.js';
+import { claimTick, pruneTicks, recordTickOutcome } from './ticks.js';
+
+export interface SchedulerDeps {
+  db: Db;
+  logger: Logger;
+  instanceId: string;
+}
+
+export interface ScheduledJob {
+  name: string;
+  /** A croner pattern: 5 fields, or 6 with seconds first. */
+  pattern: string;
+  /** One recorded run for the tick; throws JobAlreadyRunningError while the previous run goes on. */
+  run(tickAt: Date): Promise<{ executionId: string | null; status: 'completed' | 'failed' }>;
+}
+
+/**
+ * ran / failed: this instance ran the tick; claimed_elsewhere: another instance has it; overlap: the previous run
+ * of the job was still going, so this tick is skipped (runs never overlap).
+ */
+export type TickOutcome = 'ran' | 'failed' | 'overlap' | 'claimed_elsewhere';
+
+const KEEP_TICKS_MS = 7 * 24 * 60 * 60_000;
+
+export async function fireTick(deps: SchedulerDeps, job: ScheduledJob, tickAt: Date): Promise<TickOutcome> {
+  if (!(await claimTick(deps.db, job.name, tickAt, deps.instanceId))) return 'claimed_elsewhere';
+  try {
+    const run = await job.run(tickAt);
+    const outcome = run.status === 'completed' ? 'ran' : 'failed';
+    await recordTickOutcome(deps.db, job.name, tickAt, outcome, run.executionId);
+    return outcome;
+  } catch (err) {
+    if (!(err instanceof JobAlreadyRunningError)) throw err;
+    await recordTickOutcome(deps.db, job.name, tickAt, 'overlap', null);
+    return 'overlap';
+  } finally {
+    await pruneTicks(deps.db, job.name, KEEP_TICKS_MS).catch(() => undefined);
+  }
+}
