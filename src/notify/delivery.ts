@@ -53,7 +53,25 @@ async function deliverOne(deps: DeliveryDeps, entry: OutboxEntry, lease: string)
     log({ notificationId: entry.id, channel: entry.channel, attempt: entry.attempts + 1, outcome, error: message }, 'notification delivery failed');
     return outcome === 'fenced' ? 'fenced' : outcome;
   }
-  return (await markSent(deps.db, entry.id, lease)) ? 'sent' : 'fenced';
+  return (await recordSent(deps, entry, lease)) ? 'sent' : 'fenced';
+}
+
+const RECORD_ATTEMPTS = 12;
+
+/**
+ * The message is out; if the database is briefly away, keep trying to record that, rather than let the lease lapse
+ * and the entry be sent a second time.
+ */
+async function recordSent(deps: DeliveryDeps, entry: OutboxEntry, lease: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await markSent(deps.db, entry.id, lease);
+    } catch (err) {
+      if (attempt >= RECORD_ATTEMPTS) throw err;
+      deps.logger.warn({ err, notificationId: entry.id, attempt }, 'sent, but could not record it yet; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+    }
+  }
 }
 
 export interface DeliveryLoop {

@@ -26,6 +26,12 @@ export interface SubmitResult {
 /** What the submitting request learns from the dispatch, without reading the row back. */
 const STATUS_AFTER: Record<'dispatched' | 'still_pending', TaskRow['status']> = { dispatched: 'processing', still_pending: 'pending' };
 
+/**
+ * The submitting request's lease covers one provider call (at most its 15 s request timeout), not an ingest; kept
+ * short so that a task whose submitter died is picked up by recovery within seconds.
+ */
+const SUBMIT_LEASE_MS = 30_000;
+
 /** Past the last possible attempt plus a margin, an open hold means recovery itself failed; audit flags it. */
 const HOLD_MARGIN_MS = 30 * 60_000;
 
@@ -50,7 +56,7 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
       const inserted = await insertTask(tx, {
         id: taskId, userId: input.userId, type: model.type, model: model.id, provider: model.provider,
         input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
-        idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: deps.leaseMs,
+        idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
       });
       const expiresAt = new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS);
       await holdCredits(tx, { userId: input.userId, taskId, amount: model.price, expiresAt });

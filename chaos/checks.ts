@@ -1,0 +1,114 @@
+import type { ParsedMail } from 'mailparser';
+import type { Db } from '../src/db/index.js';
+import type { Received } from '../test/helpers/receiver.js';
+
+export interface Verdict {
+  violations: string[];
+  figures: Record<string, number>;
+}
+
+interface TaskState {
+  id: string;
+  status: string;
+  provider_task_id: string | null;
+  error_code: string | null;
+  overdue: boolean;
+  hold_status: string | null;
+  charges: number;
+  unfreezes: number;
+}
+
+/** Everything the chaos run promises, checked against the database, the provider and the receivers. */
+export async function checkInvariants(db: Db, input: { simUrl: string; acknowledged: Set<string>; mails: ParsedMail[]; alerts: Received[] }): Promise<Verdict> {
+  const violations: string[] = [];
+  const tasks = await loadTasks(db);
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+
+  const lost = [...input.acknowledged].filter((id) => !byId.has(id));
+  if (lost.length > 0) violations.push(`${lost.length} acknowledged tasks are missing from the database, e.g. ${lost[0]}`);
+
+  for (const t of tasks) {
+    const live = t.status === 'pending' || t.status === 'processing';
+    if (live && (t.overdue || t.hold_status !== 'open')) violations.push(`task ${t.id} is ${t.status} past its deadline or without an open hold`);
+    if (t.status === 'completed' && (t.hold_status !== 'captured' || t.charges !== 1 || t.unfreezes !== 0)) violations.push(`completed task ${t.id} is not charged exactly once`);
+    if ((t.status === 'failed' || t.status === 'canceled') && (t.hold_status !== 'released' || t.charges !== 0 || t.unfreezes !== 1)) violations.push(`${t.status} task ${t.id} is not refunded exactly once`);
+  }
+
+  let lateResults = 0;
+  for (const t of tasks.filter((x) => x.provider_task_id)) {
+    const state = await providerState(input.simUrl, t.provider_task_id!);
+    if (state === 'success' && t.status === 'failed' && t.error_code === 'timeout') lateResults++;
+    else if (state === 'success' && t.status !== 'completed' && t.status !== 'canceled') violations.push(`provider success for task ${t.id} but it is ${t.status}`);
+    if (state !== 'success' && t.status === 'completed') violations.push(`task ${t.id} completed though the provider says ${state}`);
+  }
+
+  const mailIds = input.mails.map((m) => m.messageId ?? '');
+  const repeatedMails = mailIds.length - new Set(mailIds).size;
+  if (repeatedMails > 0) violations.push(`${repeatedMails} e-mails were delivered more than once`);
+  const alertBodies = input.alerts.map((a) => JSON.stringify(a.body));
+  const repeatedAlerts = alertBodies.length - new Set(alertBodies).size;
+  if (repeatedAlerts > 0) violations.push(`${repeatedAlerts} alerts were delivered more than once`);
+
+  const overlaps = await overlappingRuns(db);
+  if (overlaps > 0) violations.push(`${overlaps} recovery runs overlapped the previous run of the same job`);
+
+  const frozen = await db.query<{ n: number }>('SELECT coalesce(sum(frozen_balance), 0)::bigint AS n FROM user_credits');
+  const count = (status: string) => tasks.filter((t) => t.status === status).length;
+  return {
+    violations,
+    figures: {
+      'tasks in database': tasks.length,
+      settled: tasks.filter((t) => ['completed', 'failed', 'canceled'].includes(t.status)).length,
+      completed: count('completed'),
+      failed: count('failed'),
+      canceled: count('canceled'),
+      'late results (success after timeout, not charged)': lateResults,
+      'double charges': tasks.filter((t) => t.charges > 1).length,
+      'lost tasks': lost.length + tasks.filter((t) => (t.status === 'pending' || t.status === 'processing') && t.overdue).length,
+      'frozen credits left': frozen.rows[0]!.n,
+      'e-mails delivered': input.mails.length,
+      'alerts delivered': input.alerts.length,
+      'overlapping runs': overlaps,
+      ...failureReasons(tasks),
+    },
+  };
+}
+
+function failureReasons(tasks: TaskState[]): Record<string, number> {
+  const reasons: Record<string, number> = {};
+  for (const t of tasks) if (t.status === 'failed') reasons[`failed: ${t.error_code}`] = (reasons[`failed: ${t.error_code}`] ?? 0) + 1;
+  return reasons;
+}
+
+async function loadTasks(db: Db): Promise<TaskState[]> {
+  const { rows } = await db.query<TaskState>(
+    `SELECT t.id, t.status, t.provider_task_id, t.error_code,
+            coalesce(t.deadline_at, t.created_at + make_interval(secs => t.timeout_ms::double precision / 1000)) < now() AS overdue,
+            h.status AS hold_status,
+            (SELECT count(*)::int FROM credit_transactions j WHERE j.reference_id = t.id::text AND j.type = 'charge') AS charges,
+            (SELECT count(*)::int FROM credit_transactions j WHERE j.reference_id = t.id::text AND j.type = 'unfreeze') AS unfreezes
+       FROM tasks t LEFT JOIN credit_holds h ON h.task_id = t.id`,
+  );
+  return rows;
+}
+
+/** The provider's final word on a task; the simulator injects transient errors, so ask until it answers. */
+async function providerState(simUrl: string, providerTaskId: string): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const res = await fetch(`${simUrl}/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(providerTaskId)}`, { headers: { authorization: 'Bearer chaos' } });
+    const body = (await res.json()) as { code?: number; data?: { state?: string } };
+    if (body.code === 200 && body.data?.state) return body.data.state;
+  }
+  return 'unknown';
+}
+
+/** A run that started before the previous run of its job had finished. */
+async function overlappingRuns(db: Db): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (
+       SELECT started_at, lag(coalesce(completed_at, 'infinity')) OVER (PARTITION BY job_name ORDER BY started_at) AS previous_end
+         FROM cron_job_executions) runs
+      WHERE previous_end > started_at`,
+  );
+  return rows[0]!.n;
+}
