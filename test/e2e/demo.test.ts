@@ -28,7 +28,13 @@ describe('settle demo', () => {
 
     const curl = out.split('\n').find((line) => line.trim().startsWith('curl -s -X POST'))!.trim();
     const userKey = /User key\s+(\S+)/.exec(out)![1]!;
-    expect(/Admin key\s+(sk_settle_\S+)/.test(out)).toBe(true);
+    const adminKey = /Admin key\s+(sk_settle_\S+)/.exec(out)![1]!;
+    const dashboard = /Dashboard\s+(\S+)/.exec(out)![1]!;
+    const signIn = await fetch(dashboard);
+    expect(signIn.status).toBe(200);
+    expect(await signIn.text()).toContain('<form');
+    const adminApi = await fetch(`http://localhost:${port}/api/admin/cron-jobs`, { headers: { authorization: `Bearer ${adminKey}` } });
+    expect(adminApi.status).toBe(200);
 
     const submitted = JSON.parse(execFileSync('bash', ['-c', curl], { encoding: 'utf8' }));
     expect(submitted.status).toBe('processing');

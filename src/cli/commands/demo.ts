@@ -58,6 +58,7 @@ function printWelcome(url: string, simUrl: string, userKey: string, adminKey: st
   process.stdout.write(`
 Settle demo is running (embedded database, KIE simulator at ${simUrl})
 
+  Dashboard      ${url}/admin   (sign in with the admin key)
   API            ${url}
   Health         ${url}/readyz
   User key       ${userKey}   (demo@settle.local, 1000 credits)
