@@ -2,7 +2,6 @@
 // Usage: npm run build && npm run bench:submit [-- --tasks 2000 --concurrency 20]
 // DATABASE_URL set: a fresh database on that server; unset: embedded PGlite in memory. The simulator runs as
 // `settle sim` in a child process, so the provider's work is not counted as ours.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { createLogger } from '../src/log/index.js';
 import { createSystem } from '../src/system.js';
 import { createUser } from '../src/users/index.js';
 import { percentile, report } from './report.js';
+import { startSimProcess } from './simProcess.js';
 
 const { values } = parseArgs({ options: { tasks: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '20' }, port: { type: 'string', default: String(3000 + Math.floor(Math.random() * 5000) * 2) } } });
 const taskCount = Number(values.tasks);
@@ -23,10 +23,7 @@ const port = Number(values.port);
 // On the 2-core build machine the API, PostgreSQL and the simulator share both cores; see README for the figures.
 const BUDGET_P99_MS = 250;
 
-const simPort = port + 1;
-const sim = spawn(process.execPath, ['dist/cli/main.js', 'sim', '--port', String(simPort), '--seed', '3', '--duration-ms', '60000-60000', '--no-rate-limit'], { stdio: 'ignore' });
-const simUrl = `http://127.0.0.1:${simPort}`;
-await waitUntil(() => fetch(`${simUrl}/sim/stats`).then((r) => r.ok, () => false), 15_000);
+const { url: simUrl, child: sim } = await startSimProcess(port + 1, ['--seed', '3', '--duration-ms', '60000-60000', '--no-rate-limit']);
 
 const storage = mkdtempSync(join(tmpdir(), 'settle-bench-'));
 const config = loadConfig({
@@ -77,10 +74,3 @@ await system.close();
 sim.kill('SIGTERM');
 rmSync(storage, { recursive: true, force: true });
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the simulator did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

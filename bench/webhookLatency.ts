@@ -1,7 +1,6 @@
 // Time from provider completion to settled, with webhooks on and nobody polling.
 // Usage: npm run build && npm run bench:webhooks [-- --tasks 200]
 // DATABASE_URL set: that server; unset: embedded PGlite in memory. The simulator runs as `settle sim` in a child process.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { createLogger } from '../src/log/index.js';
 import { createSystem } from '../src/system.js';
 import { createUser } from '../src/users/index.js';
 import { percentile, report } from './report.js';
+import { startSimProcess } from './simProcess.js';
 
 const { values } = parseArgs({ options: { tasks: { type: 'string', default: '200' }, port: { type: 'string', default: String(3000 + Math.floor(Math.random() * 5000) * 2) } } });
 const taskCount = Number(values.tasks);
@@ -20,11 +20,8 @@ const port = Number(values.port);
 const BUDGET_P99_MS = 1000;
 
 // The provider runs in its own process, as it would in production: its work must not share our event loop.
-const simPort = port + 1;
-const sim = spawn(process.execPath, ['dist/cli/main.js', 'sim', '--port', String(simPort), '--seed', '11', '--duration-ms', '1000-4000',
-  '--no-rate-limit', '--callback-hmac-key', 'bench-key', '--result-bytes', String(256 * 1024)], { stdio: 'ignore' });
-const simUrl = `http://127.0.0.1:${simPort}`;
-await waitUntil(() => fetch(`${simUrl}/sim/stats`).then((r) => r.ok, () => false), 15_000);
+const { url: simUrl, child: sim } = await startSimProcess(port + 1, ['--seed', '11', '--duration-ms', '1000-4000', '--no-rate-limit',
+  '--callback-hmac-key', 'bench-key', '--result-bytes', String(256 * 1024)]);
 const storage = mkdtempSync(join(tmpdir(), 'settle-bench-'));
 const config = loadConfig({
   ...(process.env.DATABASE_URL && { DATABASE_URL: process.env.DATABASE_URL }),
@@ -76,10 +73,3 @@ await system.close();
 sim.kill('SIGTERM');
 rmSync(storage, { recursive: true, force: true });
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the simulator did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
