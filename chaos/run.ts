@@ -187,8 +187,12 @@ async function dropDatabase(server: string, name: string): Promise<void> {
  */
 async function restartPostgres(apis: SettleProcess[], urls: string[], problems: string[]): Promise<void> {
   const version = execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0]!;
-  const before = apis.map((p) => p.pid);
-  log('stopping PostgreSQL');
+  // Only processes already serving count: one still starting up fails its start without a database, by design.
+  const before = await Promise.all(apis.map(async (p, i) => {
+    const ready = await fetch(`${urls[i]}/readyz`).then((r) => r.ok, () => false);
+    return ready ? p.pid : undefined;
+  }));
+  log(`stopping PostgreSQL (${before.filter(Boolean).length} API processes serving)`);
   execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '-m', 'fast']);
   for (const [i, url] of urls.entries()) {
     const res = await fetch(`${url}/readyz`).catch(() => null);
