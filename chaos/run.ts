@@ -1,4 +1,4 @@
-// npm run chaos -- [--duration 60] [--seed 1] [--kill-every-ms 4000] [--no-pg-restart]
+// npm run chaos -- [--duration 60] [--seed 1] [--kill-every-ms 4000] [--no-pg-restart] [--users 6] [--credits 200]
 // A fault-injection run on real PostgreSQL (DATABASE_URL, else TEST_DATABASE_URL, else the local server): two API
 // processes, two workers and the simulator under load, with random SIGKILLs and one PostgreSQL restart; then the
 // system quiesces and every invariant is checked. Exits 1 on any violation.
@@ -27,6 +27,7 @@ const { values: flags } = parseArgs({
     'kill-every-ms': { type: 'string', default: '4000' },
     'no-pg-restart': { type: 'boolean', default: false },
     users: { type: 'string', default: '6' },
+    credits: { type: 'string', default: '200' },
   },
 });
 const durationMs = Number(flags.duration) * 1000;
@@ -83,7 +84,7 @@ for (const p of settle) p.start();
 await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
 
 const users = await Promise.all(Array.from({ length: Number(flags.users) }, (_, i) =>
-  createUser(db, { email: `chaos${i}@example.com`, credits: 200 + i * 50 })));
+  createUser(db, { email: `chaos${i}@example.com`, credits: Number(flags.credits) + i * 50 })));
 const negativeSamples = watchBalances(db);
 const started = Date.now();
 log(`seed ${seed}; ${settle.length} settle processes, simulator at ${simUrl}, database ${new URL(databaseUrl).pathname.slice(1)}`);
