@@ -70,5 +70,3 @@ export class ProviderError extends Error {
     this.name = 'ProviderError';
   }
 }
-
-export const isTransient = (err: unknown): boolean => err instanceof ProviderError && err.kind === 'transient';
