@@ -8,6 +8,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerOutboxCommand } from './commands/outbox.js';
 import { registerReconcileCommand } from './commands/reconcile.js';
 import { registerRetryCommand } from './commands/retry.js';
+import { registerSchedulesCommand } from './commands/schedules.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommand } from './commands/sim.js';
 import { registerStuckCommand } from './commands/stuck.js';
@@ -31,6 +32,7 @@ registerRetryCommand(program);
 registerReconcileCommand(program);
 registerCleanupCommand(program);
 registerExecutionsCommand(program);
+registerSchedulesCommand(program);
 registerSimCommand(program);
 
 await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoutes } from './metricsRoutes.js';
 import { registerOutboxRoutes } from './outboxRoutes.js';
 import { trackRoutes } from './routeTable.js';
+import { registerScheduleRoutes } from './scheduleRoutes.js';
 import { registerTaskRoutes } from './taskRoutes.js';
 import { registerWebhookRoutes } from './webhookRoutes.js';
 
@@ -38,6 +39,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   if (system.localStore) registerAssetRoutes(app, system.localStore);
   registerCronRoutes(app, system);
   registerAdminRoutes(app, system, sessions);
+  registerScheduleRoutes(app, system, sessions);
   registerOutboxRoutes(app, system.db, sessions);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey, replicate: system.replicate });
   await registerDashboard(app, system, sessions);

@@ -12,13 +12,15 @@ import {
   type RecoveryRun,
 } from '../recovery/index.js';
 import { raiseRunAlerts } from '../notify/index.js';
+import { isSchedulePaused } from '../scheduler/index.js';
 import type { System } from '../system.js';
 import { requireCronSecret } from './auth.js';
 import { ApiError } from './errors.js';
 
 /**
  * GET and POST /api/cron/process-stuck-tasks and /api/cron/cleanup-jobs, for an external scheduler (Vercel cron,
- * a Kubernetes CronJob, curl). Bearer CRON_SECRET; with none configured they answer 503 and are never open.
+ * a Kubernetes CronJob, curl). Bearer CRON_SECRET; with none configured they answer 503 and are never open. While
+ * the job is paused they answer 200 `{success, skipped: true, message}` and record nothing.
  */
 export function registerCronRoutes(app: FastifyInstance, system: System): void {
   const preHandler = requireCronSecret(system.config.cronSecret);
@@ -27,7 +29,11 @@ export function registerCronRoutes(app: FastifyInstance, system: System): void {
       method: ['GET', 'POST'],
       url: `/api/cron/${job}`,
       preHandler,
-      handler: async (_request, reply) => sendRun(reply, await runNow(system, job, 'http')),
+      handler: async (_request, reply) => {
+        // The cron route is an external scheduler's tick: a pause holds for it as for the built-in schedule.
+        if (await isSchedulePaused(system.db, job)) return reply.send({ success: true, skipped: true, message: `${job} is paused; nothing was run` });
+        return sendRun(reply, await runNow(system, job, 'http'));
+      },
     });
   }
 }

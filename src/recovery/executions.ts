@@ -117,14 +117,16 @@ async function begin(deps: JobDeps, jobName: string, trigger: JobTrigger, option
 
 /**
  * Records the end of a run, with the hook in the same transaction. A failing hook must not leave the run
- * 'running' (blocking the job): the run is then recorded without it, and the failure logged.
+ * 'running' (blocking the job): the run is then recorded without it, and the failure logged. The hook is skipped
+ * while an operator has the job paused: its runs are then the operator's own manual runs during an incident, and
+ * they see each result where they started it, so the alert rules (failed run, N failures in a row...) stay quiet.
  */
 async function finish(deps: JobDeps, id: string, finished: FinishedRun, onFinished: RunFinishedHook | undefined): Promise<ExecutionRow | null> {
   if (onFinished) {
     try {
       return await deps.db.transaction(async (tx) => {
         const row = await finishExecution(tx, id, finished);
-        if (row) await onFinished(tx, summaryOf(row));
+        if (row && !row.job_paused) await onFinished(tx, summaryOf(row));
         return row;
       });
     } catch (err) {

@@ -19,15 +19,18 @@ export interface ScheduledJob {
 
 /**
  * ran / failed: this instance ran the tick; claimed_elsewhere: another instance has it; overlap: the previous run
- * of the job was still going, so this tick is skipped (runs never overlap).
+ * of the job was still going, so this tick is skipped (runs never overlap); paused: an operator paused the job,
+ * so the tick is recorded as skipped and nobody runs it.
  */
-export type TickOutcome = 'ran' | 'failed' | 'overlap' | 'claimed_elsewhere';
+export type TickOutcome = 'ran' | 'failed' | 'overlap' | 'paused' | 'claimed_elsewhere';
 
 const KEEP_TICKS_MS = 7 * 24 * 60 * 60_000;
 
 export async function fireTick(deps: SchedulerDeps, job: ScheduledJob, tickAt: Date): Promise<TickOutcome> {
-  if (!(await claimTick(deps.db, job.name, tickAt, deps.instanceId))) return 'claimed_elsewhere';
+  const claim = await claimTick(deps.db, job.name, tickAt, deps.instanceId);
+  if (claim === 'claimed_elsewhere') return claim;
   try {
+    if (claim === 'paused') return claim;
     const run = await job.run(tickAt);
     const outcome = run.status === 'completed' ? 'ran' : 'failed';
     await recordTickOutcome(deps.db, job.name, tickAt, outcome, run.executionId);

@@ -1,36 +1,24 @@
-import { Cron } from 'croner';
-import { ConfigError, type Config } from '../config.js';
-import { recoverySettings, runRecoveryJob, type JobName, type RunFinishedHook } from '../recovery/index.js';
+import type { Config } from '../config.js';
+import { recoverySettings, runRecoveryJob, type RunFinishedHook } from '../recovery/index.js';
 import type { TaskDeps } from '../tasks/index.js';
 import type { ScheduledJob } from './fireTick.js';
+import { checkedCron, SCHEDULE_OFF, schedulePatterns } from './schedules.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
-
-/** A schedule set to this runs nowhere in this process (the job can still be run by cron route, admin or CLI). */
-export const SCHEDULE_OFF = 'off';
 
 /** The recovery jobs on RECONCILE_CRON and CLEANUP_CRON, as run by `settle serve` and `settle worker`. */
 export function startRecoveryScheduler(deps: TaskDeps, config: Config, hooks: { onFinished?: RunFinishedHook } = {}): Scheduler {
   const settings = recoverySettings(config);
-  const schedules: [JobName, string, string][] = [
-    ['process-stuck-tasks', config.reconcileCron, 'RECONCILE_CRON'],
-    ['cleanup-jobs', config.cleanupCron, 'CLEANUP_CRON'],
-  ];
-  const jobs: ScheduledJob[] = schedules
-    .filter(([, pattern]) => pattern !== SCHEDULE_OFF)
-    .map(([name, pattern, variable]) => ({
-      name,
-      pattern: checkPattern(variable, pattern),
-      run: (tickAt: Date) => runRecoveryJob(deps, settings, name, 'cron', {}, { scheduledFor: tickAt, onFinished: hooks.onFinished }),
+  const jobs: ScheduledJob[] = schedulePatterns(config)
+    .filter(({ pattern }) => pattern !== SCHEDULE_OFF)
+    .map(({ job, pattern, variable }) => ({
+      name: job,
+      pattern: validPattern(variable, pattern),
+      run: (tickAt: Date) => runRecoveryJob(deps, settings, job, 'cron', {}, { scheduledFor: tickAt, onFinished: hooks.onFinished }),
     }));
   return startScheduler(deps, jobs);
 }
 
-/** A bad pattern fails at start with one line naming the variable, like any other bad configuration. */
-function checkPattern(variable: string, pattern: string): string {
-  try {
-    new Cron(pattern, { paused: true }).stop();
-    return pattern;
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${variable}: ${(err as Error).message} (or "${SCHEDULE_OFF}")`);
-  }
+function validPattern(variable: string, pattern: string): string {
+  checkedCron(variable, pattern).stop();
+  return pattern;
 }

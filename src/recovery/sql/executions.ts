@@ -69,15 +69,20 @@ export interface FinishedRun {
   errorMessage?: string;
 }
 
+export interface FinishedExecutionRow extends ExecutionRow {
+  /** Whether an operator has the job paused (cron_schedules) as the run finishes. */
+  job_paused: boolean;
+}
+
 /** Closes a run; null when it was no longer running (taken over as abandoned while it was stalled). */
-export async function finishExecution(db: Queryable, id: string, finished: FinishedRun): Promise<ExecutionRow | null> {
-  const { rows } = await db.query<ExecutionRow>(
-    `UPDATE cron_job_executions
+export async function finishExecution(db: Queryable, id: string, finished: FinishedRun): Promise<FinishedExecutionRow | null> {
+  const { rows } = await db.query<FinishedExecutionRow>(
+    `UPDATE cron_job_executions e
         SET status = $2, completed_at = now(), heartbeat_at = now(),
             duration = round(extract(epoch FROM now() - started_at) * 1000)::integer,
             results = $3::jsonb, error_message = $4
       WHERE id = $1 AND status = 'running'
-      RETURNING *`,
+      RETURNING e.*, EXISTS (SELECT 1 FROM cron_schedules s WHERE s.job_name = e.job_name AND s.paused) AS job_paused`,
     [id, finished.status, finished.results === undefined ? null : JSON.stringify(finished.results), finished.errorMessage ?? null],
   );
   return rows[0] ?? null;
