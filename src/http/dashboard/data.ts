@@ -9,10 +9,15 @@ import {
   type ExecutionView,
   type TaskListRow,
 } from '../../recovery/index.js';
+import { listSchedules, type ScheduleView } from '../../scheduler/index.js';
 import type { System } from '../../system.js';
 
-/** The run history the cron-jobs page shows: the same functions GET /api/admin/cron-jobs answers from. */
+/**
+ * The schedules and run history the cron-jobs page shows: the same functions GET /api/admin/schedules and
+ * GET /api/admin/cron-jobs answer from.
+ */
 export interface CronJobsData {
+  schedules: ScheduleView[];
   stats: ExecutionStats;
   executions: ExecutionView[];
 }
@@ -20,9 +25,10 @@ export interface CronJobsData {
 export const EXECUTIONS_SHOWN = 50;
 
 export async function loadCronJobs(system: System): Promise<CronJobsData> {
+  const schedules = await listSchedules(system.db, system.config);
   const stats = await executionStats(system.db);
   const rows = await listExecutions(system.db, { limit: EXECUTIONS_SHOWN });
-  return { stats, executions: rows.map(executionView) };
+  return { schedules, stats, executions: rows.map(executionView) };
 }
 
 export interface TasksData {

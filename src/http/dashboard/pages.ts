@@ -1,5 +1,6 @@
 import type { OutboxEntry } from '../../notify/index.js';
 import type { ExecutionView, TaskListRow } from '../../recovery/index.js';
+import type { ScheduleView } from '../../scheduler/index.js';
 import type { CronJobsData, TasksData } from './data.js';
 import { DASH, formatAge, formatDuration, formatInt, formatPercent, formatTimestamp, runCounts } from './format.js';
 import { html, type SafeHtml } from './html.js';
@@ -113,6 +114,7 @@ export function cronJobsPage(context: PageContext, data: CronJobsData, o: CronJo
     <span class="updated">Last updated <time id="last-updated" datetime="${new Date().toISOString()}">${formatTimestamp(new Date())} UTC</time></span>
   </div>
 </div>
+<div id="schedule-result" class="result" role="status" aria-live="polite"></div>
 <form class="panel trigger" id="trigger-form">
   <label for="trigger-job">Run a job now</label>
   <select id="trigger-job" name="job">${JOBS.map((job) => html`<option value="${job}">${job}</option>`)}</select>
@@ -127,8 +129,52 @@ function formatInterval(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
 
-/** The part of the page that refreshes: cards, chart data and the run table. */
+/** The part of the page that refreshes: schedules, cards, chart data and the run table. */
 export function cronJobsFragment(data: CronJobsData): SafeHtml {
+  return html`${schedulesSection(data.schedules)}
+${statsSection(data)}`;
+}
+
+function schedulesSection(schedules: ScheduleView[]): SafeHtml {
+  return html`<section class="panel" id="schedules">
+  <h2>Schedules</h2>
+  ${schedules.filter((s) => s.paused).map(pausedNote)}
+  <div class="table-wrap"><table class="stack" id="schedule-table">
+    <thead><tr><th scope="col">Job</th><th scope="col">Pattern</th><th scope="col">State</th><th scope="col">Next run (UTC)</th><th scope="col">Last run (UTC)</th><th scope="col"><span class="sr-only">Pause or resume</span></th></tr></thead>
+    <tbody>${schedules.map(scheduleRow)}</tbody>
+  </table></div>
+</section>`;
+}
+
+/** Why nothing runs on its own, and what still works: the operator reading the page mid-incident needs both. */
+function pausedNote(s: ScheduleView): SafeHtml {
+  const skipped = `${formatInt(s.skippedTicks)} tick${s.skippedTicks === 1 ? '' : 's'} skipped so far`;
+  return html`<p class="paused-note" data-job="${s.job}" role="note"><strong>${s.job} is paused</strong> since ${formatTimestamp(s.pausedAt)} UTC by ${s.pausedBy ?? 'unknown'}${s.reason ? html` (${s.reason})` : ''}: no instance runs it on schedule and the cron route skips it (${skipped}); its runs raise no alerts. Trigger Now still runs it.</p>`;
+}
+
+function scheduleRow(s: ScheduleView): SafeHtml {
+  const next = s.nextRun ? formatTimestamp(s.nextRun) : s.paused ? 'paused' : `off (${s.variable})`;
+  const last = s.lastRun
+    ? html`<time datetime="${s.lastRun.startedAt}">${formatTimestamp(s.lastRun.startedAt)}</time> <span class="status status-${s.lastRun.status}">${s.lastRun.status}</span>${triggerTag(s.lastRun.trigger)}`
+    : DASH;
+  return html`<tr class="schedule" data-job="${s.job}" data-paused="${String(s.paused)}">
+  <td data-label="Job" data-col="job">${s.job}</td>
+  <td data-label="Pattern" data-col="pattern"><code>${s.pattern}</code></td>
+  <td data-label="State" data-col="state"><span class="status status-${s.paused ? 'paused' : 'active'}">${s.paused ? 'paused' : 'active'}</span></td>
+  <td data-label="Next run" data-col="next">${next}</td>
+  <td data-label="Last run" data-col="last">${last}</td>
+  <td class="action"><button type="button" class="schedule-toggle" data-job="${s.job}" data-paused="${String(s.paused)}" aria-pressed="${String(s.paused)}" title="${s.paused ? 'Let its schedule run it again' : 'Stop its scheduled runs on every instance'}">${s.paused ? 'Resume' : 'Pause'}</button></td>
+</tr>`;
+}
+
+/** Scheduled runs carry no tag; the cron route and manual runs (admin, CLI) say where they came from. */
+function triggerTag(trigger: string): SafeHtml | string {
+  if (trigger === 'cron') return '';
+  const label = trigger === 'http' ? 'cron route' : `manual · ${trigger}`;
+  return html` <span class="tag" data-trigger="${trigger}">${label}</span>`;
+}
+
+function statsSection(data: CronJobsData): SafeHtml {
   const s = data.stats;
   const windowHours = Math.round(s.windowMs / 3_600_000);
   const card = (key: string, label: string, value: string, hint?: string) =>
@@ -177,7 +223,7 @@ function executionRows(e: ExecutionView): SafeHtml {
   return html`<tr class="run" data-execution-id="${e.id}" data-status="${e.status}">
   <td class="expand"><button type="button" class="toggle-row" aria-expanded="false" aria-controls="${detailId}" title="Show results">▸</button></td>
   <td data-label="Started" data-col="started"><time datetime="${e.startedAt}">${formatTimestamp(e.startedAt)}</time></td>
-  <td data-label="Job" data-col="job">${e.jobName}${e.trigger !== 'cron' ? html` <span class="tag">${e.trigger}</span>` : ''}</td>
+  <td data-label="Job" data-col="job">${e.jobName}${triggerTag(e.trigger)}</td>
   <td data-label="Duration" data-col="duration">${e.status === 'running' ? DASH : formatDuration(e.durationMs)}</td>
   <td data-label="Status" data-col="status"><span class="status status-${e.status}">${e.status}</span></td>
   ${cell('Found', c.found)}${cell('Completed', c.completed)}${cell('Failed', c.failed)}${cell('Processing', c.processing)}${cell('Errors', c.errors)}

@@ -127,6 +127,8 @@
         else expanded.delete(row.dataset.executionId);
         return;
       }
+      const scheduleToggle = event.target.closest('button.schedule-toggle');
+      if (scheduleToggle) return toggleSchedule(scheduleToggle);
       const retry = event.target.closest('button.retry');
       if (retry) return retryTask(retry);
       const resend = event.target.closest('button.resend');
@@ -158,6 +160,29 @@
         button.textContent = 'Trigger Now';
       }
     });
+  }
+
+  const scheduleResult = document.getElementById('schedule-result');
+
+  // Pausing asks for an optional reason (Cancel keeps the job running); resuming needs no question.
+  async function toggleSchedule(button) {
+    const job = button.dataset.job;
+    const pause = button.dataset.paused !== 'true';
+    const body = { job, paused: pause };
+    if (pause) {
+      const reason = window.prompt('Pause ' + job + ' on every instance? Scheduled ticks and the cron route will skip it until it is resumed; a run in progress finishes.\n\nReason (optional):', '');
+      if (reason === null) return;
+      if (reason.trim()) body.reason = reason.trim();
+    }
+    button.disabled = true;
+    try {
+      const r = await postJson('/api/admin/schedules', body);
+      showResult(scheduleResult, r.message, 'ok');
+      await refresh();
+    } catch (err) {
+      button.disabled = false;
+      showResult(scheduleResult, (pause ? 'Pause' : 'Resume') + ' failed: ' + err.message, 'bad');
+    }
   }
 
   function drawChart() {
