@@ -83,7 +83,7 @@ describe('settle schedules list|pause|resume', () => {
     const twice = await runCli(['schedules', 'resume', JOB], env);
     expect(twice.code).toBe(0);
     expect(twice.stdout.trim()).toBe(`${JOB} was already running on its schedule; nothing changed`);
-  });
+  }, 120_000);
 
   it('an unknown job: a clear message naming the jobs, exit 1, nothing changed', async () => {
     const before = await list();
@@ -97,5 +97,5 @@ describe('settle schedules list|pause|resume', () => {
     const missing = await runCli(['schedules', 'pause'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'job'");
-  });
+  }, 120_000);
 });
