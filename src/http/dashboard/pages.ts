@@ -155,7 +155,7 @@ function pausedNote(s: ScheduleView): SafeHtml {
 function scheduleRow(s: ScheduleView): SafeHtml {
   const next = s.nextRun ? formatTimestamp(s.nextRun) : s.paused ? 'paused' : `off (${s.variable})`;
   const last = s.lastRun
-    ? html`<time datetime="${s.lastRun.startedAt}">${formatTimestamp(s.lastRun.startedAt)}</time> <span class="status status-${s.lastRun.status}">${s.lastRun.status}</span>${triggerTag(s.lastRun.trigger)}`
+    ? html`<span class="last-run"><time datetime="${s.lastRun.startedAt}">${formatTimestamp(s.lastRun.startedAt)}</time> <span class="status status-${s.lastRun.status}">${s.lastRun.status}</span>${triggerTag(s.lastRun.trigger)}</span>`
     : DASH;
   return html`<tr class="schedule" data-job="${s.job}" data-paused="${String(s.paused)}">
   <td data-label="Job" data-col="job">${s.job}</td>
