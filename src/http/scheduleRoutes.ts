@@ -30,7 +30,7 @@ export function registerScheduleRoutes(app: FastifyInstance, system: System, ses
     if (!isJobName(body.job)) throw notFound(`No scheduled job named "${body.job}"`);
     const by = actor(request);
     const { schedule, changed } = await setSchedulePaused(system.db, system.config, body.job, { paused: body.paused, by, reason: body.reason });
-    if (changed) request.log.info({ job: body.job, paused: body.paused, by, userId: request.principal!.userId }, body.paused ? 'schedule paused' : 'schedule resumed');
+    if (changed) request.log.info({ job: body.job, paused: body.paused, userId: request.principal!.userId }, body.paused ? 'schedule paused' : 'schedule resumed');
     return { schedule, changed, message: describePauseChange(schedule, changed) };
   });
 }
