@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoutes } from './metricsRoutes.js';
 import { registerModelRoutes } from './modelRoutes.js';
 import { registerOutboxRoutes } from './outboxRoutes.js';
+import { acceptPlaygroundSessions, registerPlayground } from './playground/index.js';
 import { trackRoutes } from './routeTable.js';
 import { registerTaskRoutes } from './taskRoutes.js';
 import { registerWebhookRoutes } from './webhookRoutes.js';
@@ -32,6 +33,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   // Dashboard sessions: the cookie parser for every route, so admin routes can accept the session (DESIGN section 6).
   await app.register(fastifyCookie);
   const sessions = createDashboardSessions(system);
+  acceptPlaygroundSessions(app, sessions);
   await app.register(rateLimit, { global: false });
   registerHealthRoutes(app, system.db);
   registerMetricsRoutes(app, system);
@@ -45,6 +47,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerOutboxRoutes(app, system.db, sessions);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey, replicate: system.replicate });
   await registerDashboard(app, system, sessions);
+  await registerPlayground(app, system, sessions);
   await app.ready();
   return app;
 }
