@@ -38,7 +38,7 @@ export async function startProxy(target: string, rules: ProxyRule[] = []): Promi
 
 export async function forward(target: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<Response> {
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection' && typeof req.headers[k] === 'string')) as Record<string, string>;
-  const upstream = await fetch(target + req.url, { method: req.method, headers, body: body.length > 0 ? body : undefined });
+  const upstream = await fetch(target + req.url, { method: req.method, headers, body: body.length > 0 ? new Uint8Array(body) : undefined });
   const out = Buffer.from(await upstream.arrayBuffer());
   res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' });
   res.end(out);

@@ -67,7 +67,8 @@ async function run(model, prompt) {
   } catch (err) {
     if (!(err instanceof TaskFailedError)) throw err;
     showState(err.task, '');
-    showError($('task-error'), `${err.task.error?.message ?? `The task was ${err.task.status}`}. ${err.task.creditsRefunded} credits refunded.`);
+    const reason = (err.task.error?.message ?? `The task was ${err.task.status}`).replace(/\.$/, '');
+    showError($('task-error'), `${reason}. ${err.task.creditsRefunded} credits refunded.`);
   }
 }
 
