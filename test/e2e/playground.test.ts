@@ -145,6 +145,14 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     expect(await text(page, '#frozen')).toBe('0');
     await page.screenshot({ path: `${SCREENSHOTS}playground-failed.png`, fullPage: true });
 
+    // An image model: the provider's file (the clip again) is no image, so the page offers the download instead.
+    await page.selectOption('#model', 'google/nano-banana');
+    await page.fill('#prompt', 'A lighthouse at night');
+    await page.click('#generate');
+    await page.waitForSelector('#result-link', { timeout: 30_000 });
+    expect(await page.getAttribute('#result-link', 'href')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f-]{36}/0\\.webm$`));
+    await page.waitForFunction(() => document.getElementById('available')?.textContent === '66');
+
     // The client stops reading a stream at its terminal event (the server is closing it anyway); Chromium records
     // that as an aborted request. Anything else is a real problem.
     const aborted = /^request failed: GET .*\/api\/v1\/tasks\/[0-9a-f-]{36}\/events \(net::ERR_ABORTED\)$/;

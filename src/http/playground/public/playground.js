@@ -48,6 +48,14 @@ function showResult(task) {
   } else {
     media.alt = 'The generated image';
   }
+  // A result the browser cannot decode (the simulator's files are placeholders) still gets a working link.
+  media.addEventListener('error', () => {
+    const link = document.createElement('a');
+    link.href = task.assetUrl;
+    link.textContent = `This browser cannot show the result; download it (${task.type})`;
+    link.id = 'result-link';
+    $('result').replaceChildren(link);
+  });
   media.src = task.assetUrl;
   $('result').replaceChildren(media);
 }
