@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +145,16 @@ describe('settle/client against a running server', () => {
     expect(timedOut).toBeInstanceOf(WaitTimeoutError);
     expect((timedOut as WaitTimeoutError).lastSeen?.status).toBe('processing');
     await client.cancel(hanging.taskId);
+  });
+
+  it('resolves as settle/client through the package exports, with type declarations', () => {
+    const root = new URL('../../', import.meta.url);
+    const names = execFileSync(process.execPath, ['--input-type=module', '-e', "console.log(Object.keys(await import('settle/client')).join(' '))"], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(names.trim().split(' ')).toEqual(expect.arrayContaining(['SettleClient', 'InsufficientCreditsError', 'RateLimitedError', 'TaskFailedError']));
+    expect(existsSync(new URL('dist/client/index.d.ts', root))).toBe(true);
   });
 
   it('imports nothing but its own files (it ships alone as settle/client)', () => {

@@ -55,6 +55,7 @@ export function openTaskStream(request: FastifyRequest, reply: FastifyReply, o: 
   };
 
   const send = (view: TaskView) => {
+    if (ended) return;
     sent = { status: view.status, progress: view.progress };
     const id = eventIdOf(view.status, view.progress);
     const terminal = isTerminal(view.status);
