@@ -55,6 +55,7 @@ describe('GET /api/v1/tasks/:taskId/events (same process)', () => {
     expect(progress.filter((p) => p > 0 && p < 100).length).toBeGreaterThanOrEqual(2);
     const done = stream.events.at(-1)!;
     expect(taskOf(done)).toMatchObject({ status: 'completed', progress: 100, creditsCharged: 30 });
+    expect(JSON.parse(done.data)).not.toHaveProperty('userId');
     expect(taskOf(done).assetUrl).toMatch(new RegExp(`/assets/${taskId}/0\\.mp4$`));
     const lagMs = done.receivedAt - (await completedAt(h, taskId));
     console.log(`completed event ${lagMs} ms after the settlement (same process)`);

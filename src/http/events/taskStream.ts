@@ -3,13 +3,16 @@ import { TERMINAL_STATUSES, type TaskView, type WatchedTask } from '../../tasks/
 import { eventIdOf } from './eventId.js';
 import type { TaskWatcher } from './taskWatcher.js';
 
+/** A task as loadTaskView returns it: the view plus its owner, which the stream leaves out. */
+type OwnedView = TaskView & { userId: string };
+
 export interface TaskStreamOptions {
   taskId: string;
-  first: TaskView;
+  first: OwnedView;
   /** The newest event id the client has seen (Last-Event-ID), -1 for none. */
   lastEventId: number;
   watcher: TaskWatcher;
-  load(): Promise<TaskView | null>;
+  load(): Promise<OwnedView | null>;
   heartbeatMs: number;
   /** The reconnection delay suggested to the client (`retry:`). */
   retryMs: number;
@@ -54,15 +57,14 @@ export function openTaskStream(request: FastifyRequest, reply: FastifyReply, o: 
     o.onEnd();
   };
 
-  const send = (view: TaskView) => {
+  const send = ({ userId: _owner, ...view }: OwnedView) => {
     if (ended) return;
     sent = { status: view.status, progress: view.progress };
     const id = eventIdOf(view.status, view.progress);
     const terminal = isTerminal(view.status);
     if (terminal || id > lastId) {
       lastId = Math.max(lastId, id);
-      const { userId: _owner, ...data } = view as TaskView & { userId?: string };
-      raw.write(`id: ${id}\nevent: ${terminal ? view.status : 'progress'}\ndata: ${JSON.stringify(data)}\n\n`);
+      raw.write(`id: ${id}\nevent: ${terminal ? view.status : 'progress'}\ndata: ${JSON.stringify(view)}\n\n`);
     }
     if (terminal) end();
   };
@@ -82,7 +84,7 @@ export function openTaskStream(request: FastifyRequest, reply: FastifyReply, o: 
   let unwatch: (() => void) | undefined;
   // The response's 'close' (not the request's, which fires once a body is read) is the connection going away.
   raw.once('close', end);
-  raw.once('error', end);
+  raw.on('error', end);
   send(o.first);
   if (!ended) unwatch = o.watcher.watch(o.taskId, onRow);
   return { end };
