@@ -27,7 +27,7 @@ describe('settle/client against a running server', () => {
     const models = join(tmpdir(), `settle-client-models-${process.pid}.json`);
     writeFileSync(models, JSON.stringify([{ id: 'unsupported-model', type: 'video', price: 5, timeoutMs: 60_000 }]));
     h = await startHarness({
-      sim: { durationMs: [1200, 1500] },
+      sim: { durationMs: [2000, 2500] },
       env: { MODELS_FILE: models, EVENTS_POLL_MS: '100', EVENTS_NUDGE_MS: '250', EVENTS_MAX_STREAMS_PER_KEY: '1' },
     });
   });
@@ -125,7 +125,8 @@ describe('settle/client against a running server', () => {
     expect(keys[1]).toBe(keys[0]);
     const { rows } = await h.system.db.query<{ id: string }>('SELECT id FROM tasks WHERE user_id = $1', [user.userId]);
     expect(rows.map((r) => r.id)).toEqual([submitted.taskId]);
-    expect(await client.credits()).toMatchObject({ frozen: 30 });
+    const holds = await h.system.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM credit_holds WHERE user_id = $1', [user.userId]);
+    expect(holds.rows[0]!.n).toBe(1);
     // A new submit call is a new task: the key is per call, not per client.
     await client.submit(VIDEO);
     expect(new Set(keys).size).toBe(2);
@@ -141,7 +142,7 @@ describe('settle/client against a running server', () => {
 
     h.sim.setFaults({ hangRate: 1 });
     const hanging = await client.submit(VIDEO).finally(() => h.sim.setFaults({ hangRate: 0 }));
-    const timedOut = await client.waitForCompletion(hanging.taskId, { timeoutMs: 600 }).catch((e: unknown) => e);
+    const timedOut = await client.waitForCompletion(hanging.taskId, { timeoutMs: 1500 }).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(WaitTimeoutError);
     expect((timedOut as WaitTimeoutError).lastSeen?.status).toBe('processing');
     await client.cancel(hanging.taskId);

@@ -111,7 +111,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     await page.fill('#prompt', 'A red fox running through fresh snow at dawn');
     await page.click('#generate');
     await page.waitForFunction(() => document.getElementById('task-status')?.textContent === 'processing');
-    expect(await text(page, '#frozen')).toBe('30');
+    await page.waitForFunction(() => document.getElementById('frozen')?.textContent === '30');
 
     await page.waitForFunction(() => (document.querySelector('#result video') as HTMLVideoElement | null)?.readyState! >= 2, undefined, { timeout: 30_000 });
     const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedUser } from '../../src/users/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { tableCounts } from '../helpers/ledger.js';
+import { waitFor } from '../helpers/net.js';
 
 const VIDEO = { type: 'video', model: 'sora-2-text-to-video', input: { prompt: 'a fox in the snow' } };
 
@@ -55,7 +56,8 @@ describe('playground sessions on the public API (no browser)', () => {
     expect(events.status).toBe(200);
     expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await events.body!.cancel();
-    expect((await call(s, 'GET', `/api/v1/tasks/${submitted.body.taskId}`)).body.taskId).toBe(submitted.body.taskId);
+    // Settled before the next test counts rows.
+    await waitFor('the task to settle', async () => (await call(s, 'GET', `/api/v1/tasks/${submitted.body.taskId}`)).body.status === 'completed');
   });
 
   it('refuses a state change without the CSRF token or from another origin, and changes nothing', async () => {
