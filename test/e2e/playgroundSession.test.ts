@@ -103,7 +103,8 @@ describe('playground sessions on the public API (no browser)', () => {
     const live = await session(other.apiKey);
     expect((await call(live, 'GET', '/api/v1/credits')).status).toBe(200);
     await h.system.db.query('UPDATE api_keys SET revoked_at = now() WHERE user_id = $1', [other.userId]);
-    expect((await call(live, 'GET', '/api/v1/credits')).status).toBe(401);
+    // Exactly as for the key itself on user routes: at once, or within the API-key cache's lifetime where one runs.
+    await waitFor('the revoked key to be refused', async () => (await call(live, 'GET', '/api/v1/credits')).status === 401, 15_000, 250);
     const page = await (await fetch(`${h.url}/playground`, { headers: { cookie: live.cookie } })).text();
     expect(page).toContain('id="sign-in-form"');
     expect(page).toContain('its key was revoked');
