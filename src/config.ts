@@ -62,6 +62,10 @@ const schema = z.object({
   PROVIDER_RATE_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
   MODELS_FILE: optionalString,
   SUBMIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  EVENTS_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(250),
+  EVENTS_NUDGE_MS: z.coerce.number().int().min(0).default(2000),
+  EVENTS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  EVENTS_MAX_STREAMS_PER_KEY: z.coerce.number().int().positive().default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -105,6 +109,8 @@ export interface Config {
   providerRateLimit: { max: number; windowMs: number };
   modelsFile?: string;
   submitRateLimitPerMinute: number;
+  /** Task event streams: change-query interval, provider nudge interval (0 = off), heartbeat, concurrent streams per key. */
+  events: { pollMs: number; nudgeMs: number; heartbeatMs: number; maxStreamsPerKey: number };
   logLevel: string;
 }
 
@@ -171,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     providerRateLimit: { max: e.PROVIDER_RATE_LIMIT, windowMs: e.PROVIDER_RATE_WINDOW_MS },
     modelsFile: e.MODELS_FILE,
     submitRateLimitPerMinute: e.SUBMIT_RATE_LIMIT_PER_MINUTE,
+    events: { pollMs: e.EVENTS_POLL_MS, nudgeMs: e.EVENTS_NUDGE_MS, heartbeatMs: e.EVENTS_HEARTBEAT_MS, maxStreamsPerKey: e.EVENTS_MAX_STREAMS_PER_KEY },
     logLevel: e.LOG_LEVEL,
   };
 }

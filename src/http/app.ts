@@ -8,9 +8,12 @@ import { registerCreditRoutes } from './creditRoutes.js';
 import { registerCronRoutes } from './cronRoutes.js';
 import { createDashboardSessions, registerDashboard } from './dashboard/index.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
+import { registerTaskEventRoutes } from './events/index.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoutes } from './metricsRoutes.js';
+import { registerModelRoutes } from './modelRoutes.js';
 import { registerOutboxRoutes } from './outboxRoutes.js';
+import { acceptPlaygroundSessions, registerPlayground } from './playground/index.js';
 import { trackRoutes } from './routeTable.js';
 import { registerScheduleRoutes } from './scheduleRoutes.js';
 import { registerTaskRoutes } from './taskRoutes.js';
@@ -31,11 +34,14 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   // Dashboard sessions: the cookie parser for every route, so admin routes can accept the session (DESIGN section 6).
   await app.register(fastifyCookie);
   const sessions = createDashboardSessions(system);
+  acceptPlaygroundSessions(app, sessions);
   await app.register(rateLimit, { global: false });
   registerHealthRoutes(app, system.db);
   registerMetricsRoutes(app, system);
   registerCreditRoutes(app, system.db);
   registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);
+  registerTaskEventRoutes(app, system);
+  registerModelRoutes(app, system.db, system.catalog);
   if (system.localStore) registerAssetRoutes(app, system.localStore);
   registerCronRoutes(app, system);
   registerAdminRoutes(app, system, sessions);
@@ -43,6 +49,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerOutboxRoutes(app, system.db, sessions);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey, replicate: system.replicate });
   await registerDashboard(app, system, sessions);
+  await registerPlayground(app, system, sessions);
   await app.ready();
   return app;
 }

@@ -23,3 +23,4 @@ export { decideCheck, neverAcceptedInTime, type CheckDecision } from './decide.j
 export { recordLateResult, type LateResultOutcome } from './lateResult.js';
 export { applyCallback, type CallbackOutcome } from './callback.js';
 export { findTaskByProviderTaskId } from './sql/findTask.js';
+export { watchTasks, type WatchedTask } from './sql/watchTasks.js';

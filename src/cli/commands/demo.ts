@@ -58,6 +58,7 @@ function printWelcome(url: string, simUrl: string, userKey: string, adminKey: st
   process.stdout.write(`
 Settle demo is running (embedded database, KIE simulator at ${simUrl})
 
+  Playground     ${url}/playground   (sign in with the user key)
   Dashboard      ${url}/admin   (sign in with the admin key)
   API            ${url}
   Health         ${url}/readyz

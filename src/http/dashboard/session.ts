@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../../db/index.js';
@@ -12,6 +12,10 @@ import { ApiError } from '../errors.js';
  * SameSite=Strict, Path=/, with an expiry inside the signed claims (and as the cookie's Max-Age). Every request that
  * presents it is checked again against the database: the API key it was opened with must still exist, be unrevoked
  * and be an admin key, so revoking the key ends its sessions at once.
+ *
+ * The playground (src/http/playground) signs its sessions with the same machinery, under its own cookie, for user
+ * keys as well: its claims carry the key sealed with AES-256-GCM, and every request presents that key, so it is
+ * checked (and revocation takes effect) exactly as for an API client.
  *
  * Cross-site request forgery: besides SameSite=Strict, every state-changing request authenticated by the cookie must
  * carry the session's CSRF token (X-CSRF-Token header or a `_csrf` form field, an HMAC of the session id) and, when
@@ -29,6 +33,8 @@ export interface SessionClaims {
   /** Issued at / expires at, seconds since the epoch. */
   iat: number;
   exp: number;
+  /** Playground sessions only: the API key, sealed (AES-256-GCM, bound to sid), so each request can present it. */
+  key?: string;
 }
 
 export interface SessionOptions {
@@ -45,7 +51,9 @@ export interface Sessions {
   /** True when no SESSION_SECRET was configured and a random one is in use. */
   readonly ephemeralSecret: boolean;
   readonly trustedOrigins: readonly string[];
-  issue(principal: Principal, now?: Date): { value: string; claims: SessionClaims };
+  issue(principal: Principal, now?: Date, options?: { apiKey?: string }): { value: string; claims: SessionClaims };
+  /** The API key sealed into a playground session's claims; null when there is none or it does not open. */
+  apiKeyOf(claims: SessionClaims): string | null;
   /** The claims of a well-formed, correctly signed, unexpired and not signed-out cookie value; null otherwise. */
   verify(value: string | undefined, now?: Date): SessionClaims | null;
   /** Sign-out: the session id is refused by this process until the session would have expired anyway. */
@@ -69,6 +77,7 @@ export function createSessions(options: SessionOptions): Sessions {
   // Separate keys for the two uses, so a CSRF token can never pass for a cookie signature or the other way round.
   const signKey = createHmac('sha256', secret).update('settle-session-v1').digest();
   const csrfKey = createHmac('sha256', secret).update('settle-csrf-v1').digest();
+  const sealKey = createHmac('sha256', secret).update('settle-seal-v1').digest();
   const revoked = new Map<string, number>(); // sid -> exp (seconds)
 
   const sign = (payload: string): Buffer => createHmac('sha256', signKey).update(payload).digest();
@@ -78,14 +87,16 @@ export function createSessions(options: SessionOptions): Sessions {
     ttlMs: options.ttlMs,
     ephemeralSecret,
     trustedOrigins: options.trustedOrigins ?? [],
-    issue(principal, now = new Date()) {
+    issue(principal, now = new Date(), extra = {}) {
       const iat = Math.floor(now.getTime() / 1000);
+      const sid = randomUUID();
       const claims: SessionClaims = {
-        sid: randomUUID(),
+        sid,
         uid: principal.userId,
         kid: principal.keyId,
         iat,
         exp: iat + Math.max(1, Math.floor(options.ttlMs / 1000)),
+        ...(extra.apiKey !== undefined && { key: seal(sealKey, sid, extra.apiKey) }),
       };
       const payload = `v1.${b64(JSON.stringify(claims))}`;
       return { value: `${payload}.${b64(sign(payload))}`, claims };
@@ -110,6 +121,9 @@ export function createSessions(options: SessionOptions): Sessions {
       for (const [sid, exp] of revoked) if (exp <= nowS) revoked.delete(sid);
       revoked.set(claims.sid, claims.exp);
     },
+    apiKeyOf(claims) {
+      return claims.key === undefined ? null : unseal(sealKey, claims.sid, claims.key);
+    },
     csrfToken,
     checkCsrfToken(claims, token) {
       if (typeof token !== 'string' || token.length > 200) return false;
@@ -120,11 +134,36 @@ export function createSessions(options: SessionOptions): Sessions {
   };
 }
 
+/** AES-256-GCM with the session id as associated data: a sealed key only opens inside the session it was issued in. */
+function seal(key: Buffer, sid: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(sid));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return b64(Buffer.concat([iv, cipher.getAuthTag(), body]));
+}
+
+function unseal(key: Buffer, sid: string, sealed: string): string | null {
+  const raw = Buffer.from(sealed, 'base64url');
+  if (raw.length < 29) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12)).setAAD(Buffer.from(sid));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
 function parseClaims(encoded: string): SessionClaims | null {
   try {
     const c = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Partial<SessionClaims>;
     const ok =
-      typeof c.sid === 'string' && typeof c.uid === 'string' && typeof c.kid === 'string' && Number.isInteger(c.iat) && Number.isInteger(c.exp);
+      typeof c.sid === 'string' &&
+      typeof c.uid === 'string' &&
+      typeof c.kid === 'string' &&
+      Number.isInteger(c.iat) &&
+      Number.isInteger(c.exp) &&
+      (c.key === undefined || typeof c.key === 'string');
     return ok ? (c as SessionClaims) : null;
   } catch {
     return null;
@@ -150,10 +189,10 @@ async function principalForKey(db: Queryable, claims: SessionClaims): Promise<Pr
 }
 
 /** The raw cookie value; parsed from the header when @fastify/cookie did not run for this route. */
-function sessionCookieOf(request: FastifyRequest): string | undefined {
-  if ((request.cookies as typeof request.cookies | undefined) !== undefined) return request.cookies[SESSION_COOKIE];
+export function sessionCookieOf(request: FastifyRequest, name = SESSION_COOKIE): string | undefined {
+  if ((request.cookies as typeof request.cookies | undefined) !== undefined) return request.cookies[name];
   const header = request.headers.cookie;
-  return header ? fastifyCookie.parse(header)[SESSION_COOKIE] : undefined;
+  return header ? fastifyCookie.parse(header)[name] : undefined;
 }
 
 export type SessionCheck =
@@ -228,9 +267,9 @@ export function requireAdminOrSession(db: Db, sessions: Sessions) {
   };
 }
 
-export function setSessionCookie(reply: FastifyReply, request: FastifyRequest, sessions: Sessions, value: string): void {
+export function setSessionCookie(reply: FastifyReply, request: FastifyRequest, sessions: Sessions, value: string, name = SESSION_COOKIE): void {
   const maxAge = Math.max(1, Math.floor(sessions.ttlMs / 1000));
-  reply.setCookie(SESSION_COOKIE, value, {
+  reply.setCookie(name, value, {
     httpOnly: true,
     sameSite: 'strict',
     path: '/',
@@ -240,6 +279,6 @@ export function setSessionCookie(reply: FastifyReply, request: FastifyRequest, s
   });
 }
 
-export function clearSessionCookie(reply: FastifyReply, request: FastifyRequest): void {
-  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/', secure: request.protocol === 'https' });
+export function clearSessionCookie(reply: FastifyReply, request: FastifyRequest, name = SESSION_COOKIE): void {
+  reply.clearCookie(name, { httpOnly: true, sameSite: 'strict', path: '/', secure: request.protocol === 'https' });
 }

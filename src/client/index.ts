@@ -1,0 +1,17 @@
+export { SettleClient, StreamUnavailableError, type EventsOptions, type SettleClientOptions, type SubmitOptions, type WaitOptions } from './client.js';
+export {
+  ConflictError,
+  ForbiddenError,
+  InsufficientCreditsError,
+  InvalidRequestError,
+  NotFoundError,
+  ProviderRejectedError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  SettleApiError,
+  TaskFailedError,
+  UnauthorizedError,
+  WaitTimeoutError,
+} from './errors.js';
+export { createParser, readServerSentEvents, type ServerSentEvent } from './sse.js';
+export type { Canceled, Credits, Model, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';

@@ -1,0 +1,62 @@
+export type TaskType = 'video' | 'image';
+export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'canceled';
+export const TERMINAL: readonly TaskStatus[] = ['completed', 'failed', 'canceled'];
+
+/** A task as GET /api/v1/tasks/:taskId and the event stream report it. */
+export interface Task {
+  taskId: string;
+  type: TaskType;
+  model: string;
+  status: TaskStatus;
+  /** 0..100 */
+  progress: number;
+  assetUrl?: string;
+  assetUrls?: string[];
+  error?: { code: string; message: string };
+  creditsHeld: number;
+  creditsCharged: number;
+  creditsRefunded: number;
+  lateResult?: boolean;
+  createdAt: string;
+  completedAt?: string;
+}
+
+export interface SubmitRequest {
+  type: TaskType;
+  model: string;
+  input: { prompt: string; [key: string]: unknown };
+}
+
+export interface Submitted {
+  taskId: string;
+  status: TaskStatus;
+  creditsHeld: number;
+}
+
+export interface Canceled {
+  taskId: string;
+  status: TaskStatus;
+  creditsRefunded: number;
+}
+
+export interface Credits {
+  balance: number;
+  frozen: number;
+  available: number;
+}
+
+export interface Model {
+  id: string;
+  type: TaskType;
+  /** Credits held at submit, charged on completion. */
+  price: number;
+  timeoutMs: number;
+}
+
+/** One event of GET /api/v1/tasks/:taskId/events. */
+export interface TaskEvent {
+  /** The event id (Last-Event-ID); it grows as the task moves on. */
+  id: string;
+  type: 'progress' | 'completed' | 'failed' | 'canceled';
+  task: Task;
+}

@@ -1,0 +1,1 @@
+export { registerTaskEventRoutes } from './taskEventRoutes.js';

@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  InsufficientCreditsError,
+  NotFoundError,
+  ProviderRejectedError,
+  RateLimitedError,
+  SettleClient,
+  TaskFailedError,
+  UnauthorizedError,
+  WaitTimeoutError,
+  type Task,
+} from '../../src/client/index.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { forward, startProxy, type Proxy } from './proxy.js';
+
+const VIDEO = { type: 'video' as const, model: 'sora-2-text-to-video', input: { prompt: 'a fox in the snow' } };
+
+describe('settle/client against a running server', () => {
+  let h: Harness;
+  const proxies: Proxy[] = [];
+  beforeAll(async () => {
+    // A model the catalog accepts but the provider refuses, to see the 422.
+    const models = join(tmpdir(), `settle-client-models-${process.pid}.json`);
+    writeFileSync(models, JSON.stringify([{ id: 'unsupported-model', type: 'video', price: 5, timeoutMs: 60_000 }]));
+    h = await startHarness({
+      sim: { durationMs: [2000, 2500] },
+      env: { MODELS_FILE: models, EVENTS_POLL_MS: '100', EVENTS_NUDGE_MS: '250', EVENTS_MAX_STREAMS_PER_KEY: '1' },
+    });
+  });
+  afterAll(async () => {
+    for (const p of proxies) await p.close();
+    await h.close();
+  });
+
+  const clientFor = async (credits = 100, options = {}) => new SettleClient({ baseUrl: h.url, apiKey: (await h.user(credits)).apiKey, ...options });
+
+  it('submit + waitForCompletion resolve with the asset URL, reporting progress from the event stream', async () => {
+    const client = await clientFor();
+    expect((await client.models()).find((m) => m.id === VIDEO.model)).toMatchObject({ type: 'video', price: 30 });
+    const submitted = await client.submit(VIDEO);
+    expect(submitted).toMatchObject({ status: 'processing', creditsHeld: 30 });
+    const seen: Task[] = [];
+    const task = await client.waitForCompletion(submitted.taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
+    expect(task).toMatchObject({ taskId: submitted.taskId, status: 'completed', progress: 100, creditsCharged: 30 });
+    expect(task.assetUrl).toMatch(new RegExp(`/assets/${submitted.taskId}/0\\.mp4$`));
+    expect((await fetch(task.assetUrl!)).status).toBe(200);
+    expect(seen.some((t) => t.status === 'processing' && t.progress > 0 && t.progress < 100)).toBe(true);
+    expect(seen.map((t) => t.progress)).toEqual([...seen.map((t) => t.progress)].sort((a, b) => a - b));
+    expect(await client.credits()).toEqual({ balance: 70, frozen: 0, available: 70 });
+  });
+
+  it('a 402 becomes InsufficientCreditsError and creates nothing', async () => {
+    const client = await clientFor(10);
+    const err = await client.submit(VIDEO).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsufficientCreditsError);
+    expect(err).toMatchObject({ status: 402, code: 'insufficient_credits' });
+    expect(await client.credits()).toEqual({ balance: 10, frozen: 0, available: 10 });
+  });
+
+  it('maps 401, 404, 422 and 429 to their typed errors (429 with retryAfter)', async () => {
+    await expect(new SettleClient({ baseUrl: h.url, apiKey: 'sk_settle_wrong' }).credits()).rejects.toBeInstanceOf(UnauthorizedError);
+    const client = await clientFor();
+    await expect(client.get('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    const rejected = await client.submit({ ...VIDEO, model: 'unsupported-model' }).catch((e: unknown) => e);
+    expect(rejected).toBeInstanceOf(ProviderRejectedError);
+    expect((rejected as ProviderRejectedError).taskId).toMatch(/^[0-9a-f-]{36}$/);
+
+    h.sim.setFaults({ hangRate: 1 });
+    const { taskId } = await client.submit(VIDEO).finally(() => h.sim.setFaults({ hangRate: 0 }));
+    const abort = new AbortController();
+    const first = client.events(taskId, { signal: abort.signal });
+    expect((await first.next()).value).toMatchObject({ type: 'progress', task: { taskId, status: 'processing' } });
+    const over = await client.events(taskId).next().catch((e: unknown) => e);
+    expect(over).toBeInstanceOf(RateLimitedError);
+    expect((over as RateLimitedError).retryAfter).toBe(2);
+    abort.abort();
+    await first.return(undefined).catch(() => undefined);
+    await client.cancel(taskId);
+  });
+
+  it('with the event stream blocked by a proxy, waitForCompletion still completes by polling', async () => {
+    const proxy = await startProxy(h.url, [
+      (req, res) => {
+        if (!req.url!.endsWith('/events')) return false;
+        res.writeHead(403, { 'content-type': 'text/html' }).end('<h1>Streaming is not allowed here</h1>');
+        return true;
+      },
+    ]);
+    proxies.push(proxy);
+    const client = new SettleClient({ baseUrl: proxy.url, apiKey: (await h.user(100)).apiKey, pollIntervalMs: 200 });
+    const { taskId } = await client.submit(VIDEO);
+    const seen: Task[] = [];
+    const task = await client.waitForCompletion(taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
+    expect(task.status).toBe('completed');
+    expect(task.assetUrl).toBeTruthy();
+    expect(proxy.seen.filter((r) => r.endsWith('/events'))).toHaveLength(1);
+    expect(proxy.seen.filter((r) => r === `GET /api/v1/tasks/${taskId}`).length).toBeGreaterThanOrEqual(3);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a submit whose answer was lost is retried with the same Idempotency-Key: one task, one hold', async () => {
+    let cut = 0;
+    const keys: string[] = [];
+    const proxy = await startProxy(h.url, [
+      async (req, res, body) => {
+        if (req.method !== 'POST') return false;
+        keys.push(String(req.headers['idempotency-key']));
+        if (cut++ > 0) return false;
+        // The server gets the submission and creates the task; the client never hears back.
+        await forward(h.url, req, { writeHead: () => undefined, end: () => undefined } as never, body);
+        res.socket!.destroy();
+        return true;
+      },
+    ]);
+    proxies.push(proxy);
+    const user = await h.user(100);
+    const client = new SettleClient({ baseUrl: proxy.url, apiKey: user.apiKey, retryDelayMs: 50 });
+    const submitted = await client.submit(VIDEO);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    const { rows } = await h.system.db.query<{ id: string }>('SELECT id FROM tasks WHERE user_id = $1', [user.userId]);
+    expect(rows.map((r) => r.id)).toEqual([submitted.taskId]);
+    const holds = await h.system.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM credit_holds WHERE user_id = $1', [user.userId]);
+    expect(holds.rows[0]!.n).toBe(1);
+    // A new submit call is a new task: the key is per call, not per client.
+    await client.submit(VIDEO);
+    expect(new Set(keys).size).toBe(2);
+  });
+
+  it('a failed task rejects with TaskFailedError carrying the refund; timeoutMs gives WaitTimeoutError', async () => {
+    const client = await clientFor();
+    h.sim.setFaults({ failRate: 1 });
+    const failing = await client.submit(VIDEO).finally(() => h.sim.setFaults({ failRate: 0 }));
+    const failed = await client.waitForCompletion(failing.taskId, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(TaskFailedError);
+    expect((failed as TaskFailedError).task).toMatchObject({ status: 'failed', creditsRefunded: 30, error: { code: 'provider_failed' } });
+
+    h.sim.setFaults({ hangRate: 1 });
+    const hanging = await client.submit(VIDEO).finally(() => h.sim.setFaults({ hangRate: 0 }));
+    const timedOut = await client.waitForCompletion(hanging.taskId, { timeoutMs: 1500 }).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(WaitTimeoutError);
+    expect((timedOut as WaitTimeoutError).lastSeen?.status).toBe('processing');
+    await client.cancel(hanging.taskId);
+  });
+
+  it('resolves as settle/client through the package exports, with type declarations', () => {
+    const root = new URL('../../', import.meta.url);
+    const names = execFileSync(process.execPath, ['--input-type=module', '-e', "console.log(Object.keys(await import('settle/client')).join(' '))"], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(names.trim().split(' ')).toEqual(expect.arrayContaining(['SettleClient', 'InsufficientCreditsError', 'RateLimitedError', 'TaskFailedError']));
+    expect(existsSync(new URL('dist/client/index.d.ts', root))).toBe(true);
+  });
+
+  it('imports nothing but its own files (it ships alone as settle/client)', () => {
+    const dir = new URL('../../src/client/', import.meta.url);
+    for (const file of readdirSync(dir)) {
+      const source = readFileSync(new URL(file, dir), 'utf8');
+      const specifiers = [...source.matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]!);
+      expect(specifiers.filter((s) => !/^\.\/[\w-]+\.js$/.test(s)), file).toEqual([]);
+    }
+  });
+});

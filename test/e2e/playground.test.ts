@@ -1,0 +1,163 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CreatedUser } from '../../src/users/index.js';
+import { browserTestsEnabled, launchBrowser, watchPage, type PageWatch } from '../helpers/browser.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { expectAuditClean } from '../helpers/ledger.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const enabled = browserTestsEnabled();
+
+/**
+ * A real, decodable video for the provider to "generate": the simulator's result files only carry an mp4 header,
+ * which no browser can play. Chromium records one second of a canvas into WebM (VP8), so the test needs no binary
+ * fixture and no ffmpeg.
+ */
+async function recordClip(browser: Browser): Promise<Buffer> {
+  const page = await browser.newPage();
+  await page.setContent('<canvas id="c" width="320" height="180"></canvas>');
+  const base64 = await page.evaluate(async () => {
+    const canvas = document.getElementById('c') as HTMLCanvasElement;
+    const g = canvas.getContext('2d')!;
+    const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm;codecs=vp8' });
+    const chunks: Blob[] = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+    recorder.start();
+    for (let frame = 0; frame < 25; frame++) {
+      g.fillStyle = `hsl(${frame * 14}, 70%, 50%)`;
+      g.fillRect(0, 0, 320, 180);
+      g.fillStyle = '#fff';
+      g.font = '28px sans-serif';
+      g.fillText('Settle', 110 + frame * 2, 100);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    recorder.stop();
+    await stopped;
+    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary);
+  });
+  await page.close();
+  return Buffer.from(base64, 'base64');
+}
+
+/** The provider's file CDN: every result URL the simulator hands out downloads the clip. */
+async function serveClip(clip: Buffer): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'video/webm', 'content-length': clip.length }).end(clip));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const text = (page: Page, selector: string) => page.locator(selector).innerText();
+
+describe.skipIf(!enabled)('playground in headless Chromium', () => {
+  let h: Harness;
+  let browser: Browser;
+  let cdn: Server;
+  let user: CreatedUser;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    const clip = await serveClip(await recordClip(browser));
+    cdn = clip.server;
+    h = await startHarness({
+      sim: { durationMs: [3500, 4000], publicUrl: clip.url },
+      env: { EVENTS_POLL_MS: '100', EVENTS_NUDGE_MS: '300' },
+    });
+    user = await h.user(100);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    await new Promise((resolve) => cdn?.close(resolve));
+  });
+
+  it('signs in with a user key, shows prices and balance, streams progress, plays the video; a failure shows the error and the refund', async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    const watch: PageWatch = watchPage(page);
+
+    await page.goto(`${h.url}/playground`);
+    await page.fill('#apiKey', user.apiKey);
+    await Promise.all([page.waitForURL(`${h.url}/playground`), page.click('#sign-in-form button[type="submit"]')]);
+    await page.waitForSelector('body[data-ready="true"]');
+    const cookie = (await context.cookies()).find((c) => c.name === 'settle_playground')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(cookie.value).not.toContain(user.apiKey);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(watch.requests.some((u) => u.endsWith('/playground/client/index.js'))).toBe(true);
+
+    expect(await text(page, '#available')).toBe('100');
+    expect(await text(page, '#frozen')).toBe('0');
+    const options = await page.locator('#model option').allInnerTexts();
+    expect(options).toContain('sora-2-text-to-video (video, 30 credits)');
+    expect(options).toContain('google/nano-banana (image, 4 credits)');
+
+    // Every value the progress bar takes, as the page sets it.
+    await page.evaluate(() => {
+      const w = window as unknown as { progressSeen: number[] };
+      w.progressSeen = [];
+      const bar = document.getElementById('progress') as HTMLProgressElement;
+      new MutationObserver(() => w.progressSeen.push(bar.value)).observe(bar, { attributes: true, attributeFilter: ['value'] });
+    });
+    await page.selectOption('#model', 'sora-2-text-to-video');
+    await page.fill('#prompt', 'A red fox running through fresh snow at dawn');
+    await page.click('#generate');
+    await page.waitForFunction(() => document.getElementById('task-status')?.textContent === 'processing');
+    await page.waitForFunction(() => document.getElementById('frozen')?.textContent === '30');
+
+    await page.waitForFunction(() => (document.querySelector('#result video') as HTMLVideoElement | null)?.readyState! >= 2, undefined, { timeout: 30_000 });
+    const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    const between = [...new Set(seen.filter((p) => p > 0 && p < 100))];
+    expect(between.length, `progress values seen: ${seen}`).toBeGreaterThanOrEqual(2);
+    expect(seen.filter((p) => p > 0)).toEqual([...seen.filter((p) => p > 0)].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBe(100);
+    const video = await page.evaluate(() => {
+      const v = document.querySelector('#result video') as HTMLVideoElement;
+      return { src: v.currentSrc, width: v.videoWidth, height: v.videoHeight, duration: v.duration };
+    });
+    expect(video.src).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f-]{36}/0\\.webm$`));
+    expect(video).toMatchObject({ width: 320, height: 180 });
+    await page.waitForFunction(() => document.getElementById('frozen')?.textContent === '0');
+    expect(await text(page, '#available')).toBe('70');
+    expect(await text(page, '#task-status')).toBe('completed');
+    await page.screenshot({ path: `${SCREENSHOTS}playground.png`, fullPage: true });
+
+    h.sim.setFaults({ failRate: 1 });
+    try {
+      await page.fill('#prompt', 'A storm at sea that the provider refuses to finish');
+      await page.click('#generate');
+      await page.waitForSelector('#task-error:not([hidden])', { timeout: 30_000 });
+    } finally {
+      h.sim.setFaults({ failRate: 0 });
+    }
+    expect(await text(page, '#task-status')).toBe('failed');
+    expect(await text(page, '#task-error')).toMatch(/30 credits refunded\.$/);
+    expect(await page.locator('#result video').count()).toBe(0);
+    await page.waitForFunction(() => document.getElementById('available')?.textContent === '70');
+    expect(await text(page, '#frozen')).toBe('0');
+    await page.screenshot({ path: `${SCREENSHOTS}playground-failed.png`, fullPage: true });
+
+    // An image model: the provider's file (the clip again) is no image, so the page offers the download instead.
+    await page.selectOption('#model', 'google/nano-banana');
+    await page.fill('#prompt', 'A lighthouse at night');
+    await page.click('#generate');
+    await page.waitForSelector('#result-link', { timeout: 30_000 });
+    expect(await page.getAttribute('#result-link', 'href')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f-]{36}/0\\.webm$`));
+    await page.waitForFunction(() => document.getElementById('available')?.textContent === '66');
+
+    // The client stops reading a stream at its terminal event (the server is closing it anyway); Chromium records
+    // that as an aborted request. Anything else is a real problem.
+    const aborted = /^request failed: GET .*\/api\/v1\/tasks\/[0-9a-f-]{36}\/events \(net::ERR_ABORTED\)$/;
+    expect(watch.problems.filter((p) => !aborted.test(p))).toEqual([]);
+    await expectAuditClean(h.system.db);
+    await context.close();
+  });
+});
