@@ -4,7 +4,7 @@ import type { System } from '../system.js';
 
 /** GET /metrics: Prometheus text, computed from the database at scrape time. Public like /healthz; network-restrict it. */
 export function registerMetricsRoutes(app: FastifyInstance, system: System): void {
-  const metrics = createMetrics({ db: system.db, logger: system.logger });
+  const metrics = createMetrics({ db: system.db, logger: system.logger, openEventStreams: () => app.taskEvents.open() });
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.render();
     return reply.header('cache-control', 'no-store').type(metrics.contentType).send(body);

@@ -71,6 +71,8 @@ export interface MetricsOptions {
   logger: Logger;
   /** Node.js process metrics (CPU, memory, event loop, GC); default true. */
   processMetrics?: boolean;
+  /** This process's open task event streams, read at scrape time. */
+  openEventStreams?: () => number;
 }
 
 export interface Metrics {
@@ -168,6 +170,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
   ]);
 
   registry.registerMetric(providerErrorsCounter);
+  const openEventStreams = options.openEventStreams;
+  if (openEventStreams) {
+    new Gauge({ name: 'settle_event_streams_open', help: 'Task event streams open in this process', registers: [registry], collect() { this.set(openEventStreams()); } });
+  }
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   const refresh = async (): Promise<void> => {

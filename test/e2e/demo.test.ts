@@ -33,6 +33,9 @@ describe('settle demo', () => {
     const signIn = await fetch(dashboard);
     expect(signIn.status).toBe(200);
     expect(await signIn.text()).toContain('<form');
+    const playground = await fetch(/Playground\s+(\S+)/.exec(out)![1]!);
+    expect(playground.status).toBe(200);
+    expect(await playground.text()).toContain('<form');
     const adminApi = await fetch(`http://localhost:${port}/api/admin/cron-jobs`, { headers: { authorization: `Bearer ${adminKey}` } });
     expect(adminApi.status).toBe(200);
 

@@ -93,6 +93,7 @@ describe('GET /api/v1/tasks/:taskId/events (same process)', () => {
     const b = await openEventStream(h.url, key, taskId);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(h.server.app.taskEvents.open()).toBe(2);
+    expect(await openStreamsGauge()).toBe(2);
 
     const refused = await h.api(key, 'GET', `/api/v1/tasks/${taskId}/events`);
     expect(refused.status).toBe(429);
@@ -106,11 +107,18 @@ describe('GET /api/v1/tasks/:taskId/events (same process)', () => {
     a.close();
     b.close();
     await waitFor('every stream to be released', async () => h.server.app.taskEvents.open() === 0);
+    expect(await openStreamsGauge()).toBe(0);
     const c = await openEventStream(h.url, key, taskId);
     expect(c.status).toBe(200);
     c.close();
     await waitFor('the last stream to be released', async () => h.server.app.taskEvents.open() === 0);
   });
+
+  async function openStreamsGauge(): Promise<number> {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('settle_event_streams_open '));
+    return Number(line?.split(' ')[1]);
+  }
 
   it("another user's task is 404 like a missing one; no key is 401", async () => {
     const taskId = await submit();
