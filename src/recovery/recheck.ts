@@ -1,5 +1,5 @@
 import { ProviderError } from '../providers/index.js';
-import { advanceClaimed, decideCheck, newLease, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
+import { advanceClaimed, decideCheck, type ClaimedTask, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
 import { CLAIM_LOST, leaseReason } from './leaseReason.js';
 import { act } from './tally.js';
 import type { RecoveryAction, Verdict } from './types.js';
@@ -7,8 +7,8 @@ import type { RecoveryAction, Verdict } from './types.js';
 export interface RecheckOptions {
   dryRun: boolean;
   path: SettlementPath;
-  /** Takes the lease under the caller's conditions (still stuck, ...); null when it cannot. */
-  claim(lease: string): Promise<TaskRow | null>;
+  /** Takes a lease under the caller's conditions (still stuck, ...); null when it cannot. */
+  claim(): Promise<ClaimedTask | null>;
 }
 
 /**
@@ -19,11 +19,10 @@ export interface RecheckOptions {
 export async function recheckProcessingTask(deps: TaskDeps, row: TaskRow & { lease_live: boolean }, options: RecheckOptions): Promise<Verdict> {
   if (row.lease_live) return { skipped: leaseReason(row) };
   if (options.dryRun) return { action: await classify(deps, row) };
-  const lease = newLease(deps);
-  const task = await options.claim(lease);
-  if (!task) return { skipped: CLAIM_LOST };
-  const action = await classify(deps, task);
-  return act(action, () => advanceClaimed(deps, { task, lease }, options.path));
+  const claim = await options.claim();
+  if (!claim) return { skipped: CLAIM_LOST };
+  const action = await classify(deps, claim.task);
+  return act(action, () => advanceClaimed(deps, claim, options.path));
 }
 
 /** The decision advance will take for this task, from the same pure function advance uses. */

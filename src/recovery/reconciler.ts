@@ -6,8 +6,9 @@ import { recheckProcessingTask } from './recheck.js';
 import { RECENT_DISPATCH_MS, redispatchPendingTask } from './redispatch.js';
 import { findLateResultCandidates } from './sql/lateResultCandidates.js';
 import { findPendingTasks } from './sql/pendingTasks.js';
-import { claimStuckTask, findStuckTasks } from './sql/stuckTasks.js';
+import { findStuckTasks } from './sql/stuckTasks.js';
 import { withStatusSnapshot } from './statusSnapshot.js';
+import { chunkedStuckClaims } from './stuckClaims.js';
 import { Tally } from './tally.js';
 import type { ReconcileResult } from './types.js';
 
@@ -43,14 +44,10 @@ export async function reconcileStuckTasks(deps: TaskDeps, options: ReconcileOpti
 
   const tally = new Tally(dryRun);
   tally.result.totalFound = stuck.length + pending.length;
-  const each = { concurrency: options.concurrency ?? 10, tally, logger: deps.logger };
-  await handleEach(stuck, each, (row) =>
-    recheckProcessingTask(run, row, {
-      dryRun,
-      path: 'reconciler',
-      claim: (lease) => claimStuckTask(deps.db, row.id, lease, deps.leaseMs, options.stuckAfterMs),
-    }),
-  );
+  const concurrency = options.concurrency ?? 10;
+  const each = { concurrency, tally, logger: deps.logger };
+  const claimStuck = chunkedStuckClaims(deps, stuck, { chunk: concurrency, stuckAfterMs: options.stuckAfterMs });
+  await handleEach(stuck, each, (row) => recheckProcessingTask(run, row, { dryRun, path: 'reconciler', claim: () => claimStuck(row.id) }));
   await handleEach(pending, each, (row) => redispatchPendingTask(run, row, { dryRun, recentDispatchMs, path: 'reconciler' }));
   await handleEach(late, each, (row) => recoverLateResult(run, row, dryRun));
   deps.logger.info(summary(tally.result), dryRun ? 'reconcile dry run finished' : 'reconcile run finished');

@@ -1,4 +1,4 @@
-import { claimTask, findTask, TERMINAL_STATUSES, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
+import { claimTask, findTask, newLease, TERMINAL_STATUSES, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
 import { withProviderLimits, type RateLimit } from './providerGate.js';
 import { recheckProcessingTask } from './recheck.js';
 import { RECENT_DISPATCH_MS, redispatchPendingTask } from './redispatch.js';
@@ -51,6 +51,10 @@ function recheckNow(deps: TaskDeps, task: TaskRow, settings: Settings): Promise<
   return recheckProcessingTask(deps, { ...task, lease_live: leaseLive }, {
     dryRun: settings.dryRun,
     path: settings.path,
-    claim: (lease) => claimTask(deps.db, task.id, lease, deps.leaseMs),
+    claim: async () => {
+      const lease = newLease(deps);
+      const claimed = await claimTask(deps.db, task.id, lease, deps.leaseMs);
+      return claimed && { task: claimed, lease };
+    },
   });
 }

@@ -1,4 +1,6 @@
+import type { Db } from '../db/index.js';
 import { captureHold, releaseHold } from '../ledger/index.js';
+import { CompletionBatcher, type PendingCompletion } from './completionBatch.js';
 import { markCanceled, markCompleted, markFailed } from './sql/fencedUpdates.js';
 import type { ClaimedTask, SettlementPath, TaskDeps, TaskRow } from './types.js';
 
@@ -9,23 +11,40 @@ export class SettlementConflictError extends Error {
   }
 }
 
+// One batcher per database, shared by every path of this process that completes tasks.
+const batchers = new WeakMap<Db, CompletionBatcher>();
+
+function batcherFor(db: Db): CompletionBatcher {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = new CompletionBatcher(db, (completion) => completeAlone(db, completion));
+    batchers.set(db, batcher);
+  }
+  return batcher;
+}
+
 /**
- * Marks the task completed and charges its hold in one transaction. Null when the lease was lost (someone else
- * settled or took over), in which case nothing changed.
+ * Marks the task completed and charges its hold, committed together with its notification. Null when the lease was
+ * lost (someone else settled or took over), in which case nothing changed. Completions arriving together share one
+ * transaction (CompletionBatcher); each row is still fenced by its own lease and each hold captured at most once.
  */
-export async function completeTask(
+export function completeTask(
   deps: TaskDeps,
   claim: ClaimedTask,
   assetKeys: string[],
   providerCompletedAt: Date,
   path: SettlementPath,
 ): Promise<TaskRow | null> {
-  return deps.db.transaction(async (tx) => {
-    const task = await markCompleted(tx, claim.task.id, claim.lease, assetKeys, providerCompletedAt, path);
+  return batcherFor(deps.db).complete({ taskId: claim.task.id, lease: claim.lease, assetKeys, providerCompletedAt, path }, deps.onSettled);
+}
+
+async function completeAlone(db: Db, c: PendingCompletion): Promise<TaskRow | null> {
+  return db.transaction(async (tx) => {
+    const task = await markCompleted(tx, c.taskId, c.lease, c.assetKeys, c.providerCompletedAt, c.path);
     if (!task) return null;
     // A hold that is not open here means the ledger and the task disagree; roll back rather than complete uncharged.
     if ((await captureHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
-    await deps.onSettled?.(tx, task, path);
+    await c.onSettled?.(tx, task, c.path);
     return task;
   });
 }

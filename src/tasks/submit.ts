@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../db/index.js';
-import { holdCredits } from '../ledger/index.js';
 import { newLease } from './advance.js';
 import { dispatchTask } from './dispatch.js';
 import { findTask, findTaskByIdempotencyKey } from './sql/findTask.js';
@@ -36,7 +35,7 @@ const SUBMIT_LEASE_MS = 30_000;
 const HOLD_MARGIN_MS = 30 * 60_000;
 
 /**
- * Hold the credits and insert the task in one transaction, then make one provider call. The caller answers 202
+ * Hold the credits and insert the task in one statement, then make one provider call. The caller answers 202
  * for pending or processing; a permanent rejection fails the task, releases the hold and throws.
  */
 export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<SubmitResult> {
@@ -52,15 +51,11 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
   const lease = newLease(deps);
   let task: TaskRow;
   try {
-    task = await deps.db.transaction(async (tx) => {
-      const inserted = await insertTask(tx, {
-        id: taskId, userId: input.userId, type: model.type, model: model.id, provider: model.provider,
-        input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
-        idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
-      });
-      const expiresAt = new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS);
-      await holdCredits(tx, { userId: input.userId, taskId, amount: model.price, expiresAt });
-      return inserted;
+    task = await insertTask(deps.db, {
+      id: taskId, userId: input.userId, type: model.type, model: model.id, provider: model.provider,
+      input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
+      idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
+      holdExpiresAt: new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS),
     });
   } catch (err) {
     // Two requests raced with one Idempotency-Key: the loser answers with the winner's task.

@@ -29,12 +29,17 @@ export async function createApiKey(db: Queryable, userId: string, role: Role): P
   return key;
 }
 
+/** Anything else is refused without hashing or a database read. */
+export function looksLikeApiKey(key: string): boolean {
+  return key.startsWith(KEY_PREFIX) && key.length <= 200;
+}
+
 /**
  * Looks a presented key up by its hash. The comparison happens inside the index on a digest, so response time says
  * nothing about how much of a guessed key was right.
  */
 export async function authenticateApiKey(db: Queryable, key: string): Promise<Principal | null> {
-  if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
+  if (!looksLikeApiKey(key)) return null;
   const { rows } = await db.query<Principal>(
     `SELECT k.user_id AS "userId", u.email, k.role, k.id AS "keyId"
        FROM api_keys k JOIN users u ON u.id = k.user_id

@@ -17,13 +17,22 @@ export async function findStuckTasks(db: Queryable, stuckAfterMs: number, limit:
   return rows;
 }
 
-/** Leases a task only while it is still stuck and unleased, so a task settled or re-dispatched meanwhile is left alone. */
-export async function claimStuckTask(db: Queryable, taskId: string, lease: string, leaseMs: number, stuckAfterMs: number): Promise<TaskRow | null> {
+/**
+ * Leases those of the given tasks that are still stuck and unleased, in one statement, so a task settled or
+ * re-dispatched meanwhile is left alone. SKIP LOCKED: a task another worker is writing right now is not waited for.
+ */
+export async function claimStuckTasks(
+  db: Queryable,
+  taskIds: readonly string[],
+  lease: string,
+  leaseMs: number,
+  stuckAfterMs: number,
+): Promise<TaskRow[]> {
   const { rows } = await db.query<TaskRow>(
     `UPDATE tasks SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
-      WHERE id = (SELECT id FROM tasks WHERE id = $1 AND ${STUCK('$4')} AND ${LEASE_FREE} FOR UPDATE SKIP LOCKED)
+      WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND ${STUCK('$4')} AND ${LEASE_FREE} FOR UPDATE SKIP LOCKED)
       RETURNING *`,
-    [taskId, lease, leaseMs, stuckAfterMs],
+    [taskIds, lease, leaseMs, stuckAfterMs],
   );
-  return rows[0] ?? null;
+  return rows;
 }
