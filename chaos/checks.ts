@@ -19,7 +19,25 @@ interface TaskState {
 }
 
 /** Everything the chaos run promises, checked against the database, the provider and the receivers. */
-export async function checkInvariants(db: Db, input: { simUrl: string; acknowledged: Set<string>; mails: ParsedMail[]; alerts: Received[] }): Promise<Verdict> {
+export interface ChaosInput {
+  simUrl: string;
+  acknowledged: Set<string>;
+  mails: ParsedMail[];
+  /** When the SMTP server accepted each of `mails`. */
+  mailAcceptedAt: number[];
+  /** When each SIGKILL was sent. */
+  kills: number[];
+  alerts: Received[];
+}
+
+/**
+ * A process killed after the SMTP server accepted a message but before the outbox recorded it sends the message again
+ * when its lease lapses (delivery is at-least-once; the Message-ID is the outbox id, so mail systems see one message).
+ * Such a resend is expected only when a SIGKILL landed right around the first acceptance.
+ */
+const SEND_WINDOW_MS = { before: 1_000, after: 5_000 };
+
+export async function checkInvariants(db: Db, input: ChaosInput): Promise<Verdict> {
   const violations: string[] = [];
   const tasks = await loadTasks(db);
   const byId = new Map(tasks.map((t) => [t.id, t]));
@@ -42,9 +60,8 @@ export async function checkInvariants(db: Db, input: { simUrl: string; acknowled
     if (state !== 'success' && t.status === 'completed') violations.push(`task ${t.id} completed though the provider says ${state}`);
   }
 
-  const mailIds = input.mails.map((m) => m.messageId ?? '');
-  const repeatedMails = mailIds.length - new Set(mailIds).size;
-  if (repeatedMails > 0) violations.push(`${repeatedMails} e-mails were delivered more than once`);
+  const { resentAfterKill, unexplained } = repeatedMails(input);
+  if (unexplained > 0) violations.push(`${unexplained} e-mails were delivered more than once with no SIGKILL in their send window`);
   const alertBodies = input.alerts.map((a) => JSON.stringify(a.body));
   const repeatedAlerts = alertBodies.length - new Set(alertBodies).size;
   if (repeatedAlerts > 0) violations.push(`${repeatedAlerts} alerts were delivered more than once`);
@@ -67,11 +84,27 @@ export async function checkInvariants(db: Db, input: { simUrl: string; acknowled
       'lost tasks': lost.length + tasks.filter((t) => (t.status === 'pending' || t.status === 'processing') && t.overdue).length,
       'frozen credits left': frozen.rows[0]!.n,
       'e-mails delivered': input.mails.length,
+      'e-mails re-sent after a SIGKILL mid-send': resentAfterKill,
       'alerts delivered': input.alerts.length,
       'overlapping runs': overlaps,
       ...failureReasons(tasks),
     },
   };
+}
+
+function repeatedMails(input: ChaosInput): { resentAfterKill: number; unexplained: number } {
+  const firstAcceptedAt = new Map<string, number>();
+  let resentAfterKill = 0;
+  let unexplained = 0;
+  input.mails.forEach((mail, i) => {
+    const id = mail.messageId ?? '';
+    const first = firstAcceptedAt.get(id);
+    if (first === undefined) return void firstAcceptedAt.set(id, input.mailAcceptedAt[i]!);
+    const killedWhileSending = input.kills.some((k) => k >= first - SEND_WINDOW_MS.before && k <= first + SEND_WINDOW_MS.after);
+    if (killedWhileSending) resentAfterKill++;
+    else unexplained++;
+  });
+  return { resentAfterKill, unexplained };
 }
 
 function failureReasons(tasks: TaskState[]): Record<string, number> {

@@ -93,6 +93,7 @@ const load = startLoad(apiUrls, users, random);
 let pgRestarts = 0;
 let faults = 0;
 const sigtermExits: (number | null)[] = [];
+const kills: number[] = [];
 const readiness: string[] = [];
 const pgRestartAt = started + durationMs / 2;
 while (Date.now() - started < durationMs) {
@@ -105,6 +106,7 @@ while (Date.now() - started < durationMs) {
     victim.start();
   } else {
     log(`SIGKILL ${victim.name}`);
+    kills.push(Date.now());
     await victim.kill9();
     setTimeout(() => void victim.restart(), 500 + random() * 1500);
   }
@@ -125,7 +127,7 @@ await waitForOutbox(db, 30_000);
 
 const exitCodes = await Promise.all(settle.map((p) => p.stop()));
 const audit = runAudit(databaseUrl);
-const verdict = await checkInvariants(db, { simUrl, acknowledged: loadStats.taskIds, mails: smtp.messages, alerts: slack.received });
+const verdict = await checkInvariants(db, { simUrl, acknowledged: loadStats.taskIds, mails: smtp.messages, mailAcceptedAt: smtp.acceptedAt, kills, alerts: slack.received });
 await sim.stop();
 if (!quiet) verdict.violations.push('tasks were still live at the end of the quiescence window');
 if (audit.code !== 0) verdict.violations.push(`settle audit failed: ${audit.output.slice(0, 500)}`);

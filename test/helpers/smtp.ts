@@ -4,6 +4,8 @@ import { SMTPServer } from 'smtp-server';
 export interface SmtpSink {
   port: number;
   messages: ParsedMail[];
+  /** When each message was accepted (Date.now()), in the order of `messages`. */
+  acceptedAt: number[];
   /** Accepting connections right now. */
   readonly up: boolean;
   start(): Promise<void>;
@@ -13,10 +15,12 @@ export interface SmtpSink {
 /** A real SMTP server on loopback that keeps every message it accepts, and can be taken down and brought back. */
 export async function createSmtpSink(port: number): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
+  const acceptedAt: number[] = [];
   let server: SMTPServer | undefined;
   const sink: SmtpSink = {
     port,
     messages,
+    acceptedAt,
     get up() {
       return server !== undefined;
     },
@@ -28,10 +32,13 @@ export async function createSmtpSink(port: number): Promise<SmtpSink> {
         onData(stream, _session, callback) {
           simpleParser(stream).then((mail) => {
             messages.push(mail);
+            acceptedAt.push(Date.now());
             callback();
           }, callback);
         },
       });
+      // A sender killed mid-conversation resets its connection; that is the sender's fault, not the sink's.
+      server.on('error', () => undefined);
       await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
     },
     async stop() {
