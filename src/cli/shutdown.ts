@@ -2,8 +2,18 @@ import type { Logger } from '../log/index.js';
 
 const SHUTDOWN_BOUND_MS = 25_000;
 
-/** On SIGINT or SIGTERM: run the cleanup once, exit 0 when it finishes, or 1 if it overruns the bound. */
-export function onShutdown(logger: Logger, cleanup: () => Promise<void>): void {
+export interface Shutdown {
+  /** A part that has started; on shutdown the parts stop in the reverse order of their start. */
+  started(stop: () => Promise<void>): void;
+}
+
+/**
+ * Installs the SIGINT/SIGTERM handlers before anything starts, so an orchestrator's SIGTERM during start-up (while
+ * migrating, say) is a clean stop too: what has started so far stops, in reverse order, then the process exits 0,
+ * or 1 if the stopping fails or overruns the bound.
+ */
+export function onShutdown(logger: Logger): Shutdown {
+  const stops: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -14,7 +24,7 @@ export function onShutdown(logger: Logger, cleanup: () => Promise<void>): void {
       process.exit(1);
     }, SHUTDOWN_BOUND_MS);
     timer.unref();
-    cleanup().then(
+    stopInReverse(stops).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -24,4 +34,9 @@ export function onShutdown(logger: Logger, cleanup: () => Promise<void>): void {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  return { started: (s) => void stops.push(s) };
+}
+
+async function stopInReverse(stops: (() => Promise<void>)[]): Promise<void> {
+  for (const s of [...stops].reverse()) await s();
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { startServer } from '../../http/index.js';
 import { startSimulator } from '../../providers/index.js';
+import { createLogger } from '../../log/index.js';
 import { createSystem, type System } from '../../system.js';
 import { createApiKey, createUser, findUserByEmail, type Role } from '../../users/index.js';
 import { action, parsePositiveInt, readConfig } from '../context.js';
@@ -31,18 +32,18 @@ export function registerDemoCommand(program: Command): void {
         WORKER_POLL_MIN_MS: '1000',
         WORKER_POLL_MAX_MS: '5000',
       });
-      const system = await createSystem(config);
+      const logger = createLogger(config.logLevel);
+      const shutdown = onShutdown(logger);
+      shutdown.started(() => sim.close());
+      const system = await createSystem(config, { logger });
+      shutdown.started(() => system.close());
       const background = await startBackgroundWork(system);
+      shutdown.started(() => background.stop());
       const server = await startServer(system);
+      shutdown.started(() => server.close());
       const user = await demoKey(system, DEMO_USER, 'user', 1000);
       const admin = await demoKey(system, DEMO_ADMIN, 'admin', 0);
       printWelcome(server.url, sim.url, user, admin, cronSecret);
-      onShutdown(system.logger, async () => {
-        await server.close();
-        await background.stop();
-        await sim.close();
-        await system.close();
-      });
     }));
 }
 

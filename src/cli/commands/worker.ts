@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { raiseRunAlerts, startDelivery } from '../../notify/index.js';
 import { startWorker, withProviderLimits } from '../../recovery/index.js';
 import { startRecoveryScheduler } from '../../scheduler/index.js';
+import { createLogger } from '../../log/index.js';
 import { createSystem, type System } from '../../system.js';
 import { action, readConfig } from '../context.js';
 import { onShutdown } from '../shutdown.js';
@@ -42,12 +43,13 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('run the background worker and the recovery schedules (no HTTP); SIGTERM stops it gracefully')
     .action(action(async () => {
-      const system = await createSystem(readConfig());
+      const config = readConfig();
+      const logger = createLogger(config.logLevel);
+      const shutdown = onShutdown(logger);
+      const system = await createSystem(config, { logger });
+      shutdown.started(() => system.close());
       const background = await startBackgroundWork(system);
-      system.logger.info('settle worker is running');
-      onShutdown(system.logger, async () => {
-        await background.stop();
-        await system.close();
-      });
+      shutdown.started(() => background.stop());
+      logger.info('settle worker is running');
     }));
 }
