@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import PgBoss from 'pg-boss';
-import { withFreshDatabase } from '../benchDatabase.js';
+import { targetServerUrl, withFreshDatabase } from '../benchDatabase.js';
 import type { BenchOptions } from '../options.js';
 import type { SectionResult } from '../report.js';
 
@@ -18,11 +18,11 @@ const FETCHERS = 4;
  * as one settlement per task). pg-boss needs a PostgreSQL server.
  */
 export function benchPgBoss(options: BenchOptions): Promise<SectionResult> {
-  return withFreshDatabase(async (database): Promise<SectionResult> => {
-    if (!database.url) {
-      return { name: 'pg-boss', what: '', figures: {}, targets: [], skipped: 'pg-boss needs a PostgreSQL server; not measured on PGlite' };
-    }
-    const boss = new PgBoss({ connectionString: database.url, max: 40, supervise: false, schedule: false });
+  if (!targetServerUrl()) {
+    return Promise.resolve({ name: 'pg-boss', what: '', figures: {}, targets: [], skipped: 'pg-boss needs a PostgreSQL server; not measured on PGlite' });
+  }
+  return withFreshDatabase(async (database) => {
+    const boss = new PgBoss({ connectionString: database.url!, max: 40, supervise: false, schedule: false });
     boss.on('error', (err) => process.stderr.write(`pg-boss: ${String(err)}\n`));
     await boss.start();
     try {

@@ -1,3 +1,4 @@
+import { loadCatalog } from '../../src/providers/index.js';
 import { withFreshDatabase, type BenchDatabase } from '../benchDatabase.js';
 import { runLoad } from '../load.js';
 import type { BenchOptions } from '../options.js';
@@ -8,7 +9,8 @@ import { seedUsers } from '../users.js';
 
 const TARGET_PER_SECOND = 1500;
 const TARGET_P99_MS = 50;
-const BODY = JSON.stringify({ type: 'image', model: 'google/nano-banana', input: { prompt: 'a benchmark' } });
+const MODEL = 'google/nano-banana';
+const BODY = JSON.stringify({ type: 'image', model: MODEL, input: { prompt: 'a benchmark' } });
 
 /**
  * POST /api/v1/tasks at the given concurrency against `settle serve`, each connection its own user, the simulator
@@ -26,8 +28,9 @@ export function benchSubmit(options: BenchOptions): Promise<SectionResult> {
         method: 'POST',
         body: BODY,
         requestsOf: (i) => [{ path: '/api/v1/tasks', method: 'POST', body: BODY, headers: authorized(keys[i % keys.length]!) }],
-      }).finally(() => serve.stop());
-      await expectTasks(database, load.ok);
+      })
+        .then(async (load) => (await expectHeld(serve.url, keys, load.ok), load))
+        .finally(() => serve.stop());
       return {
         name: 'submit',
         what: `POST /api/v1/tasks, ${options.submitRequests} tasks at concurrency ${options.concurrency} (${keys.length} users), settle serve`,
@@ -54,17 +57,13 @@ async function userKeys(database: BenchDatabase, count: number): Promise<string[
   }
 }
 
-/** Every 202 (warm-up included) is a task the provider accepted, holding its credits. */
-async function expectTasks(database: BenchDatabase, measured: number): Promise<void> {
-  const db = await database.open();
-  try {
-    const { rows } = await db.query<{ tasks: number; holds: number }>(
-      `SELECT (SELECT count(*)::int FROM tasks WHERE status = 'processing') AS tasks,
-              (SELECT count(*)::int FROM credit_holds WHERE status = 'open') AS holds`,
-    );
-    const { tasks, holds } = rows[0]!;
-    if (tasks < measured || holds !== tasks) throw new Error(`after ${measured} answers 202: ${tasks} processing tasks, ${holds} open holds`);
-  } finally {
-    await db.close();
+/** Every 202 (warm-up included) is a task the provider accepted, its price frozen on its user's credits. */
+async function expectHeld(url: string, keys: string[], accepted: number): Promise<void> {
+  const price = loadCatalog().find(MODEL)!.price;
+  let frozen = 0;
+  for (const key of keys) {
+    const res = await fetch(`${url}/api/v1/credits`, { headers: authorized(key) });
+    frozen += ((await res.json()) as { frozen: number }).frozen;
   }
+  if (frozen !== accepted * price) throw new Error(`after ${accepted} answers 202 at ${price} credits, ${frozen} credits are frozen`);
 }
