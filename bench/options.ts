@@ -22,6 +22,8 @@ export interface BenchOptions {
   pollTasks: number;
   ceilingSeconds: number;
   pgbossJobs: number;
+  /** Where `settle serve` children write --cpu-prof profiles (submit, polls); in-process sections: run node --cpu-prof. */
+  cpuProfDir?: string;
 }
 
 const FULL = { concurrency: 64, submit: 10_000, settle: 10_000, recovery: 200, polls: 20_000, pollTasks: 200, ceiling: 10, pgboss: 10_000 };
@@ -29,7 +31,7 @@ const SMOKE = { concurrency: 16, submit: 200, settle: 200, recovery: 10, polls: 
 
 export const USAGE = `tsx bench/run.ts [--smoke] [--only ${SECTION_NAMES.join(',')}] [--out bench/results/latest.json] [--strict]
   [--concurrency 64] [--submit-requests 10000] [--settle-tasks 10000] [--drainer reconciler|worker]
-  [--recovery-tasks 200] [--poll-max-ms 2000] [--poll-requests 20000] [--ceiling-seconds 10] [--pgboss-jobs 10000]`;
+  [--recovery-tasks 200] [--poll-max-ms 2000] [--poll-requests 20000] [--ceiling-seconds 10] [--pgboss-jobs 10000] [--cpu-prof <dir>]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -48,6 +50,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'poll-requests': { type: 'string' },
       'ceiling-seconds': { type: 'string' },
       'pgboss-jobs': { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const sizes = values.smoke ? SMOKE : FULL;
@@ -68,6 +71,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     pollTasks: sizes.pollTasks,
     ceilingSeconds: positive('--ceiling-seconds', values['ceiling-seconds'], sizes.ceiling),
     pgbossJobs: positive('--pgboss-jobs', values['pgboss-jobs'], sizes.pgboss),
+    cpuProfDir: values['cpu-prof'],
   };
 }
 

@@ -12,8 +12,8 @@ export interface RunningProcess {
 }
 
 /** The built `settle` command in its own process (npm run bench builds first), answering once `readyPath` does. */
-export async function startSettle(args: string[], env: Record<string, string>, port: number, readyPath: string): Promise<RunningProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export async function startSettle(args: string[], env: Record<string, string>, port: number, readyPath: string, nodeFlags: string[] = []): Promise<RunningProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

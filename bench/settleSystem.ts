@@ -55,11 +55,15 @@ export async function startInProcess(db: Db, simUrl: string, extra: Record<strin
   };
 }
 
-/** `settle serve` (API, worker, schedules) in its own process, as deployed: the load generator stays out of its event loop. */
-export async function startServeProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>): Promise<RunningProcess> {
+/**
+ * `settle serve` (API, worker, schedules) in its own process, as deployed: the load generator stays out of its
+ * event loop. With cpuProfDir, it writes a V8 CPU profile there when it exits.
+ */
+export async function startServeProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, cpuProfDir?: string): Promise<RunningProcess> {
   const storageDir = mkdtempSync(join(tmpdir(), 'settle-bench-assets-'));
   const port = await freePort();
-  const serve = await startSettle(['serve'], { ...database.env, ...settleEnv(simUrl, port, storageDir, extra) }, port, '/readyz');
+  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const serve = await startSettle(['serve'], { ...database.env, ...settleEnv(simUrl, port, storageDir, extra) }, port, '/readyz', profile);
   return {
     ...serve,
     async stop() {

@@ -1,12 +1,12 @@
 import pLimit from 'p-limit';
-import { withFreshDatabase, type BenchDatabase } from '../benchDatabase.js';
+import { authorized, submitImage } from '../api.js';
+import { withFreshDatabase } from '../benchDatabase.js';
 import { runLoad } from '../load.js';
 import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
 import { startServeProcess } from '../settleSystem.js';
-import { seedUsers } from '../users.js';
-import { authorized } from './submit.js';
+import { seedApiKeys } from '../users.js';
 
 const SETTLE_LIMIT_MS = 60_000;
 
@@ -14,8 +14,8 @@ const SETTLE_LIMIT_MS = 60_000;
 export function benchPolls(options: BenchOptions): Promise<SectionResult> {
   return withFreshDatabase((database) =>
     withSimulator(['--seed', '5', '--duration-ms', '0', '--result-bytes', '1024'], async (sim) => {
-      const apiKey = await userKey(database);
-      const serve = await startServeProcess(database, sim.url, {});
+      const apiKey = (await seedApiKeys(database, 1, 'polls'))[0]!;
+      const serve = await startServeProcess(database, sim.url, {}, options.cpuProfDir);
       try {
         const paths = await completedTasks(serve.url, apiKey, options.pollTasks);
         const load = await runLoad({
@@ -38,26 +38,11 @@ export function benchPolls(options: BenchOptions): Promise<SectionResult> {
   );
 }
 
-async function userKey(database: BenchDatabase): Promise<string> {
-  const db = await database.open();
-  try {
-    return (await seedUsers(db, 1, 'polls'))[0]!.apiKey;
-  } finally {
-    await db.close();
-  }
-}
-
 /** Submits the tasks (walked through in turn, so that the load is not one hot row) and polls each until it is completed (the simulator finishes them at once). */
 async function completedTasks(url: string, apiKey: string, count: number): Promise<string[]> {
   const limit = pLimit(16);
   return Promise.all(Array.from({ length: count }, (_, i) => limit(async () => {
-    const res = await fetch(`${url}/api/v1/tasks`, {
-      method: 'POST',
-      headers: authorized(apiKey),
-      body: JSON.stringify({ type: 'image', model: 'google/nano-banana', input: { prompt: `poll ${i}` } }),
-    });
-    if (res.status !== 202) throw new Error(`submission answered ${res.status}: ${await res.text()}`);
-    const path = `/api/v1/tasks/${((await res.json()) as { taskId: string }).taskId}`;
+    const path = `/api/v1/tasks/${await submitImage(url, apiKey, `poll ${i}`)}`;
     await untilCompleted(url + path, apiKey);
     return path;
   })));

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { Db } from '../../src/db/index.js';
 import { startWorker } from '../../src/recovery/index.js';
+import { submitImage } from '../api.js';
 import { withFreshDatabase } from '../benchDatabase.js';
 import { summarize } from '../latency.js';
 import type { BenchOptions } from '../options.js';
@@ -8,7 +9,6 @@ import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
 import { startInProcess, type InProcessSettle } from '../settleSystem.js';
 import { seedUsers } from '../users.js';
-import { authorized } from './submit.js';
 
 const HMAC_KEY = 'bench-callback-key';
 const WEBHOOK_TARGET_P99_MS = 1000;
@@ -53,14 +53,7 @@ export function benchRecovery(options: BenchOptions, callbacks: 'webhook' | 'no-
 async function submitOverHttp({ system, server }: InProcessSettle, count: number): Promise<void> {
   const [user] = await seedUsers(system.db, 1, 'recovery');
   const limit = pLimit(16);
-  await Promise.all(Array.from({ length: count }, (_, i) => limit(async () => {
-    const res = await fetch(`${server!.url}/api/v1/tasks`, {
-      method: 'POST',
-      headers: authorized(user!.apiKey),
-      body: JSON.stringify({ type: 'image', model: 'google/nano-banana', input: { prompt: `recovery ${i}` } }),
-    });
-    if (res.status !== 202) throw new Error(`submission answered ${res.status}: ${await res.text()}`);
-  })));
+  await Promise.all(Array.from({ length: count }, (_, i) => limit(() => submitImage(server!.url, user!.apiKey, `recovery ${i}`))));
 }
 
 /** Waits until every task is completed, then reads each one's provider completion to settlement time. */

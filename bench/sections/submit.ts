@@ -1,16 +1,16 @@
 import { loadCatalog } from '../../src/providers/index.js';
-import { withFreshDatabase, type BenchDatabase } from '../benchDatabase.js';
+import { authorized, IMAGE_MODEL } from '../api.js';
+import { withFreshDatabase } from '../benchDatabase.js';
 import { runLoad } from '../load.js';
 import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
 import { startServeProcess } from '../settleSystem.js';
-import { seedUsers } from '../users.js';
+import { seedApiKeys } from '../users.js';
 
 const TARGET_PER_SECOND = 1500;
 const TARGET_P99_MS = 50;
-const MODEL = 'google/nano-banana';
-const BODY = JSON.stringify({ type: 'image', model: MODEL, input: { prompt: 'a benchmark' } });
+const BODY = JSON.stringify({ type: 'image', model: IMAGE_MODEL, input: { prompt: 'a benchmark' } });
 
 /**
  * POST /api/v1/tasks at the given concurrency against `settle serve`, each connection its own user, the simulator
@@ -19,8 +19,8 @@ const BODY = JSON.stringify({ type: 'image', model: MODEL, input: { prompt: 'a b
 export function benchSubmit(options: BenchOptions): Promise<SectionResult> {
   return withFreshDatabase((database) =>
     withSimulator(['--seed', '3', '--duration-ms', '3600000'], async (sim) => {
-      const keys = await userKeys(database, options.concurrency);
-      const serve = await startServeProcess(database, sim.url, { WORKER_POLL_MIN_MS: '3600000', WORKER_POLL_MAX_MS: '3600000' });
+      const keys = await seedApiKeys(database, options.concurrency, 'submit');
+      const serve = await startServeProcess(database, sim.url, { WORKER_POLL_MIN_MS: '3600000', WORKER_POLL_MAX_MS: '3600000' }, options.cpuProfDir);
       const load = await runLoad({
         url: serve.url,
         connections: options.concurrency,
@@ -44,22 +44,9 @@ export function benchSubmit(options: BenchOptions): Promise<SectionResult> {
   );
 }
 
-export function authorized(apiKey: string): Record<string, string> {
-  return { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-}
-
-async function userKeys(database: BenchDatabase, count: number): Promise<string[]> {
-  const db = await database.open();
-  try {
-    return (await seedUsers(db, count, 'submit')).map((u) => u.apiKey);
-  } finally {
-    await db.close();
-  }
-}
-
 /** Every 202 (warm-up included) is a task the provider accepted, its price frozen on its user's credits. */
 async function expectHeld(url: string, keys: string[], accepted: number): Promise<void> {
-  const price = loadCatalog().find(MODEL)!.price;
+  const price = loadCatalog().find(IMAGE_MODEL)!.price;
   let frozen = 0;
   for (const key of keys) {
     const res = await fetch(`${url}/api/v1/credits`, { headers: authorized(key) });
