@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Db } from '../src/db/index.js';
 
@@ -9,6 +9,8 @@ export interface Machine {
   cores: number;
   cpu: string;
   memoryGiB: number;
+  /** The 1-minute load average when the run started: other work on the machine skews every figure. */
+  loadAverage: number;
   node: string;
   /** SELECT version() on PostgreSQL, or the PGlite package version. */
   database: string;
@@ -20,6 +22,7 @@ export async function describeMachine(db: Db): Promise<Machine> {
     cores: cpus().length,
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     node: process.version,
     database: await databaseVersion(db),
     commit: gitCommit(),

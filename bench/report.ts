@@ -43,7 +43,7 @@ export function markdown(report: BenchReport): string {
   const lines = [
     `Settle benchmark on ${report.database}: \`${report.command}\``,
     '',
-    `${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.database}, commit ${m.commit}`,
+    `${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, load average ${m.loadAverage} at the start, Node ${m.node}, ${m.database}, commit ${m.commit}`,
     '',
     '| section | measured | figures | target | result |',
     '|---|---|---|---|---|',

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
-import type { Db } from '../src/db/index.js';
 import { startServer, type RunningServer } from '../src/http/index.js';
 import { createLogger } from '../src/log/index.js';
 import { createSystem, type System } from '../src/system.js';
@@ -37,12 +36,15 @@ export interface InProcessSettle {
   close(): Promise<void>;
 }
 
-/** Settle inside this process on an open database, for sections whose driver is light (no load generator). */
-export async function startInProcess(db: Db, simUrl: string, extra: Record<string, string>, serve: boolean): Promise<InProcessSettle> {
+/**
+ * Settle inside this process, for sections whose driver is light (no load generator). It opens the database as
+ * `settle serve` would (its own pool size), from the same environment.
+ */
+export async function startInProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, serve: boolean): Promise<InProcessSettle> {
   const storageDir = mkdtempSync(join(tmpdir(), 'settle-bench-assets-'));
   const port = await freePort();
-  const config = loadConfig(settleEnv(simUrl, port, storageDir, extra));
-  const system = await createSystem(config, { db, logger: createLogger('warn', process.stderr) });
+  const config = loadConfig({ ...database.env, ...settleEnv(simUrl, port, storageDir, extra) });
+  const system = await createSystem(config, { logger: createLogger('warn', process.stderr) });
   const server = serve ? await startServer(system, port, '127.0.0.1') : undefined;
   return {
     system,

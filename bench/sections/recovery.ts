@@ -28,7 +28,7 @@ export function benchRecovery(options: BenchOptions, callbacks: 'webhook' | 'no-
   const targetMs = lost ? options.pollMaxMs + 1000 : WEBHOOK_TARGET_P99_MS;
   return withFreshDatabase((database) =>
     withSimulator(simFlags, async (sim) => {
-      const settle = await startInProcess(await database.open(), sim.url, env, true);
+      const settle = await startInProcess(database, sim.url, env, true);
       const worker = startWorker(settle.system.tasks, { concurrency: settle.system.config.workerConcurrency, rateLimit: null });
       try {
         await submitOverHttp(settle, options.recoveryTasks);

@@ -27,7 +27,7 @@ const DRAIN_LIMIT_MS = 10 * 60_000;
 export function benchSettle(options: BenchOptions): Promise<SectionResult> {
   return withFreshDatabase((database) =>
     withSimulator(['--seed', '1', '--duration-ms', '0', '--result-bytes', '1024'], async (sim) => {
-      const settle = await startInProcess(await database.open(40), sim.url, tuning(), false);
+      const settle = await startInProcess(database, sim.url, tuning(), false);
       try {
         settle.system.tasks.callbackBaseUrl = undefined; // callbacks lost: only the drainer settles
         await seedBacklog(settle, options.settleTasks);
