@@ -9,7 +9,7 @@
  * Exits 0 when a target is missed (it is a report; misses print MISS), 1 when a section broke, and with --strict
  * also on a miss.
  */
-import { createBenchDatabase, targetServerUrl } from './benchDatabase.js';
+import { createBenchDatabase, dropTemplate, targetServerUrl } from './benchDatabase.js';
 import { describeMachine, type Machine } from './machine.js';
 import { parseOptions, USAGE, type BenchOptions, type SectionName } from './options.js';
 import { ratios } from './ratios.js';
@@ -39,6 +39,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${(err as Error).message}\nusage: ${USAGE}\n`);
     return 2;
   }
+  try {
+    return await runBench(options, `tsx bench/run.ts ${argv.join(' ')}`.trim());
+  } finally {
+    await dropTemplate();
+  }
+}
+
+async function runBench(options: BenchOptions, command: string): Promise<number> {
   const database = describeTarget();
   const machine = await machineOfTarget();
   process.stdout.write(`Database: ${database}, a fresh database per section. ${machine.database}.\n`);
@@ -46,26 +54,32 @@ async function main(argv: string[]): Promise<number> {
   const sections: SectionResult[] = [];
   let broken = 0;
   for (const name of options.only) {
-    process.stderr.write(`[bench] ${name}...\n`);
-    const started = performance.now();
-    try {
-      const result = await SECTIONS[name](options);
-      sections.push(result);
-      process.stderr.write(`[bench] ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    } catch (err) {
-      broken++;
-      process.stderr.write(`[bench] ${name} BROKE: ${(err as Error).stack ?? String(err)}\n`);
-    }
+    const result = await runSection(name, options);
+    if (result) sections.push(result);
+    else broken++;
   }
   const ratioList = ratios(sections);
   const missed = sections.flatMap((s) => s.targets).filter((t) => !t.pass).length + ratioList.filter((r) => r.pass === false).length;
-  const command = `tsx bench/run.ts ${argv.join(' ')}`.trim();
   const md = writeReport(options.out, { command, database, machine, startedAt, sections, ratios: ratioList, missed });
   process.stdout.write(`\n${md}\n`);
   if (missed > 0) process.stdout.write(`MISS: ${missed} target(s) missed (see the table)\n`);
   if (broken > 0) process.stdout.write(`BROKEN: ${broken} section(s) could not be measured (see stderr)\n`);
   process.stdout.write(`Results: ${options.out}\n`);
   return broken > 0 || (options.strict && missed > 0) ? 1 : 0;
+}
+
+/** One section's result, or undefined when it broke (told on stderr; the other sections still run). */
+async function runSection(name: SectionName, options: BenchOptions): Promise<SectionResult | undefined> {
+  process.stderr.write(`[bench] ${name}...\n`);
+  const started = performance.now();
+  try {
+    const result = await SECTIONS[name](options);
+    process.stderr.write(`[bench] ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    return result;
+  } catch (err) {
+    process.stderr.write(`[bench] ${name} BROKE: ${(err as Error).stack ?? String(err)}\n`);
+    return undefined;
+  }
 }
 
 /** Where the run goes, without credentials. */

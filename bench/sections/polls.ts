@@ -6,7 +6,6 @@ import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
 import { startServeProcess } from '../settleSystem.js';
-import { seedApiKeys } from '../users.js';
 
 const SETTLE_LIMIT_MS = 60_000;
 
@@ -14,7 +13,7 @@ const SETTLE_LIMIT_MS = 60_000;
 export function benchPolls(options: BenchOptions): Promise<SectionResult> {
   return withFreshDatabase((database) =>
     withSimulator(['--seed', '5', '--duration-ms', '0', '--result-bytes', '1024'], async (sim) => {
-      const apiKey = (await seedApiKeys(database, 1, 'polls'))[0]!;
+      const { apiKey } = database.users[0]!;
       const serve = await startServeProcess(database, sim.url, {}, options.cpuProfDir);
       try {
         const paths = await completedTasks(serve.url, apiKey, options.pollTasks);

@@ -7,8 +7,7 @@ import { summarize } from '../latency.js';
 import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
-import { startInProcess, type InProcessSettle } from '../settleSystem.js';
-import { seedUsers } from '../users.js';
+import { startInProcess } from '../settleSystem.js';
 
 const HMAC_KEY = 'bench-callback-key';
 const WEBHOOK_TARGET_P99_MS = 1000;
@@ -31,7 +30,7 @@ export function benchRecovery(options: BenchOptions, callbacks: 'webhook' | 'no-
       const settle = await startInProcess(database, sim.url, env, true);
       const worker = startWorker(settle.system.tasks, { concurrency: settle.system.config.workerConcurrency, rateLimit: null });
       try {
-        await submitOverHttp(settle, options.recoveryTasks);
+        await submitOverHttp(settle.server!.url, database.users[0]!.apiKey, options.recoveryTasks);
         const latencies = await settledLatencies(settle.system.db, options.recoveryTasks);
         const { p50, p99, max } = summarize(latencies);
         return {
@@ -50,10 +49,9 @@ export function benchRecovery(options: BenchOptions, callbacks: 'webhook' | 'no-
   );
 }
 
-async function submitOverHttp({ system, server }: InProcessSettle, count: number): Promise<void> {
-  const [user] = await seedUsers(system.db, 1, 'recovery');
-  const limit = pLimit(16);
-  await Promise.all(Array.from({ length: count }, (_, i) => limit(() => submitImage(server!.url, user!.apiKey, `recovery ${i}`))));
+async function submitOverHttp(url: string, apiKey: string, count: number): Promise<void> {
+    const limit = pLimit(16);
+  await Promise.all(Array.from({ length: count }, (_, i) => limit(() => submitImage(url, apiKey, `recovery ${i}`))));
 }
 
 /** Waits until every task is completed, then reads each one's provider completion to settlement time. */

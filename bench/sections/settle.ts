@@ -8,12 +8,9 @@ import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
 import { startInProcess, type InProcessSettle } from '../settleSystem.js';
-import { seedUsers } from '../users.js';
 
 /** The issue's target: 10,000 stuck tasks in at most 10 s; other sizes are judged by the same rate. */
 const TARGET_PER_SECOND = 1000;
-/** Spread over many users, as a real backlog is: one user's balance row would serialise every capture. */
-const USERS = 100;
 /** Drainer tuning; each can be overridden from the environment under its Settle name. */
 const TUNING = { BATCH_SIZE: '500', RECONCILE_CONCURRENCY: '32', WORKER_CONCURRENCY: '32' };
 /** A drain that takes longer is broken, not slow. */
@@ -30,7 +27,7 @@ export function benchSettle(options: BenchOptions): Promise<SectionResult> {
       const settle = await startInProcess(database, sim.url, tuning(), false);
       try {
         settle.system.tasks.callbackBaseUrl = undefined; // callbacks lost: only the drainer settles
-        await seedBacklog(settle, options.settleTasks);
+        await seedBacklog(settle, database.users.map((u) => u.userId), options.settleTasks);
         const seconds = await drain(settle, options.drainer);
         await verify(settle.system.db, options.settleTasks);
         const perSecond = options.settleTasks / seconds;
@@ -56,12 +53,12 @@ function tuning(): typeof TUNING {
   return { BATCH_SIZE: from('BATCH_SIZE'), RECONCILE_CONCURRENCY: from('RECONCILE_CONCURRENCY'), WORKER_CONCURRENCY: from('WORKER_CONCURRENCY') };
 }
 
-async function seedBacklog({ system }: InProcessSettle, count: number): Promise<void> {
-  const users = await seedUsers(system.db, USERS, 'settle');
+/** Spread over all the bench users, as a real backlog is: one user's balance row would serialise every capture. */
+async function seedBacklog({ system }: InProcessSettle, userIds: string[], count: number): Promise<void> {
   const limit = pLimit(32);
   await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      limit(() => submitTask(system.tasks, { userId: users[i % USERS]!.userId, type: 'video', model: 'sora-2-text-to-video', input: { prompt: `backlog ${i}` } })),
+      limit(() => submitTask(system.tasks, { userId: userIds[i % userIds.length]!, type: 'video', model: 'sora-2-text-to-video', input: { prompt: `backlog ${i}` } })),
     ),
   );
   // Stuck, as the reconciler finds them: processing for 20 minutes and not due for the worker yet.

@@ -6,7 +6,6 @@ import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
 import { startServeProcess } from '../settleSystem.js';
-import { seedApiKeys } from '../users.js';
 
 const TARGET_PER_SECOND = 1500;
 const TARGET_P99_MS = 50;
@@ -19,7 +18,7 @@ const BODY = JSON.stringify({ type: 'image', model: IMAGE_MODEL, input: { prompt
 export function benchSubmit(options: BenchOptions): Promise<SectionResult> {
   return withFreshDatabase((database) =>
     withSimulator(['--seed', '3', '--duration-ms', '3600000'], async (sim) => {
-      const keys = await seedApiKeys(database, options.concurrency, 'submit');
+      const keys = database.users.slice(0, options.concurrency).map((u) => u.apiKey);
       const serve = await startServeProcess(database, sim.url, { WORKER_POLL_MIN_MS: '3600000', WORKER_POLL_MAX_MS: '3600000' }, options.cpuProfDir);
       const load = await runLoad({
         url: serve.url,
