@@ -58,12 +58,14 @@ describe('npm run bench --smoke', () => {
       }
     }
     expect(report.ratios.map((r) => r.label)).toContain('settle ÷ node ceiling');
-    if (usingPostgres()) expect(report.ratios.map((r) => r.label)).toEqual(expect.arrayContaining(['settle ÷ pg-boss', 'submit ÷ pgbench']));
+    if (usingPostgres()) expect(report.ratios.map((r) => r.label)).toContain('settle ÷ pg-boss');
+    if (usingPostgres() && existsSync('/usr/bin/pgbench')) expect(report.ratios.map((r) => r.label)).toContain('submit ÷ pgbench');
     for (const ratio of report.ratios) expect(Number.isFinite(ratio.value) && ratio.value > 0, ratio.label).toBe(true);
 
     const { machine } = report;
     expect(machine.cores).toBeGreaterThan(0);
     expect(machine.memoryGiB).toBeGreaterThan(0);
+    expect(machine.loadAverage).toBeGreaterThanOrEqual(0);
     expect(machine.node).toBe(process.version);
     expect(machine.cpu.length).toBeGreaterThan(0);
     expect(machine.database).toMatch(usingPostgres() ? /^PostgreSQL \d+/ : /^PGlite \d+\.\d+/);
