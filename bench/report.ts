@@ -6,6 +6,8 @@ import type { Machine } from './machine.js';
 export interface Target {
   label: string;
   pass: boolean;
+  /** What went wrong, when it did and the figures do not show it. */
+  detail?: string;
 }
 
 export interface SectionResult {
@@ -61,7 +63,8 @@ function sectionRow(s: SectionResult): string {
   if (s.skipped) return `| ${s.name} | not measured | | | ${s.skipped} |`;
   const figures = Object.entries(s.figures).map(([k, v]) => `${k} ${round(v)}`).join(', ');
   const targets = s.targets.map((t) => t.label).join('; ') || '(none)';
-  const result = s.targets.length === 0 ? 'n/a' : s.targets.every((t) => t.pass) ? 'pass' : `**MISS** (${s.targets.filter((t) => !t.pass).map((t) => t.label).join('; ')})`;
+  const missed = s.targets.filter((t) => !t.pass).map((t) => (t.detail ? `${t.label}: ${t.detail}` : t.label));
+  const result = s.targets.length === 0 ? 'n/a' : missed.length === 0 ? 'pass' : `**MISS** (${missed.join('; ')})`;
   return `| ${s.name} | ${s.what} | ${figures} | ${targets} | ${result} |`;
 }
 

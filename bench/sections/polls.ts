@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { authorized, submitImage } from '../api.js';
 import { withFreshDatabase } from '../benchDatabase.js';
-import { runLoad } from '../load.js';
+import { allAnswered, runLoad } from '../load.js';
 import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
@@ -9,7 +9,7 @@ import { startServeProcess } from '../settleSystem.js';
 
 const SETTLE_LIMIT_MS = 60_000;
 
-/** GET /api/v1/tasks/:id on completed tasks against `settle serve`, at the given concurrency. The issue sets no target. */
+/** GET /api/v1/tasks/:id on completed tasks against `settle serve`, at the given concurrency. The issue sets no speed target. */
 export function benchPolls(options: BenchOptions): Promise<SectionResult> {
   return withFreshDatabase((database) =>
     withSimulator(['--seed', '5', '--duration-ms', '0', '--result-bytes', '1024'], async (sim) => {
@@ -28,7 +28,7 @@ export function benchPolls(options: BenchOptions): Promise<SectionResult> {
           name: 'polls',
           what: `GET /api/v1/tasks/:id, ${options.pollRequests} polls of ${options.pollTasks} completed tasks at concurrency ${options.concurrency}, settle serve`,
           figures: { 'requests/s': load.perSecond, 'p50 ms': load.p50, 'p99 ms': load.p99 },
-          targets: [],
+          targets: [allAnswered(load)],
         };
       } finally {
         await serve.stop();
