@@ -38,7 +38,7 @@ function bench(args: string[]): Promise<Run> {
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('npm run bench --smoke', () => {
-  it('measures every section with positive, finite figures, and writes the machine and the table', { timeout: 180_000 }, async () => {
+  it('measures every section with positive, finite figures, and writes the machine and the table', { timeout: 300_000 }, async () => {
     const out = join(outDir, 'smoke.json');
     const run = await bench(['--smoke', '--out', out]);
     expect(run.code, run.stderr).toBe(0);
