@@ -13,7 +13,7 @@ const HMAC_KEY = 'bench-callback-key';
 const WEBHOOK_TARGET_P99_MS = 1000;
 const SETTLE_LIMIT_MS = 120_000;
 /** Tasks arrive at a steady pace, as users submit them, not as one burst that would measure a queue instead. */
-const ARRIVALS_PER_SECOND = 50;
+const ARRIVALS_PER_SECOND = 20;
 
 /**
  * Provider completion (the simulator's completeTime, stored as provider_completed_at) to settled (completed_at),
