@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/http/index.js';
+import { createLogger } from '../src/log/index.js';
+import { createSystem, type System } from '../src/system.js';
+import type { BenchDatabase } from './benchDatabase.js';
+import { freePort, startSettle, type RunningProcess } from './processes.js';
+
+/**
+ * Settle's environment for a bench: the simulator as provider, limits meant for abuse (submission rate, provider
+ * rate) lifted so that they do not cap the figure, and quiet logs. `extra` comes last and wins.
+ */
+export function settleEnv(simUrl: string, port: number, storageDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    KIE_BASE_URL: simUrl,
+    KIE_API_KEY: 'bench',
+    STORAGE_DIR: storageDir,
+    SUBMIT_RATE_LIMIT_PER_MINUTE: '100000000',
+    PROVIDER_RATE_LIMIT: '100000000',
+    LOG_LEVEL: 'warn',
+    SESSION_SECRET: randomBytes(24).toString('hex'),
+    ...extra,
+  };
+}
+
+export interface InProcessSettle {
+  system: System;
+  /** Set when started with serve: the API on loopback. */
+  server?: RunningServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Settle inside this process, for sections whose driver is light (no load generator). It opens the database as
+ * `settle serve` would (its own pool size), from the same environment.
+ */
+export async function startInProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, serve: boolean): Promise<InProcessSettle> {
+  const storageDir = mkdtempSync(join(tmpdir(), 'settle-bench-assets-'));
+  const port = await freePort();
+  const config = loadConfig({ ...database.env, ...settleEnv(simUrl, port, storageDir, extra) });
+  const system = await createSystem(config, { logger: createLogger('warn', process.stderr) });
+  const server = serve ? await startServer(system, port, '127.0.0.1') : undefined;
+  return {
+    system,
+    server,
+    async close() {
+      await server?.close();
+      await system.close();
+      rmSync(storageDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `settle serve` (API, worker, schedules) in its own process, as deployed: the load generator stays out of its
+ * event loop. With cpuProfDir, it writes a V8 CPU profile there when it exits.
+ */
+export async function startServeProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, cpuProfDir?: string): Promise<RunningProcess> {
+  const storageDir = mkdtempSync(join(tmpdir(), 'settle-bench-assets-'));
+  const port = await freePort();
+  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const serve = await startSettle(['serve'], { ...database.env, ...settleEnv(simUrl, port, storageDir, extra) }, port, '/readyz', profile);
+  return {
+    ...serve,
+    async stop() {
+      await serve.stop();
+      rmSync(storageDir, { recursive: true, force: true });
+    },
+  };
+}
