@@ -60,14 +60,29 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
     job.catch(() => undefined); // rejected only by clearQueue on stop; its lease is given back there
   };
 
-  const pause = (ms: number) => sleep(ms, undefined, { signal: wake.signal }).catch(() => undefined);
+  /**
+   * Waits `ms`, until stop, or until one of `until` settles; the timer and the listener on `wake` end with the wait,
+   * so a loop that wakes often on finishing tasks does not pile up sleeping timers.
+   */
+  const pause = async (ms: number, until: Promise<unknown>[] = []): Promise<void> => {
+    if (wake.signal.aborted) return;
+    const done = new AbortController();
+    const onWake = () => done.abort();
+    wake.signal.addEventListener('abort', onWake, { once: true });
+    try {
+      await Promise.race([...until, sleep(ms, undefined, { signal: done.signal }).catch(() => undefined)]);
+    } finally {
+      done.abort();
+      wake.signal.removeEventListener('abort', onWake);
+    }
+  };
 
   const loop = async (): Promise<void> => {
     let failures = 0;
     while (!stopping) {
       const room = capacity - limit.activeCount - limit.pendingCount;
       if (room <= 0) {
-        await Promise.race([...running, pause(idleMs)]);
+        await pause(idleMs, [...running]);
         continue;
       }
       try {

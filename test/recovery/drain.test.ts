@@ -8,7 +8,7 @@ import { startRecoverySystem, type RecoverySystem } from './system.js';
 const TASKS = 200;
 const BATCH = 50;
 
-/** The small version of bench/drain.ts (10,000 tasks): a backlog of stuck tasks drained by repeated runs. */
+/** The small version of the settle section of `npm run bench` (10,000 tasks): a backlog of stuck tasks drained by repeated runs. */
 describe('backlog drain', () => {
   let r: RecoverySystem;
   let settings: RecoverySettings;
