@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
@@ -60,4 +61,26 @@ describe('GET /api/v1/tasks/:taskId/events against hostile or hasty clients', ()
       await waitFor('the stream to be released', async () => h.server.app.taskEvents.open() === 0);
     },
   );
+});
+
+describe('GET /api/v1/tasks/:taskId/events when the server shuts down', () => {
+  it('ends every open stream at once, so closing does not wait for the grace period', async () => {
+    const h = await startHarness({ sim: { hangRate: 1 } });
+    try {
+      const { apiKey } = await h.user(100);
+      const taskId = (await h.api(apiKey, 'POST', '/api/v1/tasks', VIDEO)).body.taskId as string;
+      const streams = [await openEventStream(h.url, apiKey, taskId), await openEventStream(h.url, apiKey, taskId)];
+      await waitFor('both streams to send the current state', async () => streams.every((s) => s.events.length >= 1));
+      const started = Date.now();
+      await h.server.close();
+      await Promise.all(streams.map((s) => s.ended));
+      // The grace period for requests in flight is 5 s; a stream left open would hold the close that long.
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(h.server.app.taskEvents.open()).toBe(0);
+    } finally {
+      await h.sim.close();
+      await h.database.drop();
+      rmSync(h.system.config.storageDir, { recursive: true, force: true });
+    }
+  });
 });
