@@ -102,6 +102,40 @@ describe('settle/client against a running server', () => {
     expect(seen.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('a stream cut after its first event is resumed with Last-Event-ID, and the wait still completes', async () => {
+    const resumedWith: (string | undefined)[] = [];
+    let firstId: string | undefined;
+    const proxy = await startProxy(h.url, [
+      (req) => {
+        if (req.url!.endsWith('/events')) resumedWith.push(req.headers['last-event-id'] as string | undefined);
+        return false;
+      },
+      async (req, res) => {
+        if (!req.url!.endsWith('/events') || resumedWith.length > 1) return false;
+        // Pass the first event through, then cut the connection, as a load balancer with a short timeout would.
+        const upstream = await fetch(h.url + req.url, { headers: { authorization: req.headers.authorization! } });
+        const reader = upstream.body!.getReader();
+        let text = '';
+        while (!/id: \d+\n[^]*?\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+        firstId = /id: (\d+)/.exec(text)![1];
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        await reader.cancel();
+        await new Promise<void>((resolve) => res.write(text, () => resolve()));
+        setTimeout(() => res.socket!.destroy(), 100);
+        return true;
+      },
+    ]);
+    proxies.push(proxy);
+    const client = new SettleClient({ baseUrl: proxy.url, apiKey: (await h.user(100)).apiKey, pollIntervalMs: 200 });
+    const { taskId } = await client.submit(VIDEO);
+    const seen: Task[] = [];
+    const task = await client.waitForCompletion(taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
+    expect(task.status).toBe('completed');
+    expect(resumedWith.slice(0, 2)).toEqual([undefined, firstId]);
+    const progress = seen.filter((t) => t.status === 'processing').map((t) => t.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
   it('a submit whose answer was lost is retried with the same Idempotency-Key: one task, one hold', async () => {
     let cut = 0;
     const keys: string[] = [];
