@@ -16,7 +16,7 @@ import {
 } from '../../src/client/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
-import { forward, startProxy, type Proxy } from './proxy.js';
+import { forward, passFirstEventThenCut, startProxy, type Proxy } from './proxy.js';
 
 const VIDEO = { type: 'video' as const, model: 'sora-2-text-to-video', input: { prompt: 'a fox in the snow' } };
 
@@ -123,16 +123,7 @@ describe('settle/client against a running server', () => {
       },
       async (req, res) => {
         if (!req.url!.endsWith('/events') || resumedWith.length > 1) return false;
-        // Pass the first event through, then cut the connection, as a load balancer with a short timeout would.
-        const upstream = await fetch(h.url + req.url, { headers: { authorization: req.headers.authorization! } });
-        const reader = upstream.body!.getReader();
-        let text = '';
-        while (!/id: \d+\n[^]*?\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-        firstId = /id: (\d+)/.exec(text)![1];
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        await reader.cancel();
-        await new Promise<void>((resolve) => res.write(text, () => resolve()));
-        setTimeout(() => res.socket!.destroy(), 100);
+        firstId = await passFirstEventThenCut(h.url, req, res);
         return true;
       },
     ]);
@@ -155,14 +146,7 @@ describe('settle/client against a running server', () => {
         eventsRequests++;
         if (eventsRequests === 1) {
           // The first stream delivers its first event, then the connection is cut...
-          const upstream = await fetch(h.url + req.url, { headers: { authorization: req.headers.authorization! } });
-          const reader = upstream.body!.getReader();
-          let text = '';
-          while (!/id: \d+\n[^]*?\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-          await reader.cancel();
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          await new Promise<void>((resolve) => res.write(text, () => resolve()));
-          setTimeout(() => res.socket!.destroy(), 100);
+          await passFirstEventThenCut(h.url, req, res);
           return true;
         }
         // ... and the first reconnect finds nobody there.
