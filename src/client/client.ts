@@ -48,6 +48,8 @@ export class StreamUnavailableError extends Error {
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 /** A stream that drops this many times in a row without delivering anything is given up for polling. */
 const MAX_EMPTY_STREAMS = 3;
+/** The wait before reconnecting a stream that delivered nothing (the server suggests 2 s with `retry:`). */
+const RECONNECT_DELAY_MS = 1000;
 
 /**
  * A typed client for the Settle API with no dependencies beyond the platform (fetch, ReadableStream, crypto): it
@@ -150,9 +152,12 @@ export class SettleClient {
         }
       } catch (err) {
         if (signal?.aborted) throw err;
-        if (!delivered) return undefined;
+        // A stream that never opened is blocked or over the cap: poll. One that worked before is tried again, as a
+        // dropped connection is often a blip or a server restart.
+        if (!delivered && lastEventId === undefined) return undefined;
       }
-      empty = delivered ? 0 : empty + 1;
+      if (delivered) empty = 0;
+      else if (++empty < MAX_EMPTY_STREAMS) await sleep(RECONNECT_DELAY_MS, signal);
     }
     return undefined;
   }

@@ -35,14 +35,12 @@ export function createParser(): { push(text: string): ServerSentEvent[] } {
   let event = '';
   let id = '';
   let retry: number | undefined;
-  let sawField = false;
 
   const line = (text: string, out: ServerSentEvent[]) => {
     if (text === '') {
-      if (sawField && data.length > 0) out.push({ event: event || 'message', data: data.join('\n'), id, ...(retry !== undefined && { retry }) });
+      if (data.length > 0) out.push({ event: event || 'message', data: data.join('\n'), id, ...(retry !== undefined && { retry }) });
       data = [];
       event = '';
-      sawField = false;
       return;
     }
     if (text.startsWith(':')) return;
@@ -50,7 +48,6 @@ export function createParser(): { push(text: string): ServerSentEvent[] } {
     const field = colon === -1 ? text : text.slice(0, colon);
     let value = colon === -1 ? '' : text.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    sawField = true;
     if (field === 'data') data.push(value);
     else if (field === 'event') event = value;
     else if (field === 'id' && !value.includes('\0')) id = value;

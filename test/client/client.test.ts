@@ -15,7 +15,8 @@ import {
   type Task,
 } from '../../src/client/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { forward, startProxy, type Proxy } from './proxy.js';
+import { waitFor } from '../helpers/net.js';
+import { forward, passFirstEventThenCut, startProxy, type Proxy } from './proxy.js';
 
 const VIDEO = { type: 'video' as const, model: 'sora-2-text-to-video', input: { prompt: 'a fox in the snow' } };
 
@@ -35,6 +36,16 @@ describe('settle/client against a running server', () => {
     for (const p of proxies) await p.close();
     await h.close();
   });
+
+  /** Runs fn with a simulator fault on for every task the provider takes meanwhile (retries included). */
+  const withFault = async <T>(fault: 'failRate' | 'hangRate', fn: () => Promise<T>): Promise<T> => {
+    h.sim.setFaults({ [fault]: 1 });
+    try {
+      return await fn();
+    } finally {
+      h.sim.setFaults({ [fault]: 0 });
+    }
+  };
 
   const clientFor = async (credits = 100, options = {}) => new SettleClient({ baseUrl: h.url, apiKey: (await h.user(credits)).apiKey, ...options });
 
@@ -102,6 +113,56 @@ describe('settle/client against a running server', () => {
     expect(seen.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('a stream cut after its first event is resumed with Last-Event-ID, and the wait still completes', async () => {
+    const resumedWith: (string | undefined)[] = [];
+    let firstId: string | undefined;
+    const proxy = await startProxy(h.url, [
+      (req) => {
+        if (req.url!.endsWith('/events')) resumedWith.push(req.headers['last-event-id'] as string | undefined);
+        return false;
+      },
+      async (req, res) => {
+        if (!req.url!.endsWith('/events') || resumedWith.length > 1) return false;
+        firstId = await passFirstEventThenCut(h.url, req, res);
+        return true;
+      },
+    ]);
+    proxies.push(proxy);
+    const client = new SettleClient({ baseUrl: proxy.url, apiKey: (await h.user(100)).apiKey, pollIntervalMs: 200 });
+    const { taskId } = await client.submit(VIDEO);
+    const seen: Task[] = [];
+    const task = await client.waitForCompletion(taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
+    expect(task.status).toBe('completed');
+    expect(resumedWith.slice(0, 2)).toEqual([undefined, firstId]);
+    const progress = seen.filter((t) => t.status === 'processing').map((t) => t.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it('a reconnect that fails once (a blip, a restart) is tried again instead of falling back to polling', async () => {
+    let eventsRequests = 0;
+    const proxy = await startProxy(h.url, [
+      async (req, res) => {
+        if (!req.url!.endsWith('/events')) return false;
+        eventsRequests++;
+        if (eventsRequests === 1) {
+          // The first stream delivers its first event, then the connection is cut...
+          await passFirstEventThenCut(h.url, req, res);
+          return true;
+        }
+        // ... and the first reconnect finds nobody there.
+        if (eventsRequests === 2) return res.socket!.destroy(), true;
+        return false;
+      },
+    ]);
+    proxies.push(proxy);
+    const client = new SettleClient({ baseUrl: proxy.url, apiKey: (await h.user(100)).apiKey });
+    const { taskId } = await client.submit(VIDEO);
+    const task = await client.waitForCompletion(taskId, { timeoutMs: 20_000 });
+    expect(task.status).toBe('completed');
+    expect(eventsRequests).toBe(3);
+    expect(proxy.seen.filter((r) => r === `GET /api/v1/tasks/${taskId}`)).toHaveLength(0);
+  });
+
   it('a submit whose answer was lost is retried with the same Idempotency-Key: one task, one hold', async () => {
     let cut = 0;
     const keys: string[] = [];
@@ -134,18 +195,22 @@ describe('settle/client against a running server', () => {
 
   it('a failed task rejects with TaskFailedError carrying the refund; timeoutMs gives WaitTimeoutError', async () => {
     const client = await clientFor();
-    h.sim.setFaults({ failRate: 1 });
-    const failing = await client.submit(VIDEO).finally(() => h.sim.setFaults({ failRate: 0 }));
-    const failed = await client.waitForCompletion(failing.taskId, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    // The fault holds until the task ends: a failure the provider calls transient is retried, and must fail again.
+    const failed = await withFault('failRate', async () => client.waitForCompletion((await client.submit(VIDEO)).taskId, { timeoutMs: 20_000 })).catch(
+      (e: unknown) => e,
+    );
     expect(failed).toBeInstanceOf(TaskFailedError);
     expect((failed as TaskFailedError).task).toMatchObject({ status: 'failed', creditsRefunded: 30, error: { code: 'provider_failed' } });
 
-    h.sim.setFaults({ hangRate: 1 });
-    const hanging = await client.submit(VIDEO).finally(() => h.sim.setFaults({ hangRate: 0 }));
-    const timedOut = await client.waitForCompletion(hanging.taskId, { timeoutMs: 1500 }).catch((e: unknown) => e);
+    const hanging = await withFault('hangRate', async () => {
+      const { taskId } = await client.submit(VIDEO);
+      await waitFor('the provider to take the task', async () => (await client.get(taskId)).status !== 'pending');
+      return taskId;
+    });
+    const timedOut = await client.waitForCompletion(hanging, { timeoutMs: 1500 }).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(WaitTimeoutError);
     expect((timedOut as WaitTimeoutError).lastSeen?.status).toBe('processing');
-    await client.cancel(hanging.taskId);
+    await client.cancel(hanging);
   });
 
   it('resolves as settle/client through the package exports, with type declarations', () => {

@@ -44,3 +44,20 @@ export async function forward(target: string, req: IncomingMessage, res: ServerR
   res.end(out);
   return upstream;
 }
+
+/**
+ * Answers an event stream request with the server's first event only, then cuts the connection, as a load balancer
+ * with a short timeout would. Resolves with that event's id.
+ */
+export async function passFirstEventThenCut(target: string, req: IncomingMessage, res: ServerResponse): Promise<string> {
+  const upstream = await fetch(target + req.url, { headers: { authorization: req.headers.authorization! } });
+  const reader = upstream.body!.getReader();
+  let text = '';
+  while (!/id: \d+\n[^]*?\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+  await reader.cancel();
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  await new Promise<void>((resolve) => res.write(text, () => resolve()));
+  // Cut once the client has had time to read the event (destroying at once would discard the unsent bytes).
+  setTimeout(() => res.socket!.destroy(), 100);
+  return /id: (\d+)/.exec(text)![1]!;
+}

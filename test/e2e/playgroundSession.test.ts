@@ -78,6 +78,11 @@ describe('playground sessions on the public API (no browser)', () => {
     expect((await call(s, 'GET', '/api/v1/credits')).status).toBe(200);
     expect((await call(s, 'GET', '/api/admin/tasks')).status).toBe(401);
     expect((await call(s, 'GET', '/api/v1/video-status/00000000-0000-4000-8000-000000000000')).status).toBe(401);
+    // Both cookies are signed with the same secret: renamed, an admin's playground cookie must still not open the dashboard.
+    const asDashboard = { cookie: s.cookie.replace(/^settle_playground=/, 'settle_session='), csrf: s.csrf };
+    expect((await call(asDashboard, 'GET', '/api/admin/cron-jobs')).status).toBe(401);
+    const page = await fetch(`${h.url}/admin/cron-jobs`, { headers: { cookie: asDashboard.cookie }, redirect: 'manual' });
+    expect(page.status).not.toBe(200);
   });
 
   it('a tampered cookie, a signed-out session and a revoked key are all refused', async () => {

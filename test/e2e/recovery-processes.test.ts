@@ -1,39 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { usingPostgres } from '../helpers/db.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 import { waitFor } from '../helpers/net.js';
+import { startWorkerProcess } from '../helpers/workerProcess.js';
 import { age, expectEachTaskSettledOnce, submitVideo } from '../recovery/helpers.js';
 import { startRecoverySystem, type RecoverySystem } from '../recovery/system.js';
 
 const TASKS = 24;
-
-interface Tick {
-  tickAt: string;
-  outcome: string;
-}
-
-/** A `settle worker` process; its JSON log lines are kept to see what it did with each tick. */
-function startWorkerProcess(env: Record<string, string>) {
-  const lines: Record<string, unknown>[] = [];
-  const child: ChildProcess = spawn(process.execPath, [CLI_PATH, 'worker'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let buffered = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const complete = buffered.split('\n');
-    buffered = complete.pop()!;
-    for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line));
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ticks = () => new Map(lines.filter((l) => l.msg === 'scheduled tick' && l.job === 'process-stuck-tasks').map((l) => [l.tickAt as string, l.outcome as string]));
-  return { child, exited, ticks, stderr: () => stderr };
-}
 
 describe.skipIf(!usingPostgres())('two `settle worker` processes on one PostgreSQL', () => {
   let r: RecoverySystem | undefined;

@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
-import { createLogger } from '../../src/log/index.js';
 import { raiseRunAlerts } from '../../src/notify/index.js';
 import { recoverySettings, runJob, runRecoveryJob, type FinishedRunSummary, type RecoverySettings } from '../../src/recovery/index.js';
 import {
@@ -14,39 +12,13 @@ import {
 } from '../../src/scheduler/index.js';
 import type { TaskDeps } from '../../src/tasks/index.js';
 import { waitFor } from '../helpers/net.js';
+import { firstTakenAfter, recordingLogger, sharedTicks } from '../helpers/ticks.js';
 import { age, submitVideo } from '../recovery/helpers.js';
 import { startRecoverySystem, type RecoverySystem } from '../recovery/system.js';
 
 const JOB = 'process-stuck-tasks';
 const EVERY_SECOND = '* * * * * *';
 const NEVER = '0 0 1 1 *'; // ticks are fired by hand
-
-interface TickLine {
-  tickAt: string;
-  outcome: string;
-}
-
-/** A logger whose 'scheduled tick' lines are kept, to see what each instance did with each tick. */
-function tickLog() {
-  const ticks: TickLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.trim()) continue;
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.msg === 'scheduled tick' && entry.job === JOB) ticks.push({ tickAt: entry.tickAt as string, outcome: entry.outcome as string });
-      }
-      done();
-    },
-  });
-  return { logger: createLogger('info', sink), ticks };
-}
-
-/** Ticks after `since` that both instances fired, with what each did. */
-function sharedTicks(a: TickLine[], b: TickLine[], since: number): [string, string, string][] {
-  const byTick = new Map(a.filter((t) => Date.parse(t.tickAt) > since).map((t) => [t.tickAt, t.outcome]));
-  return b.filter((t) => byTick.has(t.tickAt)).map((t) => [t.tickAt, byTick.get(t.tickAt)!, t.outcome]);
-}
 
 describe('pausing a schedule: no instance runs it, it survives restarts, manual runs still work', () => {
   let r: RecoverySystem;
@@ -82,16 +54,16 @@ describe('pausing a schedule: no instance runs it, it survives restarts, manual 
     (await r.system.db.query(`SELECT 1 FROM cron_job_executions WHERE job_name = $1 AND trigger = 'cron' AND scheduled_for > $2`, [JOB, new Date(since)])).rowCount;
 
   it('every second, two instances: paused -> no run across the ticks both fire; resumed -> the next tick runs; still paused after a restart', async () => {
-    const a = tickLog();
-    const b = tickLog();
+    const a = recordingLogger();
+    const b = recordingLogger();
     let sa = instance('instance-a', r.system.db, EVERY_SECOND, a.logger);
     let sb = instance('instance-b', otherDb, EVERY_SECOND, b.logger);
     await waitFor('both instances to run ticks while not paused', async () => (await cronRunsAfter(0)) >= 2, 15_000);
 
     expect((await pause(true, 'provider incident')).changed).toBe(true);
     const pausedFrom = Date.now();
-    await waitFor('two ticks after the pause fired by both instances', async () => sharedTicks(a.ticks, b.ticks, pausedFrom).length >= 2, 15_000);
-    for (const [tick, outcomeA, outcomeB] of sharedTicks(a.ticks, b.ticks, pausedFrom)) {
+    await waitFor('two ticks after the pause fired by both instances', async () => sharedTicks(a.ticks(), b.ticks(), pausedFrom).length >= 2, 15_000);
+    for (const [tick, outcomeA, outcomeB] of sharedTicks(a.ticks(), b.ticks(), pausedFrom)) {
       // One instance records the tick as skipped, the other finds it taken; neither runs it.
       expect([outcomeA, outcomeB].sort(), tick).toEqual(['claimed_elsewhere', 'paused']);
     }
@@ -105,8 +77,8 @@ describe('pausing a schedule: no instance runs it, it survives restarts, manual 
     const restartedFrom = Date.now();
     sa = instance('instance-a2', r.system.db, EVERY_SECOND, a.logger);
     sb = instance('instance-b2', otherDb, EVERY_SECOND, b.logger);
-    await waitFor('two ticks after the restart fired by both instances', async () => sharedTicks(a.ticks, b.ticks, restartedFrom).length >= 2, 15_000);
-    for (const [tick, outcomeA, outcomeB] of sharedTicks(a.ticks, b.ticks, restartedFrom)) {
+    await waitFor('two ticks after the restart fired by both instances', async () => sharedTicks(a.ticks(), b.ticks(), restartedFrom).length >= 2, 15_000);
+    for (const [tick, outcomeA, outcomeB] of sharedTicks(a.ticks(), b.ticks(), restartedFrom)) {
       expect([outcomeA, outcomeB].sort(), tick).toEqual(['claimed_elsewhere', 'paused']);
     }
     expect(await cronRunsAfter(pausedFrom)).toBe(0);
@@ -114,13 +86,8 @@ describe('pausing a schedule: no instance runs it, it survives restarts, manual 
     expect((await pause(false)).changed).toBe(true);
     const resumedAt = Date.now();
     // The first tick after the resume that an instance took (its log line comes when the run has finished).
-    const firstAfter = () =>
-      a.ticks
-        .concat(b.ticks)
-        .filter((t) => Date.parse(t.tickAt) > resumedAt && t.outcome !== 'claimed_elsewhere')
-        .sort((x, y) => Date.parse(x.tickAt) - Date.parse(y.tickAt))[0];
-    const taken = await waitFor('a tick after the resume to be taken', async () => firstAfter(), 10_000);
-    expect(taken.outcome).toBe('ran');
+    const taken = await waitFor('a tick after the resume to be taken', async () => firstTakenAfter(resumedAt, a.ticks(), b.ticks()), 10_000);
+    expect(taken[1]).toBe('ran');
     expect(await cronRunsAfter(resumedAt)).toBeGreaterThanOrEqual(1);
     await Promise.all([sa.stop(), sb.stop()]);
 

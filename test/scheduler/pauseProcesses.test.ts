@@ -1,43 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { usingPostgres } from '../helpers/db.js';
 import { waitFor } from '../helpers/net.js';
+import { firstTakenAfter, sharedTicks } from '../helpers/ticks.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess.js';
 import { startRecoverySystem, type RecoverySystem } from '../recovery/system.js';
 
 const JOB = 'process-stuck-tasks';
-
-/** A `settle worker` process; its 'scheduled tick' log lines for the job are kept. */
-function startWorkerProcess(env: Record<string, string>) {
-  const ticks: { tickAt: string; outcome: string }[] = [];
-  const child: ChildProcess = spawn(process.execPath, [CLI_PATH, 'worker'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let buffered = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const complete = buffered.split('\n');
-    buffered = complete.pop()!;
-    for (const line of complete) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === 'scheduled tick' && entry.job === JOB) ticks.push({ tickAt: entry.tickAt as string, outcome: entry.outcome as string });
-    }
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, ticks, stderr: () => stderr };
-}
-
-type Worker = ReturnType<typeof startWorkerProcess>;
-
-/** Ticks after `since` that both processes fired: [tick, outcome in a, outcome in b]. */
-function sharedTicks(a: Worker, b: Worker, since: number): [string, string, string][] {
-  const inA = new Map(a.ticks.filter((t) => Date.parse(t.tickAt) > since).map((t) => [t.tickAt, t.outcome]));
-  return b.ticks.filter((t) => inA.has(t.tickAt)).map((t) => [t.tickAt, inA.get(t.tickAt)!, t.outcome]);
-}
 
 describe.skipIf(!usingPostgres())('a paused schedule across two `settle worker` processes on one PostgreSQL', () => {
   let r: RecoverySystem | undefined;
@@ -68,7 +41,7 @@ describe.skipIf(!usingPostgres())('a paused schedule across two `settle worker` 
       workers.push(w.child);
       return w;
     };
-    const stop = async (...ws: Worker[]) => {
+    const stop = async (...ws: WorkerProcess[]) => {
       for (const w of ws) w.child.kill('SIGTERM');
       for (const w of ws) expect(await w.exited, w.stderr()).toBe(0);
     };
@@ -81,8 +54,8 @@ describe.skipIf(!usingPostgres())('a paused schedule across two `settle worker` 
     expect(paused.code, paused.stderr).toBe(0);
     expect(JSON.parse(paused.stdout)).toMatchObject({ changed: true, schedule: { job: JOB, paused: true, reason: 'incident 42' } });
     const pausedFrom = Date.now();
-    await waitFor('two ticks after the pause fired by both processes', async () => sharedTicks(a, b, pausedFrom).length >= 2, 30_000);
-    for (const [tick, inA, inB] of sharedTicks(a, b, pausedFrom)) expect([inA, inB].sort(), tick).toEqual(['claimed_elsewhere', 'paused']);
+    await waitFor('two ticks after the pause fired by both processes', async () => sharedTicks(a.ticks(), b.ticks(), pausedFrom).length >= 2, 30_000);
+    for (const [tick, inA, inB] of sharedTicks(a.ticks(), b.ticks(), pausedFrom)) expect([inA, inB].sort(), tick).toEqual(['claimed_elsewhere', 'paused']);
     expect(await cronRunsAfter(pausedFrom)).toBe(0);
 
     // Both processes stop (SIGTERM, exit 0) and start again: the pause is in the database, so it holds.
@@ -90,8 +63,8 @@ describe.skipIf(!usingPostgres())('a paused schedule across two `settle worker` 
     const restartedFrom = Date.now();
     a = start();
     b = start();
-    await waitFor('two ticks after the restart fired by both processes', async () => sharedTicks(a, b, restartedFrom).length >= 2, 30_000);
-    for (const [tick, inA, inB] of sharedTicks(a, b, restartedFrom)) expect([inA, inB].sort(), tick).toEqual(['claimed_elsewhere', 'paused']);
+    await waitFor('two ticks after the restart fired by both processes', async () => sharedTicks(a.ticks(), b.ticks(), restartedFrom).length >= 2, 30_000);
+    for (const [tick, inA, inB] of sharedTicks(a.ticks(), b.ticks(), restartedFrom)) expect([inA, inB].sort(), tick).toEqual(['claimed_elsewhere', 'paused']);
     expect(await cronRunsAfter(pausedFrom)).toBe(0);
 
     // A manual run while paused works and is recorded as one (trigger cli).
@@ -111,10 +84,7 @@ describe.skipIf(!usingPostgres())('a paused schedule across two `settle worker` 
     const resumedAt = Date.now();
     await waitFor('a tick after the resume to run', async () => (await cronRunsAfter(resumedAt)) >= 1, 15_000);
     await stop(a, b);
-    const firstAfter = [...a.ticks, ...b.ticks]
-      .filter((t) => Date.parse(t.tickAt) > resumedAt && t.outcome !== 'claimed_elsewhere')
-      .sort((x, y) => Date.parse(x.tickAt) - Date.parse(y.tickAt));
-    expect(firstAfter[0]?.outcome).toBe('ran');
+    expect(firstTakenAfter(resumedAt, a.ticks(), b.ticks())?.[1]).toBe('ran');
   }, 120_000);
 });
 

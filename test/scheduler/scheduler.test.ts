@@ -1,30 +1,17 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
-import { createLogger } from '../../src/log/index.js';
 import { recoverySettings, runJob, runRecoveryJob, type RecoverySettings } from '../../src/recovery/index.js';
 import { startRecoveryScheduler, startScheduler, type ScheduledJob, type SchedulerDeps } from '../../src/scheduler/index.js';
 import type { TaskDeps } from '../../src/tasks/index.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 import { waitFor } from '../helpers/net.js';
+import { recordingLogger, sharedTicks } from '../helpers/ticks.js';
 import { age, expectEachTaskSettledOnce, submitVideo } from '../recovery/helpers.js';
 import { startRecoverySystem, type RecoverySystem } from '../recovery/system.js';
 
 const JOB = 'process-stuck-tasks';
 const NEVER = '0 0 1 1 *'; // the timer never fires during a test; ticks are fired by hand
-
-/** A logger whose JSON lines are kept, to read what each instance did with each tick. */
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger('info', sink), lines };
-}
 
 describe('scheduler: one run per tick across instances, never overlapping', () => {
   let r: RecoverySystem;
@@ -123,23 +110,16 @@ describe('scheduler: one run per tick across instances, never overlapping', () =
     });
     const sa = startScheduler({ db: r.system.db, logger: a.logger, instanceId: 'a' }, [quick('a', r.system.db)]);
     const sb = startScheduler({ db: otherDb, logger: b.logger, instanceId: 'b' }, [quick('b', otherDb)]);
-    const ticksOf = (lines: Record<string, unknown>[]) => new Map(lines.filter((l) => l.msg === 'scheduled tick').map((l) => [l.tickAt as string, l.outcome as string]));
     try {
-      await waitFor('two ticks fired by both instances', async () => {
-        const seenByA = ticksOf(a.lines);
-        return [...ticksOf(b.lines).keys()].filter((tick) => seenByA.has(tick)).length >= 2;
-      }, 10_000);
+      await waitFor('two ticks fired by both instances', async () => sharedTicks(a.ticks('quick-job'), b.ticks('quick-job')).length >= 2, 10_000);
     } finally {
       await Promise.all([sa.stop(), sb.stop()]);
     }
-    const ticksA = ticksOf(a.lines);
-    const ticksB = ticksOf(b.lines);
-    const shared = [...ticksB.keys()].filter((tick) => ticksA.has(tick));
-    for (const tick of shared) {
+    for (const [tick, inA, inB] of sharedTicks(a.ticks('quick-job'), b.ticks('quick-job'))) {
       expect(new Date(tick).getMilliseconds()).toBe(0);
       // One instance claims the tick and runs it (or skips it, when its previous run is still going); the other
       // finds it claimed.
-      const outcomes = [ticksA.get(tick), ticksB.get(tick)];
+      const outcomes = [inA, inB];
       expect(outcomes.filter((o) => o === 'claimed_elsewhere'), tick).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'ran' || o === 'overlap'), tick).toHaveLength(1);
     }

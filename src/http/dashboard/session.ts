@@ -204,7 +204,8 @@ export async function checkSession(db: Queryable, sessions: Sessions, request: F
   const raw = sessionCookieOf(request);
   if (!raw) return { ok: false, reason: 'none' };
   const claims = sessions.verify(raw);
-  if (!claims) return { ok: false, reason: 'invalid' };
+  // A playground session (it carries a sealed key) is signed with the same secret; renamed, it must not open the dashboard.
+  if (!claims || claims.key !== undefined) return { ok: false, reason: 'invalid' };
   const principal = await principalForKey(db, claims);
   if (!principal) return { ok: false, reason: 'invalid' };
   if (principal.role !== 'admin') return { ok: false, reason: 'not_admin' };

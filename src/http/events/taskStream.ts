@@ -85,6 +85,9 @@ export function openTaskStream(request: FastifyRequest, reply: FastifyReply, o: 
   // The response's 'close' (not the request's, which fires once a body is read) is the connection going away.
   raw.once('close', end);
   raw.on('error', end);
+  // A client that hung up while the task was loading has already fired 'close': without this check its stream
+  // would hold a slot of the per-key cap, a timer and a watch until the task ends.
+  if (raw.destroyed) end();
   send(o.first);
   if (!ended) unwatch = o.watcher.watch(o.taskId, onRow);
   return { end };

@@ -34,29 +34,47 @@ export function createTaskWatcher(deps: TaskDeps, options: WatcherOptions): Task
   const listeners = new Map<string, Set<WatchListener>>();
   const nudging = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
+  let failing = false;
   let stopped = false;
 
   const schedule = () => {
     if (timer || stopped || listeners.size === 0) return;
-    timer = setTimeout(() => void tick(), options.pollMs);
+    timer = setTimeout(() => {
+      polling = tick()
+        .catch((err: unknown) => deps.logger.error({ err }, 'task event watcher could not hand a row to its streams'))
+        .finally(() => {
+          polling = undefined;
+          timer = undefined;
+          schedule();
+        });
+    }, options.pollMs);
     timer.unref();
   };
 
   const tick = async () => {
+    const ids = [...listeners.keys()];
+    if (ids.length === 0) return;
+    let rows: WatchedTask[];
     try {
-      const ids = [...listeners.keys()];
-      const rows = ids.length > 0 ? await watchTasks(deps.db, ids, options.nudgeMs) : [];
-      const found = new Map(rows.map((row) => [row.id, row]));
-      for (const id of ids) {
-        const row = found.get(id) ?? null;
-        for (const listener of listeners.get(id) ?? []) listener(row);
-        if (row?.due) nudge(id);
-      }
+      rows = await watchTasks(deps.db, ids, options.nudgeMs);
     } catch (err) {
-      deps.logger.warn({ err }, 'task event watcher query failed; retrying');
-    } finally {
-      timer = undefined;
-      schedule();
+      // Polled every pollMs: one warning per outage, not one per poll. The streams stay open on their heartbeats.
+      if (!failing) deps.logger.warn({ err }, 'task event watcher query failed; retrying every poll until it works');
+      failing = true;
+      return;
+    }
+    if (failing) deps.logger.info('task event watcher query works again');
+    failing = false;
+    deliver(ids, rows);
+  };
+
+  const deliver = (ids: string[], rows: WatchedTask[]) => {
+    const found = new Map(rows.map((row) => [row.id, row]));
+    for (const id of ids) {
+      const row = found.get(id) ?? null;
+      for (const listener of listeners.get(id) ?? []) listener(row);
+      if (row?.due) nudge(id);
     }
   };
 
@@ -87,6 +105,8 @@ export function createTaskWatcher(deps: TaskDeps, options: WatcherOptions): Task
       stopped = true;
       clearTimeout(timer);
       listeners.clear();
+      // A query already under way must end before the caller closes the database under it.
+      await polling;
       await Promise.all(nudging.values());
     },
   };

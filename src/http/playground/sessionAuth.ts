@@ -34,6 +34,7 @@ export function acceptPlaygroundSessions(app: FastifyInstance, sessions: Session
     const session = playgroundSession(sessions, request);
     if (!session) return;
     assertCsrf(sessions, request, session.claims);
+    // Fastify's headers setter adds to the raw headers (it does not replace them): only Authorization is new.
     request.headers = { authorization: `Bearer ${session.apiKey}` };
   });
 }
