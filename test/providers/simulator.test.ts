@@ -111,12 +111,15 @@ describe('simulator', () => {
   });
 
   it('moves a task through waiting, queuing and generating with rising progress', async () => {
-    const sim = await simulator({ durationMs: [1000, 1000] });
+    // Long enough that a slow poll on a busy machine still sees each stage; polling stops at 75 % of the duration.
+    const durationMs = 6000;
+    const sim = await simulator({ durationMs: [durationMs, durationMs] });
     const kie = createKieProvider({ baseUrl: sim.url });
+    const submittedAt = Date.now();
     const { providerTaskId } = await kie.submit(videoRequest());
     const states: string[] = [];
     let lastProgress = -1;
-    for (let i = 0; i < 22; i++) {
+    while (Date.now() - submittedAt < durationMs * 0.75) {
       const response = await fetch(`${sim.url}/api/v1/jobs/recordInfo?taskId=${providerTaskId}`);
       const { data } = (await response.json()) as { data: { state: string; progress: number } };
       if (states.at(-1) !== data.state) states.push(data.state);
