@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { migrate, openPglite, openPostgres, type Db } from '../src/db/index.js';
 import type { CreatedUser } from '../src/users/index.js';
+import { adminQuery, withDatabase } from '../test/helpers/db.js';
 import { seedUsers } from './users.js';
 
 /** Users in every fresh database, with plenty of credits: one per connection of the loads, 100 for the backlog. */
@@ -109,20 +109,4 @@ function copyEmbedded(templateDir: string, users: CreatedUser[]): BenchDatabase 
 async function seeded(db: Db): Promise<CreatedUser[]> {
   await migrate(db);
   return seedUsers(db, TEMPLATE_USERS);
-}
-
-function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

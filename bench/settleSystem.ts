@@ -7,7 +7,8 @@ import { startServer, type RunningServer } from '../src/http/index.js';
 import { createLogger } from '../src/log/index.js';
 import { createSystem, type System } from '../src/system.js';
 import type { BenchDatabase } from './benchDatabase.js';
-import { freePort, startSettle, type RunningProcess } from './processes.js';
+import { freePort } from '../test/helpers/net.js';
+import { startSettle, type RunningProcess } from './processes.js';
 
 /**
  * Settle's environment for a bench: the simulator as provider, limits meant for abuse (submission rate, provider

@@ -37,13 +37,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 export const usingPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
 
-function withDatabase(serverUrl: string, database: string): string {
+/** The same server URL naming another database. */
+export function withDatabase(serverUrl: string, database: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   return url.toString();
 }
 
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+/** One statement on its own connection (CREATE/DROP DATABASE cannot run in a pool's transaction). */
+export async function adminQuery(serverUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
