@@ -39,6 +39,13 @@ export function targetServerUrl(): string | undefined {
   return process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
 }
 
+/** True when the PostgreSQL server is on this machine, so its processes' CPU can be read. */
+export function databaseServerIsLocal(): boolean {
+  const url = targetServerUrl();
+  if (!url) return false;
+  return ['', '127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+}
+
 export async function createBenchDatabase(): Promise<BenchDatabase> {
   const serverUrl = targetServerUrl();
   template ??= serverUrl ? serverTemplate(serverUrl) : embeddedTemplate();

@@ -3,7 +3,8 @@ import type { Db } from '../../src/db/index.js';
 import { audit } from '../../src/ledger/index.js';
 import { recoverySettings, runRecoveryJob, startWorker } from '../../src/recovery/index.js';
 import { submitTask } from '../../src/tasks/index.js';
-import { withFreshDatabase } from '../benchDatabase.js';
+import { databaseServerIsLocal, withFreshDatabase } from '../benchDatabase.js';
+import { startCpuMeter } from '../cpuMeter.js';
 import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
@@ -34,13 +35,15 @@ export function benchSettle(options: BenchOptions): Promise<SectionResult> {
       try {
         settle.system.tasks.callbackBaseUrl = undefined; // callbacks lost: only the drainer settles
         await seedBacklog(settle, database.users.map((u) => u.userId), options.settleTasks);
+        const cpu = startCpuMeter({ self: 'settle', children: { simulator: sim.child.pid }, postgres: databaseServerIsLocal() });
         const seconds = await drain(settle, options.drainer);
+        const cpuPerSettlement = cpu.stop(options.settleTasks);
         await verify(settle.system.db, options.settleTasks);
         const perSecond = options.settleTasks / seconds;
         return {
           name: 'settle',
           what: `${options.settleTasks} stuck processing tasks (provider: success, 1 KiB result) drained by the ${options.drainer} (${knobs(options.drainer, env)}); audit clean, each charged once, outbox row each`,
-          figures: { 'settlements/s': perSecond, 'drain s': seconds },
+          figures: { 'settlements/s': perSecond, 'drain s': seconds, ...cpuPerSettlement },
           targets: [{ label: `≥ ${TARGET_PER_SECOND}/s (10,000 in ≤ 10 s)`, pass: perSecond >= TARGET_PER_SECOND }],
         };
       } finally {

@@ -1,6 +1,7 @@
 import { loadCatalog } from '../../src/providers/index.js';
 import { authorized, IMAGE_MODEL } from '../api.js';
-import { withFreshDatabase } from '../benchDatabase.js';
+import { databaseServerIsLocal, withFreshDatabase } from '../benchDatabase.js';
+import { startCpuMeter } from '../cpuMeter.js';
 import { allAnswered, runLoad, type LoadResult } from '../load.js';
 import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
@@ -20,6 +21,8 @@ export function benchSubmit(options: BenchOptions): Promise<SectionResult> {
     withSimulator(['--seed', '3', '--duration-ms', '3600000'], async (sim) => {
       const keys = database.users.slice(0, options.concurrency).map((u) => u.apiKey);
       const serve = await startServeProcess(database, sim.url, { WORKER_POLL_MIN_MS: '3600000', WORKER_POLL_MAX_MS: '3600000' }, options.cpuProfDir);
+      let cpuPerTask: Record<string, number> = {};
+      const cpu = startCpuMeter({ self: 'load generator', children: { settle: serve.child.pid, simulator: sim.child.pid }, postgres: databaseServerIsLocal() });
       const load = await runLoad({
         url: serve.url,
         connections: options.concurrency,
@@ -28,12 +31,16 @@ export function benchSubmit(options: BenchOptions): Promise<SectionResult> {
         body: BODY,
         requestsOf: (i) => [{ path: '/api/v1/tasks', method: 'POST', body: BODY, headers: authorized(keys[i % keys.length]!) }],
       })
-        .then(async (load) => (await expectHeld(serve.url, keys, load), load))
+        .then(async (load) => {
+          cpuPerTask = cpu.stop(load.ok); // before the check's own requests, while the serve process still exists
+          await expectHeld(serve.url, keys, load);
+          return load;
+        })
         .finally(() => serve.stop());
       return {
         name: 'submit',
         what: `POST /api/v1/tasks, ${options.submitRequests} tasks at concurrency ${options.concurrency} (${keys.length} users), settle serve`,
-        figures: { 'tasks/s': load.perSecond, 'p50 ms': load.p50, 'p99 ms': load.p99 },
+        figures: { 'tasks/s': load.perSecond, 'p50 ms': load.p50, 'p99 ms': load.p99, ...cpuPerTask },
         targets: [
           { label: `≥ ${TARGET_PER_SECOND} tasks/s`, pass: load.perSecond >= TARGET_PER_SECOND },
           { label: `p99 ≤ ${TARGET_P99_MS} ms`, pass: load.p99 <= TARGET_P99_MS },
