@@ -1,8 +1,9 @@
 import type { Queryable } from '../db/index.js';
 
-// captureHold for many tasks in one statement. Each hold still resolves at most once through its own
-// status = 'open' condition; a user's balance moves once by the sum of that user's captured holds. The accounts are
-// locked in user_id order, so two batches sharing users queue behind each other instead of deadlocking.
+// The status = 'open' condition makes each hold resolve at most once: a concurrent capture or release waits for the
+// row lock, re-checks, matches nothing, and so changes no balance and writes no journal row. A user's balance moves
+// once by the sum of that user's captured holds; the accounts are locked in user_id order, so two batches sharing
+// users queue behind each other instead of deadlocking.
 const CAPTURE_MANY = `
   WITH hold AS (
     UPDATE credit_holds

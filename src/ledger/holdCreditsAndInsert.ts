@@ -5,9 +5,11 @@ import { InsufficientCreditsError } from './InsufficientCreditsError.js';
 
 /** The CTE a gated INSERT selects from: one row when the credits were frozen, none when they were short. */
 export const HELD = 'held';
+/** The CTE holding the new credit_holds row (id, task_id, user_id, amount), for a gated query that wants it. */
+export const NEW_HOLD = 'hold';
 
 export interface GatedInsert {
-  /** `INSERT INTO ... SELECT ... FROM held RETURNING ...`, using $1..$n for its own params. */
+  /** `INSERT INTO ... SELECT ... FROM held RETURNING ...` (or a SELECT from NEW_HOLD), using $1..$n for its own params. */
   sql: string;
   params: unknown[];
 }
@@ -32,13 +34,13 @@ export async function holdCreditsAndInsert<T>(
       SET frozen_balance = frozen_balance + ${p(3)}, updated_at = now()
       WHERE user_id = ${p(2)} AND balance - frozen_balance >= ${p(3)}
       RETURNING user_id
-    ), hold AS (
+    ), ${NEW_HOLD} AS (
       INSERT INTO credit_holds (id, task_id, user_id, amount, status, expires_at)
       SELECT ${p(1)}::uuid, ${p(4)}::uuid, user_id, ${p(3)}::bigint, 'open', ${p(5)}::timestamptz FROM ${HELD}
-      RETURNING task_id, user_id, amount
+      RETURNING id, task_id, user_id, amount
     ), journal AS (
       INSERT INTO credit_transactions (user_id, type, amount, reference_id)
-      SELECT user_id, 'freeze', amount, task_id::text FROM hold
+      SELECT user_id, 'freeze', amount, task_id::text FROM ${NEW_HOLD}
     ), gated AS (${gated.sql})
     SELECT * FROM gated`;
   const params = [...gated.params, randomUUID(), hold.userId, hold.amount, hold.taskId, hold.expiresAt];

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 
-// Same shape as captureHold: only the open hold can be released, so a release racing a capture loses cleanly.
+// The same guard as captureHolds: only the open hold can be released, so a release racing a capture loses cleanly.
 const RELEASE = `
   WITH hold AS (
     UPDATE credit_holds

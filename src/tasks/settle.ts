@@ -1,7 +1,8 @@
 import type { Db } from '../db/index.js';
 import { captureHold, releaseHold } from '../ledger/index.js';
 import { CompletionBatcher, type PendingCompletion } from './completionBatch.js';
-import { markCanceled, markCompleted, markFailed } from './sql/fencedUpdates.js';
+import { markCanceled, markFailed } from './sql/fencedUpdates.js';
+import { markCompletedMany } from './sql/markCompletedMany.js';
 import type { ClaimedTask, SettlementPath, TaskDeps, TaskRow } from './types.js';
 
 export class SettlementConflictError extends Error {
@@ -40,7 +41,7 @@ export function completeTask(
 
 async function completeAlone(db: Db, c: PendingCompletion): Promise<TaskRow | null> {
   return db.transaction(async (tx) => {
-    const task = await markCompleted(tx, c.taskId, c.lease, c.assetKeys, c.providerCompletedAt, c.path);
+    const [task] = await markCompletedMany(tx, [c]);
     if (!task) return null;
     // A hold that is not open here means the ledger and the task disagree; roll back rather than complete uncharged.
     if ((await captureHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');

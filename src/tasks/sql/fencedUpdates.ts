@@ -45,24 +45,6 @@ export async function rescheduleTask(
   return res.rowCount === 1;
 }
 
-export async function markCompleted(
-  tx: Queryable,
-  taskId: string,
-  lease: string,
-  assetKeys: string[],
-  providerCompletedAt: Date,
-  path: SettlementPath,
-): Promise<TaskRow | null> {
-  const { rows } = await tx.query<TaskRow>(
-    `UPDATE tasks SET status = 'completed', progress = 100, asset_keys = $3, provider_completed_at = $4,
-            completed_at = now(), settled_by = $5, next_check_at = NULL, last_checked_at = now(), ${RELEASE_LEASE}
-      WHERE id = $1 AND lease_owner = $2 AND status = 'processing'
-      RETURNING *`,
-    [taskId, lease, assetKeys, providerCompletedAt, path],
-  );
-  return rows[0] ?? null;
-}
-
 export async function markFailed(
   tx: Queryable,
   taskId: string,

@@ -10,8 +10,8 @@ export interface Completion {
 }
 
 /**
- * markCompleted for several tasks in one statement. Each row is fenced by its own lease token exactly as the
- * single-row update is: a task whose lease was lost, or that is no longer processing, is simply not returned.
+ * Marks tasks completed in one statement (one task or a batch). Each row is fenced by its own lease token: a task
+ * whose lease was lost, or that is no longer processing, is simply not returned.
  */
 export async function markCompletedMany(tx: Queryable, completions: readonly Completion[]): Promise<TaskRow[]> {
   const { rows } = await tx.query<TaskRow>(
