@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { advanceTask, cancelTask, loadTaskView, submitTask, type TaskDeps, type TaskView } from '../tasks/index.js';
+import { advanceTask, cancelTask, loadTaskView, submitTask, watchTasks, type TaskDeps, type TaskView } from '../tasks/index.js';
 import { isOwnerOrAdmin, requireUser } from './auth.js';
 import { ApiError, notFound, parseRequest } from './errors.js';
 
@@ -107,11 +107,6 @@ async function readTask(deps: TaskDeps, request: FastifyRequest): Promise<TaskVi
 }
 
 async function isDueForPollCheck(deps: TaskDeps, taskId: string): Promise<boolean> {
-  const { rows } = await deps.db.query<{ due: boolean }>(
-    `SELECT (status = 'processing' AND COALESCE(last_checked_at, dispatched_at) < now() - make_interval(secs => $2::double precision / 1000))
-         OR (status = 'pending' AND next_check_at <= now()) AS due
-       FROM tasks WHERE id = $1`,
-    [taskId, POLL_ADVANCE_INTERVAL_MS],
-  );
-  return rows[0]?.due === true;
+  const [task] = await watchTasks(deps.db, [taskId], POLL_ADVANCE_INTERVAL_MS);
+  return task?.due === true;
 }

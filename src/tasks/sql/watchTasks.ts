@@ -11,7 +11,8 @@ export interface WatchedTask {
 
 /**
  * The event streams' change query: one indexed primary-key lookup for every watched task at once, so the cost is
- * one statement per interval per process however many streams are open.
+ * one statement per interval per process however many streams are open. `due` is the status poll's "not checked
+ * lately" guard, which the status poll reads through this query too.
  */
 export async function watchTasks(db: Queryable, taskIds: string[], nudgeMs: number): Promise<WatchedTask[]> {
   const { rows } = await db.query<WatchedTask>(
