@@ -1,5 +1,5 @@
-import { PassThrough, Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { PassThrough, type Readable } from 'node:stream';
+import { openProviderStream, type ProviderStream } from './providerHttp.js';
 import type { Download, ProviderError } from './types.js';
 
 export interface DownloadOptions {
@@ -16,21 +16,20 @@ export interface DownloadOptions {
  * header is sent: result URLs point at the provider's file CDN, and an API key must not travel to other hosts.
  */
 export async function streamDownload(url: string, options: DownloadOptions): Promise<Download> {
-  let response: Response;
+  let response: ProviderStream;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs) });
+    response = await openProviderStream(url, options.timeoutMs);
   } catch (err) {
     throw options.fetchError(err);
   }
-  if (!response.ok || !response.body) {
-    await response.body?.cancel().catch(() => undefined);
+  if (!response.ok) {
+    await response.body.dump().catch(() => undefined);
     throw options.httpError(response.status, response.statusText);
   }
-  const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   return {
-    body: withProviderErrors(source, options.fetchError),
-    contentType: response.headers.get('content-type') ?? undefined,
-    contentLength: contentLength(response.headers.get('content-length')),
+    body: withProviderErrors(response.body, options.fetchError),
+    contentType: response.header('content-type') ?? undefined,
+    contentLength: contentLength(response.header('content-length')),
   };
 }
 

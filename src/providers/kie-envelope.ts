@@ -1,4 +1,5 @@
 import { codeError, fetchFailure, parseRetryAfter, type KieOperation } from './kie-errors.js';
+import { callProvider } from './providerHttp.js';
 import { ProviderError } from './types.js';
 
 /** KIE's response envelope; the message field is `msg` on most endpoints and `message` on some. */
@@ -25,14 +26,14 @@ export interface KieRequest {
 export async function requestEnvelope(request: KieRequest): Promise<KieEnvelope> {
   const { op, timeoutMs } = request;
   try {
-    const response = await fetch(request.url, {
+    const response = await callProvider(request.url, {
       method: request.method,
       headers: headersFor(request),
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    const text = await response.text();
+    const retryAfterMs = parseRetryAfter(response.header('retry-after'));
+    const { text } = response;
     if (!response.ok) {
       throw codeError(op, response.status, messageOf(tryJson(text)) ?? response.statusText, retryAfterMs);
     }

@@ -29,7 +29,9 @@ export function fetchFailure(op: KieOperation, err: unknown, timeoutMs: number):
 
 export function describeCause(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  // undici reports "fetch failed" and keeps the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`.
+  // A socket error carries its code (ECONNREFUSED, ENOTFOUND...); undici's fetch kept it in `cause`.
+  const own = (err as { code?: unknown }).code;
+  if (typeof own === 'string' && !own.startsWith('UND_ERR')) return own;
   const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;

@@ -1,4 +1,5 @@
 import { streamDownload } from './download.js';
+import { callProvider } from './providerHttp.js';
 import { isRecord } from './kie-envelope.js';
 import { fetchFailure, httpFailure, parseRetryAfter, type ReplicateOperation } from './replicate-errors.js';
 import { predictionSchema, predictionToStatus } from './replicate-prediction.js';
@@ -61,16 +62,15 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (apiToken) headers.authorization = `Bearer ${apiToken}`;
     try {
-      const response = await fetch(`${baseUrl}${path}`, {
+      const response = await callProvider(`${baseUrl}${path}`, {
         method: body === undefined ? 'GET' : 'POST',
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
-      const text = await response.text();
-      const json = tryJson(text);
+      const json = tryJson(response.text);
       if (!response.ok) {
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        const retryAfterMs = parseRetryAfter(response.header('retry-after'));
         throw httpFailure(op, response.status, redact(problemText(json) ?? response.statusText), retryAfterMs);
       }
       if (!isRecord(json)) {

@@ -25,9 +25,10 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
       await mkdir(dirname(path), { recursive: true });
       // Write aside, then rename: a reader never sees half a file, and a rewrite replaces it whole.
       const partial = `${path}.${randomUUID()}.partial`;
-      await pipeline(body, createWriteStream(partial));
+      const file = createWriteStream(partial);
+      await pipeline(body, file);
       await rename(partial, path);
-      return { key, size: (await stat(path)).size };
+      return { key, size: file.bytesWritten };
     },
     async url(key: string) {
       return `${publicUrl}/${key}`;

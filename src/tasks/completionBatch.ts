@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/index.js';
 import { captureHolds } from '../ledger/index.js';
 import { markCompletedMany, type Completion } from './sql/markCompletedMany.js';
-import type { SettlementHook, TaskRow } from './types.js';
+import type { SettledTask, SettlementHook, TaskRow } from './types.js';
 
 /** Completions settled per transaction at most. */
 const MAX_BATCH = 200;
@@ -70,9 +70,19 @@ async function settleTogether(tx: Queryable, batch: PendingCompletion[]): Promis
   // the per-task path reports it.
   if (charged.size !== tasks.length) throw new Error('a hold in the batch is not open');
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  for (const p of batch) {
-    const task = byId.get(p.taskId);
-    if (task) await p.onSettled?.(tx, task, p.path);
-  }
+  await runHooks(tx, batch, byId);
   return byId;
+}
+
+/** Each hook once, with all the settled tasks that asked for it (in practice one hook: the completion e-mails). */
+async function runHooks(tx: Queryable, batch: PendingCompletion[], settled: Map<string, TaskRow>): Promise<void> {
+  const byHook = new Map<SettlementHook, SettledTask[]>();
+  for (const p of batch) {
+    const task = settled.get(p.taskId);
+    if (!task || !p.onSettled) continue;
+    const list = byHook.get(p.onSettled) ?? [];
+    list.push({ task, path: p.path });
+    byHook.set(p.onSettled, list);
+  }
+  for (const [hook, list] of byHook) await hook(tx, list);
 }

@@ -11,6 +11,7 @@ export {
   TaskInputError,
   TERMINAL_STATUSES,
   type ClaimedTask,
+  type SettledTask,
   type SettlementHook,
   type SettlementPath,
   type TaskDeps,

@@ -45,7 +45,7 @@ async function completeAlone(db: Db, c: PendingCompletion): Promise<TaskRow | nu
     if (!task) return null;
     // A hold that is not open here means the ledger and the task disagree; roll back rather than complete uncharged.
     if ((await captureHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
-    await c.onSettled?.(tx, task, c.path);
+    await c.onSettled?.(tx, [{ task, path: c.path }]);
     return task;
   });
 }
@@ -61,7 +61,7 @@ export async function failTask(
     const task = await markFailed(tx, claim.task.id, claim.lease, error, path);
     if (!task) return null;
     if ((await releaseHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
-    await deps.onSettled?.(tx, task, path);
+    await deps.onSettled?.(tx, [{ task, path }]);
     return task;
   });
 }
@@ -72,7 +72,7 @@ export async function cancelLiveTask(deps: TaskDeps, taskId: string, path: Settl
     const task = await markCanceled(tx, taskId, path);
     if (!task) return null;
     if ((await releaseHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
-    await deps.onSettled?.(tx, task, path);
+    await deps.onSettled?.(tx, [{ task, path }]);
     return task;
   });
 }

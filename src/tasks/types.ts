@@ -52,11 +52,16 @@ export interface ClaimedTask {
   lease: string;
 }
 
+export interface SettledTask {
+  task: TaskRow;
+  path: SettlementPath;
+}
+
 /**
- * Runs inside the transaction that settles a task (completed, failed or canceled), so whatever it writes (an
- * outbox entry) commits or rolls back with the settlement.
+ * Runs inside the transaction that settles tasks (completed, failed or canceled; one, or a batch of completions),
+ * so whatever it writes (outbox entries) commits or rolls back with the settlement.
  */
-export type SettlementHook = (tx: Queryable, task: TaskRow, path: SettlementPath) => Promise<void>;
+export type SettlementHook = (tx: Queryable, settled: readonly SettledTask[]) => Promise<void>;
 
 export interface TaskDeps {
   db: Db;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type Db } from '../../src/db/index.js';
 import { captureHold } from '../../src/ledger/index.js';
+import { completionEmails } from '../../src/notify/index.js';
 import { claimTask, completeTask, newLease, SettlementConflictError, type ClaimedTask, type TaskDeps } from '../../src/tasks/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean } from '../helpers/ledger.js';
@@ -78,6 +79,28 @@ describe('completions settled in groups', () => {
     const { rows } = await h.system.db.query<{ balance: number; frozen_balance: number }>('SELECT balance, frozen_balance FROM user_credits WHERE user_id = $1', [userId]);
     expect(rows[0]).toEqual({ balance: 0, frozen_balance: 0 });
     await expectAuditClean(h.system.db);
+  });
+
+  it('a batch queues one ready e-mail per completed task in one insert, and none twice for a task settled again', async () => {
+    const { taskIds } = await processingTasks(25);
+    const inserts: number[] = [];
+    const emails = completionEmails('all', 5);
+    const d: TaskDeps = { ...deps, db: countingDb(h.system.db).db, onSettled: (tx, settled) => (inserts.push(settled.length), emails(tx, settled)) };
+    const claims = await claimAll(taskIds, d);
+    const settled = await Promise.all(claims.map((c) => complete(d, c)));
+    expect(settled.every((t) => t?.status === 'completed')).toBe(true);
+    expect(inserts.reduce((a, b) => a + b, 0)).toBe(25);
+    expect(inserts.length).toBeLessThan(10);
+    const queued = async () => {
+      const { rows } = await h.system.db.query<{ task_id: string }>(
+        `SELECT payload->>'taskId' AS task_id FROM notification_outbox WHERE kind = 'task_ready' AND payload->>'taskId' = ANY($1)`,
+        [taskIds],
+      );
+      return rows.map((r) => r.task_id).sort();
+    };
+    expect(await queued()).toEqual([...taskIds].sort());
+    await h.system.db.transaction((tx) => emails(tx, settled.map((task) => ({ task: task!, path: 'worker' as const }))));
+    expect(await queued()).toEqual([...taskIds].sort());
   });
 
   it('a stale lease in a batch settles nothing for its task; the others settle, and the new holder charges it once', async () => {

@@ -10,12 +10,26 @@ export interface NewNotification {
   maxAttempts: number;
 }
 
-/** Inserts the entry in the caller's transaction; a second enqueue of the same event is a no-op. */
-export async function enqueueNotification(tx: Queryable, n: NewNotification): Promise<boolean> {
+/** Inserts the entries in the caller's transaction, in one statement; an event already queued is a no-op. */
+export async function enqueueNotifications(tx: Queryable, list: readonly NewNotification[]): Promise<number> {
+  if (list.length === 0) return 0;
   const res = await tx.query(
     `INSERT INTO notification_outbox (id, channel, kind, payload, dedupe_key, max_attempts)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING`,
-    [randomUUID(), n.channel, n.kind, n.payload, n.dedupeKey, n.maxAttempts],
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::int[])
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [
+      list.map(() => randomUUID()),
+      list.map((n) => n.channel),
+      list.map((n) => n.kind),
+      list.map((n) => JSON.stringify(n.payload)),
+      list.map((n) => n.dedupeKey),
+      list.map((n) => n.maxAttempts),
+    ],
   );
-  return res.rowCount === 1;
+  return res.rowCount ?? 0;
+}
+
+/** One entry; false when the same event was already queued. */
+export async function enqueueNotification(tx: Queryable, n: NewNotification): Promise<boolean> {
+  return (await enqueueNotifications(tx, [n])) === 1;
 }

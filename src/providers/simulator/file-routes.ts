@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { contentType, fileExtension } from './models.js';
-import { resultFileStream } from './result-file.js';
+import { resultFileStream, smallResultFile } from './result-file.js';
 import type { Simulation } from './simulation.js';
 import { viewTask } from './task.js';
 
@@ -17,6 +17,6 @@ export function registerFileRoutes(app: FastifyInstance, sim: Simulation): void 
     return reply
       .header('content-type', contentType(task.type))
       .header('content-length', String(resultBytes))
-      .send(resultFileStream(task.id, task.type, resultBytes, downloadDelayMs));
+      .send((downloadDelayMs === 0 && smallResultFile(task.id, task.type, resultBytes)) || resultFileStream(task.id, task.type, resultBytes, downloadDelayMs));
   });
 }

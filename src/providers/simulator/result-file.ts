@@ -36,9 +36,15 @@ export function resultFileStream(providerTaskId: string, type: TaskType, size: n
   });
 }
 
+/** A result file of at most 64 KiB, whole: the same bytes the stream gives, without a stream per download. */
+export function smallResultFile(providerTaskId: string, type: TaskType, size: number): Buffer | null {
+  if (size > CHUNK_BYTES) return null;
+  return chunkAt(patternFor(providerTaskId, size), 0, size, type);
+}
+
 /** Up to 64 KiB of bytes derived from the task id (SHA-256 in counter mode); a small file hashes only what it needs. */
 function patternFor(providerTaskId: string, length: number): Buffer {
-  const pattern = Buffer.alloc(CHUNK_BYTES);
+  const pattern = Buffer.alloc(Math.ceil(length / 32) * 32);
   for (let block = 0; block * 32 < length; block++) {
     createHash('sha256').update(`${providerTaskId}:${block}`).digest().copy(pattern, block * 32);
   }

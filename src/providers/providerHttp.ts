@@ -1,0 +1,83 @@
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import type { Readable } from 'node:stream';
+import { request } from 'undici';
+
+/** How a call that ran out of time fails; the providers' error mappers recognise it by its name. */
+export class ProviderTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+export interface ProviderAnswer {
+  status: number;
+  statusText: string;
+  ok: boolean;
+  header(name: string): string | null;
+}
+
+export interface ProviderCall {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  /** For the whole call, headers to last byte. */
+  timeoutMs: number;
+}
+
+/**
+ * One provider API call, answered whole. undici's `request` rather than `fetch`: no web streams, Request/Response
+ * objects or AbortSignal per call, which the settle profile showed as about a sixth of Settle's CPU per settlement.
+ */
+export async function callProvider(url: string, call: ProviderCall): Promise<ProviderAnswer & { text: string }> {
+  const deadline = startDeadline(call.timeoutMs);
+  try {
+    const response = await request(url, { method: call.method, headers: call.headers, body: call.body, signal: deadline.signal });
+    return { ...answer(response.statusCode, response.headers), text: await response.body.text() };
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** Opens a download; the deadline covers the whole transfer, so a body that stalls fails with ProviderTimeoutError. */
+export async function openProviderStream(url: string, timeoutMs: number): Promise<ProviderStream> {
+  const deadline = startDeadline(timeoutMs);
+  try {
+    const response = await request(url, { method: 'GET', signal: deadline.signal });
+    response.body.once('close', deadline.clear);
+    return { ...answer(response.statusCode, response.headers), body: response.body };
+  } catch (err) {
+    deadline.clear();
+    throw err;
+  }
+}
+
+export interface ProviderStream extends ProviderAnswer {
+  /** undici's body: a Readable that can also be drained (`dump`) so the connection is kept. */
+  body: Readable & { dump(): Promise<void> };
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function answer(status: number, headers: Headers): ProviderAnswer {
+  return {
+    status,
+    statusText: STATUS_CODES[status] ?? '',
+    ok: status >= 200 && status < 300,
+    header(name) {
+      const value = headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : (value ?? null);
+    },
+  };
+}
+
+/** An EventEmitter signal (undici accepts one) costs a timer, not an AbortController and its DOMException. */
+function startDeadline(timeoutMs: number) {
+  const signal = Object.assign(new EventEmitter(), { reason: undefined as Error | undefined });
+  const timer = setTimeout(() => {
+    signal.reason = new ProviderTimeoutError(timeoutMs);
+    signal.emit('abort');
+  }, timeoutMs);
+  return { signal, clear: () => clearTimeout(timer) };
+}
