@@ -32,7 +32,9 @@ const MAX_ERROR_PAUSE_MS = 5_000;
 export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
   const limited = withProviderLimits(deps, options.rateLimit ?? null);
   const limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
-  const capacity = options.concurrency + (options.prefetch ?? options.concurrency);
+  const prefetch = options.prefetch ?? options.concurrency;
+  const capacity = options.concurrency + prefetch;
+  const refillAt = Math.max(1, Math.ceil(prefetch / 2));
   const idleMs = options.idleMs ?? Math.min(250, deps.pollMinMs);
   const waiting = new Map<string, string>(); // claimed, not started: task id -> lease
   const running = new Set<Promise<void>>();
@@ -50,12 +52,19 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
     }
   };
 
+  let taskFinished: (() => void) | undefined;
+  /** Resolves when the next task finishes: the loop's cue that there is room to claim again. */
+  const nextFinish = () => new Promise<void>((resolve) => (taskFinished = resolve));
+
   const enqueue = (task: TaskRow, lease: string): void => {
     waiting.set(task.id, lease);
     const job = limit(() => {
       const started = advanceOne(task, lease);
       running.add(started);
-      return started.finally(() => running.delete(started));
+      return started.finally(() => {
+        running.delete(started);
+        taskFinished?.();
+      });
     });
     job.catch(() => undefined); // rejected only by clearQueue on stop; its lease is given back there
   };
@@ -80,9 +89,13 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
   const loop = async (): Promise<void> => {
     let failures = 0;
     while (!stopping) {
-      const room = capacity - limit.activeCount - limit.pendingCount;
-      if (room <= 0) {
-        await pause(idleMs, [...running]);
+      // Counted from our own sets: p-limit updates its counts a microtask late, and a claim loop that read them
+      // would lease every due task at once.
+      const room = capacity - waiting.size - running.size;
+      // While claimed tasks still wait for a slot, claim only in bulk: one claim per finished task would make the
+      // claim query, not the tasks, the worker's main cost.
+      if (room <= 0 || (waiting.size > 0 && room < refillAt)) {
+        await pause(idleMs, [nextFinish()]);
         continue;
       }
       try {

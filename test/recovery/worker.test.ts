@@ -156,6 +156,27 @@ describe('worker', () => {
     expect(submits).toBe(1);
   });
 
+  it('a full worker claims again as soon as a slot frees, not after its idle pause', async () => {
+    const tasks: TaskRow[] = [];
+    for (let i = 0; i < 12; i++) tasks.push(await submitVideo(deps, r.userId));
+    for (const t of tasks) r.sim.finish(t.provider_task_id!, 'success');
+    await r.system.db.query(`UPDATE tasks SET next_check_at = now() WHERE id = ANY($1::uuid[])`, [tasks.map((t) => t.id)]);
+    // Twelve tasks through room for four at a time: three refills. A worker that waited out its 2 s idle pause
+    // each time it had filled up would need at least 4 s.
+    const started = performance.now();
+    const worker = startWorker(deps, { concurrency: 2, prefetch: 2, idleMs: 2000 });
+    try {
+      await waitFor('every task to complete', async () => {
+        const { rows } = await r.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'completed'`, [tasks.map((t) => t.id)]);
+        return rows.length === tasks.length;
+      }, 15_000);
+    } finally {
+      await worker.stop();
+    }
+    expect(performance.now() - started).toBeLessThan(2000);
+    await expectEachTaskSettledOnce(r.system.db);
+  });
+
   it('a task whose advance throws is isolated: the others settle, and it is tried again when its lease expires', async () => {
     const [broken, ...fine] = [await submitVideo(deps, r.userId), await submitVideo(deps, r.userId), await submitVideo(deps, r.userId)];
     for (const t of [broken!, ...fine]) r.sim.finish(t.provider_task_id!, 'success');
