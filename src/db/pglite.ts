@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, types, type Results } from '@electric-sql/pglite';
+import { statementText, type Statement } from './prepared.js';
 import type { Db, Queryable, QueryResult } from './types.js';
 
 // Credits are bigint and sums are numeric; both always fit a JS number here.
@@ -15,8 +16,8 @@ export async function openPglite(dataDir?: string): Promise<Db> {
   const pg = await PGlite.create(dataDir, { parsers });
   return {
     kind: 'pglite',
-    async query<T>(text: string, params?: unknown[]) {
-      return toResult(await pg.query<T>(text, params));
+    async query<T>(statement: Statement, params?: unknown[]) {
+      return toResult(await pg.query<T>(statementText(statement), params));
     },
     async exec(script: string) {
       await pg.exec(script);
@@ -24,7 +25,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     transaction<T>(fn: (tx: Queryable) => Promise<T>) {
       return pg.transaction((tx) =>
         fn({
-          query: async <R>(text: string, params?: unknown[]) => toResult(await tx.query<R>(text, params)),
+          query: async <R>(statement: Statement, params?: unknown[]) => toResult(await tx.query<R>(statementText(statement), params)),
           exec: async (script: string) => void (await tx.exec(script)),
         }),
       );

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Statement } from './prepared.js';
 import type { Db, Queryable, QueryResult } from './types.js';
 
 const INT8 = 20;
@@ -6,6 +7,11 @@ const NUMERIC_COUNT = 1700;
 
 function parseInteger(value: string): number {
   return Number(value);
+}
+
+/** A prepared statement goes by its name, so the server plans it once per connection. */
+function toQuery(statement: Statement, values: unknown[] | undefined): pg.QueryConfig {
+  return typeof statement === 'string' ? { text: statement, values } : { name: statement.name, text: statement.text, values };
 }
 
 function toResult<T>(res: pg.QueryResult): QueryResult<T> {
@@ -27,8 +33,8 @@ export function openPostgres(connectionString: string, options: { max?: number }
   pool.on('error', () => {});
   return {
     kind: 'pg',
-    async query<T>(text: string, params?: unknown[]) {
-      return toResult<T>(await pool.query(text, params));
+    async query<T>(statement: Statement, params?: unknown[]) {
+      return toResult<T>(await pool.query(toQuery(statement, params)));
     },
     async exec(script: string) {
       await pool.query(script);
@@ -38,7 +44,7 @@ export function openPostgres(connectionString: string, options: { max?: number }
       try {
         await client.query('BEGIN');
         const result = await fn({
-          query: async <R>(text: string, params?: unknown[]) => toResult<R>(await client.query(text, params)),
+          query: async <R>(statement: Statement, params?: unknown[]) => toResult<R>(await client.query(toQuery(statement, params))),
           exec: async (script: string) => void (await client.query(script)),
         });
         await client.query('COMMIT');

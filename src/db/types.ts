@@ -1,3 +1,5 @@
+import type { Statement } from './prepared.js';
+
 export interface QueryResult<T> {
   rows: T[];
   rowCount: number;
@@ -5,7 +7,7 @@ export interface QueryResult<T> {
 
 /** Anything that runs SQL: the database itself or an open transaction. */
 export interface Queryable {
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(statement: Statement, params?: unknown[]): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }

@@ -1,10 +1,10 @@
-import type { Queryable } from '../db/index.js';
+import { prepared, type Queryable } from '../db/index.js';
 
 // The status = 'open' condition makes each hold resolve at most once: a concurrent capture or release waits for the
 // row lock, re-checks, matches nothing, and so changes no balance and writes no journal row. A user's balance moves
 // once by the sum of that user's captured holds; the accounts are locked in user_id order, so two batches sharing
 // users queue behind each other instead of deadlocking.
-const CAPTURE_MANY = `
+const CAPTURE_MANY = prepared('captureHolds', `
   WITH hold AS (
     UPDATE credit_holds
     SET status = 'captured', settled_at = now()
@@ -26,7 +26,7 @@ const CAPTURE_MANY = `
     INSERT INTO credit_transactions (user_id, type, amount, reference_id)
     SELECT user_id, 'charge', amount, task_id::text FROM hold
   )
-  SELECT task_id::text AS "taskId", amount FROM hold`;
+  SELECT task_id::text AS "taskId", amount FROM hold`);
 
 /** Charges the frozen credits of several tasks. Returns the amount charged per task id; a settled hold is absent. */
 export async function captureHolds(tx: Queryable, taskIds: readonly string[]): Promise<Map<string, number>> {

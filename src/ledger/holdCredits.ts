@@ -10,5 +10,5 @@ export function holdCredits(
   tx: Queryable,
   input: { userId: string; taskId: string; amount: number; expiresAt: Date },
 ): Promise<{ holdId: string }> {
-  return holdCreditsAndInsert(tx, input, { sql: `SELECT id::text AS "holdId" FROM ${NEW_HOLD}`, params: [] });
+  return holdCreditsAndInsert(tx, input, { name: 'holdCredits', sql: `SELECT id::text AS "holdId" FROM ${NEW_HOLD}`, params: [] });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db/index.js';
+import { prepared, type PreparedStatement, type Queryable } from '../db/index.js';
 import { assertAmount } from './assertAmount.js';
 import { InsufficientCreditsError } from './InsufficientCreditsError.js';
 
@@ -9,10 +9,14 @@ export const HELD = 'held';
 export const NEW_HOLD = 'hold';
 
 export interface GatedInsert {
-  /** `INSERT INTO ... SELECT ... FROM held RETURNING ...` (or a SELECT from NEW_HOLD), using $1..$n for its own params. */
+  /** Names the prepared statement; one name per distinct `sql`. */
+  name: string;
+  /** `INSERT INTO ... SELECT ... FROM held RETURNING <columns>` (or a SELECT from NEW_HOLD), using $1..$n for its own params. */
   sql: string;
   params: unknown[];
 }
+
+const statements = new Map<string, PreparedStatement>();
 
 /**
  * Freezes credits and inserts the row they are frozen for (the task) in one statement: one round trip, atomic
@@ -26,6 +30,16 @@ export async function holdCreditsAndInsert<T>(
   gated: GatedInsert,
 ): Promise<T> {
   assertAmount('amount', hold.amount);
+  const params = [...gated.params, randomUUID(), hold.userId, hold.amount, hold.taskId, hold.expiresAt];
+  const { rows } = await db.query<T>(statementFor(gated), params);
+  if (rows.length === 0) throw new InsufficientCreditsError(hold.userId, hold.amount);
+  return rows[0]!;
+}
+
+/** Built once per gated statement: the text is the same on every call, so the server plans it once per connection. */
+function statementFor(gated: GatedInsert): PreparedStatement {
+  const known = statements.get(gated.name);
+  if (known) return known;
   const n = gated.params.length;
   const p = (i: number) => `$${n + i}`;
   const sql = `
@@ -41,10 +55,9 @@ export async function holdCreditsAndInsert<T>(
     ), journal AS (
       INSERT INTO credit_transactions (user_id, type, amount, reference_id)
       SELECT user_id, 'freeze', amount, task_id::text FROM ${NEW_HOLD}
-    ), gated AS (${gated.sql})
-    SELECT * FROM gated`;
-  const params = [...gated.params, randomUUID(), hold.userId, hold.amount, hold.taskId, hold.expiresAt];
-  const { rows } = await db.query<T>(sql, params);
-  if (rows.length === 0) throw new InsufficientCreditsError(hold.userId, hold.amount);
-  return rows[0]!;
+    )
+    ${gated.sql}`;
+  const statement = prepared(gated.name, sql);
+  statements.set(gated.name, statement);
+  return statement;
 }

@@ -1,7 +1,7 @@
-import type { Queryable } from '../db/index.js';
+import { prepared, type Queryable } from '../db/index.js';
 
 // The same guard as captureHolds: only the open hold can be released, so a release racing a capture loses cleanly.
-const RELEASE = `
+const RELEASE = prepared('releaseHold', `
   WITH hold AS (
     UPDATE credit_holds
     SET status = 'released', settled_at = now()
@@ -15,7 +15,7 @@ const RELEASE = `
   )
   INSERT INTO credit_transactions (user_id, type, amount, reference_id)
   SELECT user_id, 'unfreeze', amount, task_id::text FROM hold
-  RETURNING amount`;
+  RETURNING amount`);
 
 /** Unfreezes the task's credits (the refund). Returns the amount released, or null when already settled. */
 export async function releaseHold(tx: Queryable, taskId: string): Promise<number | null> {

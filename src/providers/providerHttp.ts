@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
+// undici 6, the major Node 20 bundles: importing undici installs its Agent as the dispatcher Node's own fetch uses
+// too, and another major would change fetch for the whole process (undici 7 refuses requests Node 20 accepts).
 import { request } from 'undici';
 
 /** How a call that ran out of time fails; the providers' error mappers recognise it by its name. */

@@ -1,5 +1,6 @@
-import type { Queryable } from '../db/index.js';
+import { prepared, type Queryable } from '../db/index.js';
 import type { AssetStore } from '../storage/index.js';
+import { taskColumns } from './sql/taskColumns.js';
 import type { TaskRow } from './types.js';
 
 export interface TaskView {
@@ -24,13 +25,15 @@ interface TaskWithHold extends TaskRow {
   hold_status: 'open' | 'captured' | 'released' | null;
 }
 
+const LOAD_VIEW = prepared(
+  'loadTaskView',
+  `SELECT ${taskColumns('t')}, h.amount AS hold_amount, h.status AS hold_status
+     FROM tasks t LEFT JOIN credit_holds h ON h.task_id = t.id WHERE t.id = $1`,
+);
+
 /** The task as its owner sees it, with what the ledger did about it. */
 export async function loadTaskView(db: Queryable, store: AssetStore, taskId: string): Promise<(TaskView & { userId: string }) | null> {
-  const { rows } = await db.query<TaskWithHold>(
-    `SELECT t.*, h.amount AS hold_amount, h.status AS hold_status
-       FROM tasks t LEFT JOIN credit_holds h ON h.task_id = t.id WHERE t.id = $1`,
-    [taskId],
-  );
+  const { rows } = await db.query<TaskWithHold>(LOAD_VIEW, [taskId]);
   const row = rows[0];
   if (!row) return null;
   const urls = await Promise.all(row.asset_keys.map((key) => store.url(key)));

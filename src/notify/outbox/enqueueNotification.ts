@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../../db/index.js';
+import { prepared, type Queryable } from '../../db/index.js';
 import type { Channel } from '../types.js';
 
 export interface NewNotification {
@@ -10,14 +10,19 @@ export interface NewNotification {
   maxAttempts: number;
 }
 
+const ENQUEUE = prepared(
+  'enqueueNotifications',
+  `INSERT INTO notification_outbox (id, channel, kind, payload, dedupe_key, max_attempts)
+   SELECT id, channel, kind, payload, dedupe_key, max_attempts
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::int[])
+          AS n(id, channel, kind, payload, dedupe_key, max_attempts)
+   ON CONFLICT (dedupe_key) DO NOTHING`,
+);
+
 /** Inserts the entries in the caller's transaction, in one statement; an event already queued is a no-op. */
 export async function enqueueNotifications(tx: Queryable, list: readonly NewNotification[]): Promise<number> {
   if (list.length === 0) return 0;
-  const res = await tx.query(
-    `INSERT INTO notification_outbox (id, channel, kind, payload, dedupe_key, max_attempts)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::int[])
-     ON CONFLICT (dedupe_key) DO NOTHING`,
-    [
+  const res = await tx.query(ENQUEUE, [
       list.map(() => randomUUID()),
       list.map((n) => n.channel),
       list.map((n) => n.kind),

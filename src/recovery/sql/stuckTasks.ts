@@ -1,5 +1,5 @@
-import type { Queryable } from '../../db/index.js';
-import type { TaskRow } from '../../tasks/index.js';
+import { prepared, type Queryable } from '../../db/index.js';
+import { taskColumns, type TaskRow } from '../../tasks/index.js';
 import { agoMs, LEASE_FREE, LEASE_LIVE } from './interval.js';
 
 export interface StuckTask extends TaskRow {
@@ -7,6 +7,13 @@ export interface StuckTask extends TaskRow {
 }
 
 const STUCK = (param: string) => `status = 'processing' AND processing_started_at < ${agoMs(param)}`;
+
+const CLAIM_STUCK = prepared(
+  'claimStuckTasks',
+  `UPDATE tasks SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+    WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND ${STUCK('$4')} AND ${LEASE_FREE} FOR UPDATE SKIP LOCKED)
+    RETURNING ${taskColumns()}`,
+);
 
 /** Tasks processing for longer than stuckAfterMs, oldest first. Leased ones are included so a run can say why it skipped them. */
 export async function findStuckTasks(db: Queryable, stuckAfterMs: number, limit: number): Promise<StuckTask[]> {
@@ -28,11 +35,6 @@ export async function claimStuckTasks(
   leaseMs: number,
   stuckAfterMs: number,
 ): Promise<TaskRow[]> {
-  const { rows } = await db.query<TaskRow>(
-    `UPDATE tasks SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
-      WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND ${STUCK('$4')} AND ${LEASE_FREE} FOR UPDATE SKIP LOCKED)
-      RETURNING *`,
-    [taskIds, lease, leaseMs, stuckAfterMs],
-  );
+  const { rows } = await db.query<TaskRow>(CLAIM_STUCK, [taskIds, lease, leaseMs, stuckAfterMs]);
   return rows;
 }

@@ -1,11 +1,48 @@
-import type { Queryable } from '../../db/index.js';
+import { prepared, type Queryable } from '../../db/index.js';
 import type { SettlementPath, TaskRow } from '../types.js';
+import { taskColumns } from './taskColumns.js';
 
 // Every write below is fenced: it matches only while the caller still holds the lease, so a worker whose lease
 // expired and was taken over can never move the task again.
 
 const RELEASE_LEASE = 'lease_owner = NULL, lease_expires_at = NULL, updated_at = now()';
 const afterMs = (param: string): string => `now() + make_interval(secs => ${param}::double precision / 1000)`;
+
+const RECORD_DISPATCH = prepared(
+  'recordDispatch',
+  `UPDATE tasks SET status = 'processing', provider_task_id = $3, attempts = attempts + 1, progress = 0,
+          dispatched_at = now(), processing_started_at = now(),
+          deadline_at = now() + make_interval(secs => timeout_ms::double precision / 1000),
+          next_check_at = ${afterMs('$4')}, check_count = 0, error_code = NULL, error_message = NULL, ${RELEASE_LEASE}
+    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')
+    RETURNING ${taskColumns()}`,
+);
+
+const RESCHEDULE = prepared(
+  'rescheduleTask',
+  `UPDATE tasks SET next_check_at = ${afterMs('$3')}, check_count = check_count + 1, last_checked_at = now(),
+          progress = COALESCE($4, progress),
+          provider_errors = provider_errors + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END,
+          error_message = COALESCE($5, error_message),
+          status = COALESCE($6, status), ${RELEASE_LEASE}
+    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
+);
+
+const MARK_FAILED = prepared(
+  'markFailed',
+  `UPDATE tasks SET status = 'failed', error_code = $3, error_message = $4, completed_at = now(), settled_by = $5,
+          next_check_at = NULL, last_checked_at = now(), ${RELEASE_LEASE}
+    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')
+    RETURNING ${taskColumns()}`,
+);
+
+const MARK_CANCELED = prepared(
+  'markCanceled',
+  `UPDATE tasks SET status = 'canceled', error_code = 'canceled', error_message = 'Canceled by ' || $2::text,
+          completed_at = now(), settled_by = $2::text, next_check_at = NULL, ${RELEASE_LEASE}
+    WHERE id = $1 AND status IN ('pending', 'processing')
+    RETURNING ${taskColumns()}`,
+);
 
 export async function recordDispatch(
   tx: Queryable,
@@ -15,12 +52,7 @@ export async function recordDispatch(
   firstCheckMs: number,
 ): Promise<TaskRow | null> {
   const { rows } = await tx.query<TaskRow>(
-    `UPDATE tasks SET status = 'processing', provider_task_id = $3, attempts = attempts + 1, progress = 0,
-            dispatched_at = now(), processing_started_at = now(),
-            deadline_at = now() + make_interval(secs => timeout_ms::double precision / 1000),
-            next_check_at = ${afterMs('$4')}, check_count = 0, error_code = NULL, error_message = NULL, ${RELEASE_LEASE}
-      WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')
-      RETURNING *`,
+    RECORD_DISPATCH,
     [taskId, lease, providerTaskId, firstCheckMs],
   );
   return rows[0] ?? null;
@@ -34,12 +66,7 @@ export async function rescheduleTask(
   change: { delayMs: number; progress?: number; providerError?: string; status?: 'pending' },
 ): Promise<boolean> {
   const res = await tx.query(
-    `UPDATE tasks SET next_check_at = ${afterMs('$3')}, check_count = check_count + 1, last_checked_at = now(),
-            progress = COALESCE($4, progress),
-            provider_errors = provider_errors + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END,
-            error_message = COALESCE($5, error_message),
-            status = COALESCE($6, status), ${RELEASE_LEASE}
-      WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
+    RESCHEDULE,
     [taskId, lease, change.delayMs, change.progress ?? null, change.providerError ?? null, change.status ?? null],
   );
   return res.rowCount === 1;
@@ -53,10 +80,7 @@ export async function markFailed(
   path: SettlementPath,
 ): Promise<TaskRow | null> {
   const { rows } = await tx.query<TaskRow>(
-    `UPDATE tasks SET status = 'failed', error_code = $3, error_message = $4, completed_at = now(), settled_by = $5,
-            next_check_at = NULL, last_checked_at = now(), ${RELEASE_LEASE}
-      WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')
-      RETURNING *`,
+    MARK_FAILED,
     [taskId, lease, error.code, error.message, path],
   );
   return rows[0] ?? null;
@@ -65,10 +89,7 @@ export async function markFailed(
 /** Cancel overrides any lease: the row lock orders it against a completion, and the loser's fenced write misses. */
 export async function markCanceled(tx: Queryable, taskId: string, path: SettlementPath): Promise<TaskRow | null> {
   const { rows } = await tx.query<TaskRow>(
-    `UPDATE tasks SET status = 'canceled', error_code = 'canceled', error_message = 'Canceled by ' || $2::text,
-            completed_at = now(), settled_by = $2::text, next_check_at = NULL, ${RELEASE_LEASE}
-      WHERE id = $1 AND status IN ('pending', 'processing')
-      RETURNING *`,
+    MARK_CANCELED,
     [taskId, path],
   );
   return rows[0] ?? null;

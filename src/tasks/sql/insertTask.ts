@@ -1,6 +1,16 @@
 import { HELD, holdCreditsAndInsert } from '../../ledger/index.js';
 import type { Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
+import { taskColumns } from './taskColumns.js';
+
+const INSERT_GATED = `
+    INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms,
+                       idempotency_key, request_hash, lease_owner, lease_expires_at, next_check_at)
+    SELECT $1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12,
+           now() + make_interval(secs => $13::double precision / 1000),
+           now() + make_interval(secs => $13::double precision / 1000)
+      FROM ${HELD}
+    RETURNING ${taskColumns()}`;
 
 export interface NewTaskRow {
   id: string;
@@ -27,15 +37,7 @@ export interface NewTaskRow {
  * Idempotency-Key, having changed nothing.
  */
 export function insertTask(db: Queryable, t: NewTaskRow): Promise<TaskRow> {
-  const sql = `
-    INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms,
-                       idempotency_key, request_hash, lease_owner, lease_expires_at, next_check_at)
-    SELECT $1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12,
-           now() + make_interval(secs => $13::double precision / 1000),
-           now() + make_interval(secs => $13::double precision / 1000)
-      FROM ${HELD}
-    RETURNING *`;
   const params = [t.id, t.userId, t.type, t.model, t.provider, t.input, t.price, t.maxAttempts, t.timeoutMs,
     t.idempotencyKey ?? null, t.requestHash, t.lease, t.leaseMs];
-  return holdCreditsAndInsert<TaskRow>(db, { userId: t.userId, taskId: t.id, amount: t.price, expiresAt: t.holdExpiresAt }, { sql, params });
+  return holdCreditsAndInsert<TaskRow>(db, { userId: t.userId, taskId: t.id, amount: t.price, expiresAt: t.holdExpiresAt }, { name: 'insertTask', sql: INSERT_GATED, params });
 }

@@ -1,5 +1,18 @@
-import type { Queryable } from '../../db/index.js';
+import { prepared, type Queryable } from '../../db/index.js';
 import type { SettlementPath, TaskRow } from '../types.js';
+import { taskColumns } from './taskColumns.js';
+
+const MARK_COMPLETED = prepared(
+  'markCompletedMany',
+  `UPDATE tasks t SET status = 'completed', progress = 100,
+          asset_keys = ARRAY(SELECT jsonb_array_elements_text(c.asset_keys)),
+          provider_completed_at = c.provider_completed_at, completed_at = now(), settled_by = c.path,
+          next_check_at = NULL, last_checked_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+     FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::text[])
+          AS c(id, lease, asset_keys, provider_completed_at, path)
+    WHERE t.id = c.id AND t.lease_owner = c.lease AND t.status = 'processing'
+    RETURNING ${taskColumns('t')}`,
+);
 
 export interface Completion {
   taskId: string;
@@ -15,14 +28,7 @@ export interface Completion {
  */
 export async function markCompletedMany(tx: Queryable, completions: readonly Completion[]): Promise<TaskRow[]> {
   const { rows } = await tx.query<TaskRow>(
-    `UPDATE tasks t SET status = 'completed', progress = 100,
-            asset_keys = ARRAY(SELECT jsonb_array_elements_text(c.asset_keys)),
-            provider_completed_at = c.provider_completed_at, completed_at = now(), settled_by = c.path,
-            next_check_at = NULL, last_checked_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::text[])
-            AS c(id, lease, asset_keys, provider_completed_at, path)
-      WHERE t.id = c.id AND t.lease_owner = c.lease AND t.status = 'processing'
-      RETURNING t.*`,
+    MARK_COMPLETED,
     [
       completions.map((c) => c.taskId),
       completions.map((c) => c.lease),
