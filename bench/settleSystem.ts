@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/http/index.js';
 import { createLogger } from '../src/log/index.js';
@@ -37,12 +37,19 @@ export interface InProcessSettle {
   close(): Promise<void>;
 }
 
+/** Result files go under `./.settle`, where Settle keeps them by default (STORAGE_DIR), on the project's disk. */
+function benchStorageDir(): string {
+  const parent = fileURLToPath(new URL('../.settle/', import.meta.url));
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, 'bench-assets-'));
+}
+
 /**
  * Settle inside this process, for sections whose driver is light (no load generator). It opens the database as
  * `settle serve` would (its own pool size), from the same environment.
  */
 export async function startInProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, serve: boolean): Promise<InProcessSettle> {
-  const storageDir = mkdtempSync(join(tmpdir(), 'settle-bench-assets-'));
+  const storageDir = benchStorageDir();
   const port = await freePort();
   const config = loadConfig({ ...database.env, ...settleEnv(simUrl, port, storageDir, extra) });
   const system = await createSystem(config, { logger: createLogger('warn', process.stderr) });
@@ -63,7 +70,7 @@ export async function startInProcess(database: BenchDatabase, simUrl: string, ex
  * event loop. With cpuProfDir, it writes a V8 CPU profile there when it exits.
  */
 export async function startServeProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, cpuProfDir?: string): Promise<RunningProcess> {
-  const storageDir = mkdtempSync(join(tmpdir(), 'settle-bench-assets-'));
+  const storageDir = benchStorageDir();
   const port = await freePort();
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const serve = await startSettle(['serve'], { ...database.env, ...settleEnv(simUrl, port, storageDir, extra) }, port, '/readyz', profile);

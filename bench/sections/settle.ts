@@ -13,7 +13,7 @@ import { startInProcess, type InProcessSettle } from '../settleSystem.js';
 /** The target: 10,000 stuck tasks in at most 10 s; other sizes are judged by the same rate. */
 const TARGET_PER_SECOND = 1000;
 /** Drainer tuning; each can be overridden from the environment under its Settle name. */
-const TUNING = { BATCH_SIZE: '500', RECONCILE_CONCURRENCY: '32', WORKER_CONCURRENCY: '32' };
+const TUNING = { BATCH_SIZE: '1000', RECONCILE_CONCURRENCY: '64', WORKER_CONCURRENCY: '64' };
 /**
  * E-mail on, so that each settlement also writes its "your video is ready" outbox row, as in production; nothing
  * delivers in the bench (no delivery loop runs), so the address is never dialled.

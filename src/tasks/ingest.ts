@@ -30,7 +30,7 @@ export async function ingestResults(deps: TaskDeps, task: TaskRow, resultUrls: s
   for (const [index, url] of resultUrls.entries()) {
     const download = await provider.download(url);
     const key = assetKey(task.id, index, extensionFor(url, download.contentType, task.type));
-    await deps.store.put(key, download.body, download.contentType);
+    await deps.store.put(key, download.body, download.contentType, download.contentLength);
     keys.push(key);
   }
   return keys;
