@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTION_NAMES = ['submit', 'settle', 'recovery-webhook', 'recovery-no-callback', 'polls', 'ceiling', 'pg-boss'] as const;
+export const SECTION_NAMES = ['submit', 'settle', 'store', 'recovery-webhook', 'recovery-no-callback', 'polls', 'ceiling', 'pg-boss'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export interface BenchOptions {

@@ -19,11 +19,13 @@ import { benchPgBoss } from './sections/pgBoss.js';
 import { benchPolls } from './sections/polls.js';
 import { benchRecovery } from './sections/recovery.js';
 import { benchSettle } from './sections/settle.js';
+import { benchStore } from './sections/store.js';
 import { benchSubmit } from './sections/submit.js';
 
 const SECTIONS: Record<SectionName, (options: BenchOptions) => Promise<SectionResult>> = {
   submit: benchSubmit,
   settle: benchSettle,
+  store: benchStore,
   'recovery-webhook': (o) => benchRecovery(o, 'webhook'),
   'recovery-no-callback': (o) => benchRecovery(o, 'no-callback'),
   polls: benchPolls,

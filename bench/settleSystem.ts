@@ -38,7 +38,7 @@ export interface InProcessSettle {
 }
 
 /** Result files go under `./.settle`, where Settle keeps them by default (STORAGE_DIR), on the project's disk. */
-function benchStorageDir(): string {
+export function benchStorageDir(): string {
   const parent = fileURLToPath(new URL('../.settle/', import.meta.url));
   mkdirSync(parent, { recursive: true });
   return mkdtempSync(join(parent, 'bench-assets-'));
