@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/index.js';
 import { captureHolds } from '../ledger/index.js';
+import { GroupCommit } from './groupCommit.js';
 import { markCompletedMany, type Completion } from './sql/markCompletedMany.js';
 import type { SettledTask, SettlementHook, TaskRow } from './types.js';
 
@@ -8,59 +9,21 @@ const MAX_BATCH = 200;
 
 export interface PendingCompletion extends Completion {
   onSettled?: SettlementHook;
-  resolve(task: TaskRow | null): void;
-  reject(err: unknown): void;
 }
 
 /** Settles one completion alone, with its own error (the path every completion took before batching). */
 export type SettleOne = (completion: PendingCompletion) => Promise<TaskRow | null>;
 
 /**
- * Group commit for completions: those that arrive while a settlement transaction is in flight are settled together
- * in the next one (mark completed, capture, hooks, commit). A lone completion still commits at once. If a batch
- * fails for any reason (a hold that is not open, a database error), it is rolled back whole and each completion is
- * settled alone, so one task's problem is reported for that task only and never blocks or undoes the others.
+ * Group commit for completions (mark completed, capture, hooks, commit). If a batch fails for any reason (a hold
+ * that is not open, a database error), it is rolled back whole and each completion is settled alone.
  */
-export class CompletionBatcher {
-  private queue: PendingCompletion[] = [];
-  private flushing = false;
-
-  constructor(private readonly db: Db, private readonly settleOne: SettleOne) {}
-
-  complete(completion: Completion, onSettled: SettlementHook | undefined): Promise<TaskRow | null> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ ...completion, onSettled, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        await this.settle(batch);
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  private async settle(batch: PendingCompletion[]): Promise<void> {
-    if (batch.length === 1) return settleAlone(this.settleOne, batch[0]!);
-    let settled: Map<string, TaskRow>;
-    try {
-      settled = await this.db.transaction((tx) => settleTogether(tx, batch));
-    } catch {
-      await Promise.all(batch.map((p) => settleAlone(this.settleOne, p)));
-      return;
-    }
-    for (const p of batch) p.resolve(settled.get(p.taskId) ?? null);
-  }
-}
-
-async function settleAlone(settleOne: SettleOne, p: PendingCompletion): Promise<void> {
-  await settleOne(p).then(p.resolve, p.reject);
+export function completionBatcher(db: Db, settleOne: SettleOne): GroupCommit<PendingCompletion, TaskRow | null> {
+  const settleGroup = async (batch: PendingCompletion[]) => {
+    const settled = await db.transaction((tx) => settleTogether(tx, batch));
+    return batch.map((c) => settled.get(c.taskId) ?? null);
+  };
+  return new GroupCommit(settleGroup, settleOne, MAX_BATCH);
 }
 
 async function settleTogether(tx: Queryable, batch: PendingCompletion[]): Promise<Map<string, TaskRow>> {

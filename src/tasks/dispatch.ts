@@ -1,11 +1,28 @@
 import { ProviderError } from '../providers/index.js';
 import { nextCheckDelay } from './backoff.js';
 import { neverAcceptedInTime } from './decide.js';
+import { GroupCommit, onePerDatabase } from './groupCommit.js';
 import { failTask } from './settle.js';
-import { recordDispatch, rescheduleTask } from './sql/fencedUpdates.js';
+import { recordDispatches, rescheduleTask, type Dispatch } from './sql/fencedUpdates.js';
 import type { ClaimedTask, SettlementPath, TaskDeps } from './types.js';
 
 export type DispatchOutcome = 'dispatched' | 'still_pending' | 'failed' | 'fenced';
+
+/** Acceptances recorded per statement at most. */
+const MAX_GROUP = 200;
+
+/** Acceptances of concurrent submissions share one fenced statement (group commit); each row keeps its own lease. */
+const acceptancesOf = onePerDatabase(
+  (db) =>
+    new GroupCommit<Dispatch, boolean>(
+      async (group) => {
+        const held = await recordDispatches(db, group);
+        return group.map((d) => held.has(d.taskId));
+      },
+      async (d) => (await recordDispatches(db, [d])).has(d.taskId),
+      MAX_GROUP,
+    ),
+);
 
 /**
  * Sends a claimed task to its provider. Accepted: processing. Transient error: stays pending, due again later.
@@ -24,7 +41,7 @@ export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: Set
       input: task.input,
       callbackUrl: deps.callbackBaseUrl ? `${deps.callbackBaseUrl}/api/webhooks/${task.provider}?task=${task.id}` : undefined,
     });
-    const updated = await recordDispatch(deps.db, task.id, lease, providerTaskId, deps.pollMinMs);
+    const updated = await acceptancesOf(deps.db).run({ taskId: task.id, lease, providerTaskId, firstCheckMs: deps.pollMinMs });
     if (!updated) deps.logger.warn({ taskId: task.id, providerTaskId }, 'lease lost after the provider accepted the task');
     return updated ? 'dispatched' : 'fenced';
   } catch (err) {

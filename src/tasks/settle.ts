@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.js';
 import { captureHold, releaseHold } from '../ledger/index.js';
-import { CompletionBatcher, type PendingCompletion } from './completionBatch.js';
+import { completionBatcher, type PendingCompletion } from './completionBatch.js';
+import { onePerDatabase } from './groupCommit.js';
 import { markCanceled, markFailed } from './sql/fencedUpdates.js';
 import { markCompletedMany } from './sql/markCompletedMany.js';
 import type { ClaimedTask, SettlementPath, TaskDeps, TaskRow } from './types.js';
@@ -12,22 +13,12 @@ export class SettlementConflictError extends Error {
   }
 }
 
-// One batcher per database, shared by every path of this process that completes tasks.
-const batchers = new WeakMap<Db, CompletionBatcher>();
-
-function batcherFor(db: Db): CompletionBatcher {
-  let batcher = batchers.get(db);
-  if (!batcher) {
-    batcher = new CompletionBatcher(db, (completion) => completeAlone(db, completion));
-    batchers.set(db, batcher);
-  }
-  return batcher;
-}
+const completionsOf = onePerDatabase((db) => completionBatcher(db, (completion) => completeAlone(db, completion)));
 
 /**
  * Marks the task completed and charges its hold, committed together with its notification. Null when the lease was
  * lost (someone else settled or took over), in which case nothing changed. Completions arriving together share one
- * transaction (CompletionBatcher); each row is still fenced by its own lease and each hold captured at most once.
+ * transaction (group commit); each row is still fenced by its own lease and each hold captured at most once.
  */
 export function completeTask(
   deps: TaskDeps,
@@ -36,7 +27,7 @@ export function completeTask(
   providerCompletedAt: Date,
   path: SettlementPath,
 ): Promise<TaskRow | null> {
-  return batcherFor(deps.db).complete({ taskId: claim.task.id, lease: claim.lease, assetKeys, providerCompletedAt, path }, deps.onSettled);
+  return completionsOf(deps.db).run({ taskId: claim.task.id, lease: claim.lease, assetKeys, providerCompletedAt, path, onSettled: deps.onSettled });
 }
 
 async function completeAlone(db: Db, c: PendingCompletion): Promise<TaskRow | null> {

@@ -8,14 +8,16 @@ import { taskColumns } from './taskColumns.js';
 const RELEASE_LEASE = 'lease_owner = NULL, lease_expires_at = NULL, updated_at = now()';
 const afterMs = (param: string): string => `now() + make_interval(secs => ${param}::double precision / 1000)`;
 
-const RECORD_DISPATCH = prepared(
-  'recordDispatch',
-  `UPDATE tasks SET status = 'processing', provider_task_id = $3, attempts = attempts + 1, progress = 0,
-          dispatched_at = now(), processing_started_at = now(),
-          deadline_at = now() + make_interval(secs => timeout_ms::double precision / 1000),
-          next_check_at = ${afterMs('$4')}, check_count = 0, error_code = NULL, error_message = NULL, ${RELEASE_LEASE}
-    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')
-    RETURNING ${taskColumns()}`,
+const RECORD_DISPATCHES = prepared(
+  'recordDispatches',
+  `UPDATE tasks t SET status = 'processing', provider_task_id = d.provider_task_id, attempts = t.attempts + 1,
+          progress = 0, dispatched_at = now(), processing_started_at = now(),
+          deadline_at = now() + make_interval(secs => t.timeout_ms::double precision / 1000),
+          next_check_at = ${afterMs('d.first_check_ms')}, check_count = 0, error_code = NULL, error_message = NULL,
+          ${RELEASE_LEASE}
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::double precision[]) AS d(id, lease, provider_task_id, first_check_ms)
+    WHERE t.id = d.id AND t.lease_owner = d.lease AND t.status IN ('pending', 'processing')
+    RETURNING t.id`,
 );
 
 const RESCHEDULE = prepared(
@@ -44,18 +46,23 @@ const MARK_CANCELED = prepared(
     RETURNING ${taskColumns()}`,
 );
 
-export async function recordDispatch(
-  tx: Queryable,
-  taskId: string,
-  lease: string,
-  providerTaskId: string,
-  firstCheckMs: number,
-): Promise<TaskRow | null> {
-  const { rows } = await tx.query<TaskRow>(
-    RECORD_DISPATCH,
-    [taskId, lease, providerTaskId, firstCheckMs],
-  );
-  return rows[0] ?? null;
+export interface Dispatch {
+  taskId: string;
+  lease: string;
+  providerTaskId: string;
+  /** When the first status check is due. */
+  firstCheckMs: number;
+}
+
+/** Records provider acceptances (one task or a group) in one statement; returns the ids whose lease still held. */
+export async function recordDispatches(tx: Queryable, dispatches: readonly Dispatch[]): Promise<Set<string>> {
+  const { rows } = await tx.query<{ id: string }>(RECORD_DISPATCHES, [
+    dispatches.map((d) => d.taskId),
+    dispatches.map((d) => d.lease),
+    dispatches.map((d) => d.providerTaskId),
+    dispatches.map((d) => d.firstCheckMs),
+  ]);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Leaves the task live and due again after delayMs; a provider error also counts against the task. */

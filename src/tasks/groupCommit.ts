@@ -1,0 +1,73 @@
+import type { Db } from '../db/index.js';
+
+/** Runs a group of items in one statement or transaction; the results line up with the items. */
+export type RunGroup<Item, Result> = (items: Item[]) => Promise<Result[]>;
+export type RunOne<Item, Result> = (item: Item) => Promise<Result>;
+
+interface Pending<Item, Result> {
+  item: Item;
+  resolve(result: Result): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit: items that arrive while a group is in flight go together in the next one, so concurrent callers
+ * share one round trip and one commit (on this kind of machine each costs more than the work in it). A lone item
+ * runs at once through `runOne`. A group that fails for any reason is run again item by item, so one item's
+ * problem is reported for that item only and never blocks or undoes the others.
+ */
+export class GroupCommit<Item, Result> {
+  private queue: Pending<Item, Result>[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly runGroup: RunGroup<Item, Result>,
+    private readonly runOne: RunOne<Item, Result>,
+    private readonly maxGroup: number,
+  ) {}
+
+  run(item: Item): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) await this.runPending(this.queue.splice(0, this.maxGroup));
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async runPending(group: Pending<Item, Result>[]): Promise<void> {
+    if (group.length === 1) return this.runAlone(group[0]!);
+    let results: Result[];
+    try {
+      results = await this.runGroup(group.map((p) => p.item));
+    } catch {
+      await Promise.all(group.map((p) => this.runAlone(p)));
+      return;
+    }
+    group.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  private async runAlone(p: Pending<Item, Result>): Promise<void> {
+    await this.runOne(p.item).then(p.resolve, p.reject);
+  }
+}
+
+/** One per database, shared by every caller in this process; weakly held, so a closed database takes it along. */
+export function onePerDatabase<T>(make: (db: Db) => T): (db: Db) => T {
+  const made = new WeakMap<Db, T>();
+  return (db) => {
+    let existing = made.get(db);
+    if (!existing) {
+      existing = make(db);
+      made.set(db, existing);
+    }
+    return existing;
+  };
+}
