@@ -45,11 +45,12 @@ describe('KIE callbacks with HMAC verification', () => {
   });
 
   it('unsigned, stale and forged callbacks get 401 and change nothing; a valid one settles once, its replay changes nothing', async () => {
+    // The simulator serves the file only once its task succeeded; force that without letting its callback through
+    // (whether a task's callback is lost is drawn when the simulator creates it).
+    h.sim.setFaults({ lostCallbackRate: 1 });
     const { taskId, providerTaskId } = await hangingTask();
     const body = kieSuccessBody(providerTaskId, `${h.sim.url}/files/${providerTaskId}/0.png`);
     const path = `/api/webhooks/kie?task=${taskId}`;
-    // The simulator serves the file only once its task succeeded; force that without letting its callback through.
-    h.sim.setFaults({ lostCallbackRate: 1 });
     h.sim.finish(providerTaskId, 'success');
 
     const unsigned = await h.api(undefined, 'POST', path, body);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Provider } from '../../src/providers/index.js';
-import { startWorker } from '../../src/recovery/index.js';
+import { startWorker, type WorkerOptions } from '../../src/recovery/index.js';
 import { cancelTask, type TaskDeps, type TaskRow } from '../../src/tasks/index.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 import { waitFor } from '../helpers/net.js';
@@ -61,11 +61,8 @@ describe('worker', () => {
     return tasks;
   };
 
-  it('settles a finished task within WORKER_POLL_MAX_MS + 1 s with callbacks lost and nobody polling', async () => {
-    const tasks: TaskRow[] = [];
-    for (let i = 0; i < 6; i++) tasks.push(await submitVideo(deps, r.userId));
-    expect(tasks.every((t) => t.status === 'processing')).toBe(true);
-    const worker = startWorker(deps, { concurrency: 4 });
+  const runWorkerUntilCompleted = async (tasks: TaskRow[], options: WorkerOptions): Promise<void> => {
+    const worker = startWorker(deps, options);
     try {
       await waitFor('every task to complete', async () => {
         const { rows } = await r.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'completed'`, [tasks.map((t) => t.id)]);
@@ -74,6 +71,13 @@ describe('worker', () => {
     } finally {
       await worker.stop();
     }
+  };
+
+  it('settles a finished task within WORKER_POLL_MAX_MS + 1 s with callbacks lost and nobody polling', async () => {
+    const tasks: TaskRow[] = [];
+    for (let i = 0; i < 6; i++) tasks.push(await submitVideo(deps, r.userId));
+    expect(tasks.every((t) => t.status === 'processing')).toBe(true);
+    await runWorkerUntilCompleted(tasks, { concurrency: 4 });
     for (const t of tasks) {
       const row = await taskRow(r.system.db, t.id);
       expect(row.settled_by).toBe('worker');
@@ -164,15 +168,7 @@ describe('worker', () => {
     // Twelve tasks through room for four at a time: three refills. A worker that waited out its 2 s idle pause
     // each time it had filled up would need at least 4 s.
     const started = performance.now();
-    const worker = startWorker(deps, { concurrency: 2, prefetch: 2, idleMs: 2000 });
-    try {
-      await waitFor('every task to complete', async () => {
-        const { rows } = await r.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'completed'`, [tasks.map((t) => t.id)]);
-        return rows.length === tasks.length;
-      }, 15_000);
-    } finally {
-      await worker.stop();
-    }
+    await runWorkerUntilCompleted(tasks, { concurrency: 2, prefetch: 2, idleMs: 2000 });
     expect(performance.now() - started).toBeLessThan(2000);
     await expectEachTaskSettledOnce(r.system.db);
   });

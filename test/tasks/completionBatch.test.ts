@@ -3,25 +3,10 @@ import { openPostgres, type Db } from '../../src/db/index.js';
 import { captureHold } from '../../src/ledger/index.js';
 import { completionEmails } from '../../src/notify/index.js';
 import { claimTask, completeTask, newLease, SettlementConflictError, type ClaimedTask, type TaskDeps } from '../../src/tasks/index.js';
+import { countingDb } from '../helpers/countingDb.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 import { submitVideo, VIDEO_PRICE } from '../recovery/helpers.js';
-
-/** Counts the transactions opened through it: a Db of its own, so it also gets a batcher of its own. */
-function countingDb(db: Db): { db: Db; transactions(): number } {
-  let count = 0;
-  const counted: Db = {
-    kind: db.kind,
-    query: (text, params) => db.query(text, params),
-    exec: (script) => db.exec(script),
-    transaction: (fn) => {
-      count++;
-      return db.transaction(fn);
-    },
-    close: () => db.close(),
-  };
-  return { db: counted, transactions: () => count };
-}
 
 /** A second process on the same database: its own connection pool on PostgreSQL, its own batcher either way. */
 function secondProcess(h: Harness): Db {

@@ -1,26 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/index.js';
 import { submitTask, type TaskDeps } from '../../src/tasks/index.js';
 import { recordDispatches } from '../../src/tasks/sql/fencedUpdates.js';
+import { countingDb } from '../helpers/countingDb.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 import { taskRow, VIDEO_MODEL, VIDEO_PRICE } from '../recovery/helpers.js';
-
-/** Counts the statements sent through it by prepared-statement name: a Db of its own, so it gets its own groups. */
-function countingDb(db: Db): { db: Db; runs(name: string): number } {
-  const runs = new Map<string, number>();
-  const counted: Db = {
-    kind: db.kind,
-    query: (statement, params) => {
-      if (typeof statement !== 'string') runs.set(statement.name, (runs.get(statement.name) ?? 0) + 1);
-      return db.query(statement, params);
-    },
-    exec: (script) => db.exec(script),
-    transaction: (fn) => db.transaction(fn),
-    close: () => db.close(),
-  };
-  return { db: counted, runs: (name) => runs.get(name) ?? 0 };
-}
 
 /** The provider's acceptances held back until `n` submissions wait for one, then answered together. */
 function answeringTogether(deps: TaskDeps, n: number): TaskDeps['providers'] {
