@@ -5,7 +5,11 @@ export interface StoredAsset {
   size: number;
 }
 
-/** Where result files live. Keys are deterministic (`assets/<taskId>/<n>.<ext>`), so writing one again is harmless. */
+/**
+ * Where result files live. Keys are deterministic (`assets/<first two characters of the task id>/<taskId>-<n>.<ext>`),
+ * so writing one again is harmless. The 256 shared prefixes spare a directory per task: on the local disk a new
+ * directory cost more than the file in it (the bench's store section).
+ */
 export interface AssetStore {
   readonly kind: 'local' | 's3';
   /** `declaredSize` is the length the provider announced, when it did; a hint, never trusted as the size stored. */
@@ -15,5 +19,5 @@ export interface AssetStore {
 }
 
 export function assetKey(taskId: string, index: number, extension: string): string {
-  return `assets/${taskId}/${index}.${extension}`;
+  return `assets/${taskId.slice(0, 2)}/${taskId}-${index}.${extension}`;
 }

@@ -123,7 +123,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
       const v = document.querySelector('#result video') as HTMLVideoElement;
       return { src: v.currentSrc, width: v.videoWidth, height: v.videoHeight, duration: v.duration };
     });
-    expect(video.src).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f-]{36}/0\\.webm$`));
+    expect(video.src).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.webm$`));
     expect(video).toMatchObject({ width: 320, height: 180 });
     await page.waitForFunction(() => document.getElementById('frozen')?.textContent === '0');
     expect(await text(page, '#available')).toBe('70');
@@ -150,7 +150,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     await page.fill('#prompt', 'A lighthouse at night');
     await page.click('#generate');
     await page.waitForSelector('#result-link', { timeout: 30_000 });
-    expect(await page.getAttribute('#result-link', 'href')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f-]{36}/0\\.webm$`));
+    expect(await page.getAttribute('#result-link', 'href')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.webm$`));
     await page.waitForFunction(() => document.getElementById('available')?.textContent === '66');
 
     // The client stops reading a stream at its terminal event (the server is closing it anyway); Chromium records

@@ -56,7 +56,7 @@ describe('GET /api/v1/tasks/:taskId/events (same process)', () => {
     const done = stream.events.at(-1)!;
     expect(taskOf(done)).toMatchObject({ status: 'completed', progress: 100, creditsCharged: 30 });
     expect(JSON.parse(done.data)).not.toHaveProperty('userId');
-    expect(taskOf(done).assetUrl).toMatch(new RegExp(`/assets/${taskId}/0\\.mp4$`));
+    expect(taskOf(done).assetUrl).toMatch(new RegExp(`/assets/${taskId.slice(0, 2)}/${taskId}-0\\.mp4$`));
     const lagMs = done.receivedAt - (await completedAt(h, taskId));
     console.log(`completed event ${lagMs} ms after the settlement (same process)`);
     expect(lagMs).toBeLessThan(1000);
