@@ -89,8 +89,7 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
   const loop = async (): Promise<void> => {
     let failures = 0;
     while (!stopping) {
-      // Counted from our own sets: p-limit updates its counts a microtask late, and a claim loop that read them
-      // would lease every due task at once.
+      // Counted from our own sets, exact at every step (p-limit counts a queued job as active a microtask late).
       const room = capacity - waiting.size - running.size;
       // While claimed tasks still wait for a slot, claim only in bulk: one claim per finished task would make the
       // claim query, not the tasks, the worker's main cost.
