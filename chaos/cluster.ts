@@ -27,10 +27,13 @@ export class SettleProcess {
   }
 
   start(): void {
-    const child = spawn(process.execPath, [CLI, ...this.args], { env: { PATH: process.env.PATH ?? '', ...this.env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (d: Buffer) => {
+    const child = spawn(process.execPath, [CLI, ...this.args], { env: { PATH: process.env.PATH ?? '', ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Both streams: the logs (warnings and errors at the chaos run's LOG_LEVEL) are on stdout, crashes on stderr.
+    const keep = (d: Buffer) => {
       this.lastOutput = (this.lastOutput + d.toString()).slice(-4000);
-    });
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     this.child = child;
   }

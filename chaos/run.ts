@@ -93,6 +93,14 @@ const load = startLoad(apiUrls, users, random);
 let pgRestarts = 0;
 let faults = 0;
 const sigtermExits: (number | null)[] = [];
+
+/** SIGTERMs a process and records its exit code; a code other than 0 is told with the process's last output. */
+async function stopGracefully(p: SettleProcess): Promise<number | null> {
+  const wasAlive = p.alive;
+  const code = await p.stop();
+  if (code !== 0) log(`${p.name} ${wasAlive ? 'exited' : 'had already exited'} with code ${code}; its last output:\n${p.lastOutput}`);
+  return code;
+}
 const kills: number[] = [];
 const readiness: string[] = [];
 const pgRestartAt = started + durationMs / 2;
@@ -102,7 +110,7 @@ while (Date.now() - started < durationMs) {
   // Every fourth fault is a graceful SIGTERM under load: it must exit 0 and lose nothing.
   if (++faults % 4 === 0 && victim.alive) {
     log(`SIGTERM ${victim.name}`);
-    sigtermExits.push(await victim.stop());
+    sigtermExits.push(await stopGracefully(victim));
     victim.start();
   } else {
     log(`SIGKILL ${victim.name}`);
@@ -125,7 +133,7 @@ await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
 const quiet = await waitForQuiescence(db, 120_000);
 await waitForOutbox(db, 30_000);
 
-const exitCodes = await Promise.all(settle.map((p) => p.stop()));
+const exitCodes = await Promise.all(settle.map(stopGracefully));
 const audit = runAudit(databaseUrl);
 const verdict = await checkInvariants(db, { simUrl, acknowledged: loadStats.taskIds, mails: smtp.messages, mailAcceptedAt: smtp.acceptedAt, kills, alerts: slack.received });
 await sim.stop();

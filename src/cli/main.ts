@@ -1,38 +1,13 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { registerAuditCommand } from './commands/audit.js';
-import { registerCleanupCommand } from './commands/cleanup.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerExecutionsCommand } from './commands/executions.js';
-import { registerMigrateCommand } from './commands/migrate.js';
-import { registerOutboxCommand } from './commands/outbox.js';
-import { registerReconcileCommand } from './commands/reconcile.js';
-import { registerRetryCommand } from './commands/retry.js';
-import { registerSchedulesCommand } from './commands/schedules.js';
-import { registerServeCommand } from './commands/serve.js';
-import { registerSimCommand } from './commands/sim.js';
-import { registerStuckCommand } from './commands/stuck.js';
-import { registerUserCommands } from './commands/users.js';
-import { registerWorkerCommand } from './commands/worker.js';
-
-const program = new Command('settle')
-  .description('Settle: every AI generation task settles, delivered and charged or failed and refunded')
-  .showHelpAfterError()
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-
-registerServeCommand(program);
-registerWorkerCommand(program);
-registerDemoCommand(program);
-registerMigrateCommand(program);
-registerUserCommands(program);
-registerAuditCommand(program);
-registerOutboxCommand(program);
-registerStuckCommand(program);
-registerRetryCommand(program);
-registerReconcileCommand(program);
-registerCleanupCommand(program);
-registerExecutionsCommand(program);
-registerSchedulesCommand(program);
-registerSimCommand(program);
-
-await program.parseAsync(process.argv);
+/**
+ * Loading the commands takes most of a second. A SIGTERM or SIGINT in that time finds nothing started, so it ends
+ * in a clean exit 0 (an orchestrator stopping a process that is still booting) rather than a death by signal. Once
+ * loaded, each command decides: `serve`, `worker` and `demo` stop gracefully (shutdown.ts).
+ */
+const exitBeforeStart = () => process.exit(0);
+process.once('SIGTERM', exitBeforeStart);
+process.once('SIGINT', exitBeforeStart);
+const { runCli } = await import('./program.js');
+process.off('SIGTERM', exitBeforeStart);
+process.off('SIGINT', exitBeforeStart);
+await runCli(process.argv);

@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerCleanupCommand } from './commands/cleanup.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerExecutionsCommand } from './commands/executions.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+import { registerOutboxCommand } from './commands/outbox.js';
+import { registerReconcileCommand } from './commands/reconcile.js';
+import { registerRetryCommand } from './commands/retry.js';
+import { registerSchedulesCommand } from './commands/schedules.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerSimCommand } from './commands/sim.js';
+import { registerStuckCommand } from './commands/stuck.js';
+import { registerUserCommands } from './commands/users.js';
+import { registerWorkerCommand } from './commands/worker.js';
+
+/** The `settle` command line: every command, parsed from argv. */
+export async function runCli(argv: string[]): Promise<void> {
+  const program = new Command('settle')
+    .description('Settle: every AI generation task settles, delivered and charged or failed and refunded')
+    .showHelpAfterError()
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+  registerServeCommand(program);
+  registerWorkerCommand(program);
+  registerDemoCommand(program);
+  registerMigrateCommand(program);
+  registerUserCommands(program);
+  registerAuditCommand(program);
+  registerOutboxCommand(program);
+  registerStuckCommand(program);
+  registerRetryCommand(program);
+  registerReconcileCommand(program);
+  registerCleanupCommand(program);
+  registerExecutionsCommand(program);
+  registerSchedulesCommand(program);
+  registerSimCommand(program);
+
+  await program.parseAsync(argv);
+}
