@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { request } from 'undici';
 
 /** How a call that ran out of time fails; the providers' error mappers recognise it by its name. */
-export class ProviderTimeoutError extends Error {
+class ProviderTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`no complete answer within ${timeoutMs} ms`);
     this.name = 'TimeoutError';

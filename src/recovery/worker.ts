@@ -70,16 +70,17 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
   };
 
   /**
-   * Waits `ms`, until stop, or until one of `until` settles; the timer and the listener on `wake` end with the wait,
+   * Waits `ms`, until stop, or until `until` settles; the timer and the listener on `wake` end with the wait,
    * so a loop that wakes often on finishing tasks does not pile up sleeping timers.
    */
-  const pause = async (ms: number, until: Promise<unknown>[] = []): Promise<void> => {
+  const pause = async (ms: number, until?: Promise<void>): Promise<void> => {
     if (wake.signal.aborted) return;
     const done = new AbortController();
     const onWake = () => done.abort();
     wake.signal.addEventListener('abort', onWake, { once: true });
     try {
-      await Promise.race([...until, sleep(ms, undefined, { signal: done.signal }).catch(() => undefined)]);
+      const slept = sleep(ms, undefined, { signal: done.signal }).catch(() => undefined);
+      await (until ? Promise.race([until, slept]) : slept);
     } finally {
       done.abort();
       wake.signal.removeEventListener('abort', onWake);
@@ -94,7 +95,7 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
       // While claimed tasks still wait for a slot, claim only in bulk: one claim per finished task would make the
       // claim query, not the tasks, the worker's main cost.
       if (room <= 0 || (waiting.size > 0 && room < refillAt)) {
-        await pause(idleMs, [nextFinish()]);
+        await pause(idleMs, nextFinish());
         continue;
       }
       try {

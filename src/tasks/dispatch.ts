@@ -14,14 +14,10 @@ const MAX_GROUP = 200;
 /** Acceptances of concurrent submissions share one fenced statement (group commit); each row keeps its own lease. */
 const acceptancesOf = onePerDatabase(
   (db) =>
-    new GroupCommit<Dispatch, boolean>(
-      async (group) => {
-        const held = await recordDispatches(db, group);
-        return group.map((d) => held.has(d.taskId));
-      },
-      async (d) => (await recordDispatches(db, [d])).has(d.taskId),
-      MAX_GROUP,
-    ),
+    new GroupCommit<Dispatch, boolean>(async (group) => {
+      const held = await recordDispatches(db, group);
+      return group.map((d) => held.has(d.taskId));
+    }, MAX_GROUP),
 );
 
 /**

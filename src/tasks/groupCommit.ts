@@ -13,18 +13,22 @@ interface Pending<Item, Result> {
 /**
  * Group commit: items that arrive while a group is in flight go together in the next one, so concurrent callers
  * share one round trip and one commit (on this kind of machine each costs more than the work in it). A lone item
- * runs at once through `runOne`. A group that fails for any reason is run again item by item, so one item's
+ * runs at once, through `runOne` when given, else as a group of one. A group that fails for any reason is run again item by item, so one item's
  * problem is reported for that item only and never blocks or undoes the others.
  */
 export class GroupCommit<Item, Result> {
   private queue: Pending<Item, Result>[] = [];
   private flushing = false;
 
+  private readonly runOne: RunOne<Item, Result>;
+
   constructor(
     private readonly runGroup: RunGroup<Item, Result>,
-    private readonly runOne: RunOne<Item, Result>,
     private readonly maxGroup: number,
-  ) {}
+    runOne?: RunOne<Item, Result>,
+  ) {
+    this.runOne = runOne ?? (async (item) => (await runGroup([item]))[0]!);
+  }
 
   run(item: Item): Promise<Result> {
     return new Promise((resolve, reject) => {

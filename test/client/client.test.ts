@@ -47,6 +47,14 @@ describe('settle/client against a running server', () => {
     }
   };
 
+  /** Submits a video through the proxy and waits for it, polling every 200 ms when it must; every update seen. */
+  const submitAndWaitThrough = async (proxy: Proxy) => {
+    const client = new SettleClient({ baseUrl: proxy.url, apiKey: (await h.user(100)).apiKey, pollIntervalMs: 200 });
+    const { taskId } = await client.submit(VIDEO);
+    const seen: Task[] = [];
+    const task = await client.waitForCompletion(taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
+    return { taskId, task, seen };
+  };
   const clientFor = async (credits = 100, options = {}) => new SettleClient({ baseUrl: h.url, apiKey: (await h.user(credits)).apiKey, ...options });
 
   it('submit + waitForCompletion resolve with the asset URL, reporting progress from the event stream', async () => {
@@ -102,10 +110,7 @@ describe('settle/client against a running server', () => {
       },
     ]);
     proxies.push(proxy);
-    const client = new SettleClient({ baseUrl: proxy.url, apiKey: (await h.user(100)).apiKey, pollIntervalMs: 200 });
-    const { taskId } = await client.submit(VIDEO);
-    const seen: Task[] = [];
-    const task = await client.waitForCompletion(taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
+    const { taskId, task, seen } = await submitAndWaitThrough(proxy);
     expect(task.status).toBe('completed');
     expect(task.assetUrl).toBeTruthy();
     expect(proxy.seen.filter((r) => r.endsWith('/events'))).toHaveLength(1);
@@ -128,10 +133,7 @@ describe('settle/client against a running server', () => {
       },
     ]);
     proxies.push(proxy);
-    const client = new SettleClient({ baseUrl: proxy.url, apiKey: (await h.user(100)).apiKey, pollIntervalMs: 200 });
-    const { taskId } = await client.submit(VIDEO);
-    const seen: Task[] = [];
-    const task = await client.waitForCompletion(taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
+    const { task, seen } = await submitAndWaitThrough(proxy);
     expect(task.status).toBe('completed');
     expect(resumedWith.slice(0, 2)).toEqual([undefined, firstId]);
     const progress = seen.filter((t) => t.status === 'processing').map((t) => t.progress);

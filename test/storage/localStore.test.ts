@@ -26,9 +26,9 @@ describe('local asset store', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it.each([
-    ['a small file the provider declared (read whole)', 1024, 1024],
-    ['a large declared file (streamed)', 2 * 1024 * 1024, 2 * 1024 * 1024],
-    ['a file of unknown length (streamed)', 300 * 1024, undefined],
+    ['a small file the provider declared (the whole-file path)', 1024, 1024],
+    ['a large declared file (the stream path)', 2 * 1024 * 1024, 2 * 1024 * 1024],
+    ['a file of unknown length (the stream path)', 300 * 1024, undefined],
   ])('stores %s byte for byte, with nothing left aside', async (_what, size, declared) => {
     const bytes = randomBytes(size);
     const key = `assets/task-${size}/0.mp4`;

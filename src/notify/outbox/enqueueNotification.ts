@@ -23,14 +23,13 @@ const ENQUEUE = prepared(
 export async function enqueueNotifications(tx: Queryable, list: readonly NewNotification[]): Promise<number> {
   if (list.length === 0) return 0;
   const res = await tx.query(ENQUEUE, [
-      list.map(() => randomUUID()),
-      list.map((n) => n.channel),
-      list.map((n) => n.kind),
-      list.map((n) => JSON.stringify(n.payload)),
-      list.map((n) => n.dedupeKey),
-      list.map((n) => n.maxAttempts),
-    ],
-  );
+    list.map(() => randomUUID()),
+    list.map((n) => n.channel),
+    list.map((n) => n.kind),
+    list.map((n) => JSON.stringify(n.payload)),
+    list.map((n) => n.dedupeKey),
+    list.map((n) => n.maxAttempts),
+  ]);
   return res.rowCount ?? 0;
 }
 
