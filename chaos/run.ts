@@ -216,7 +216,7 @@ async function restartPostgres(apis: SettleProcess[], urls: string[], problems: 
   for (const [i, url] of urls.entries()) {
     if (!before[i]) continue;
     if (apis[i]!.pid !== before[i]) {
-      problems.push(`${apis[i]!.name} died while PostgreSQL was down instead of waiting for it`);
+      problems.push(`${apis[i]!.name} died while PostgreSQL was down instead of waiting for it; its last output:\n${apis[i]!.lastOutput}`);
       continue;
     }
     while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
