@@ -12,7 +12,7 @@ export interface BenchOptions {
   concurrency: number;
   submitRequests: number;
   settleTasks: number;
-  /** How the settle backlog is drained: repeated reconciler runs, or the continuous worker. */
+  /** How the settle backlog is drained: the reconciler job (batch after batch within its budget), or the continuous worker. */
   drainer: 'reconciler' | 'worker';
   recoveryTasks: number;
   /** WORKER_POLL_MAX_MS of the lost-callback run: its target is p99 under this + 1 s. */

@@ -49,6 +49,7 @@ const schema = z.object({
   STUCK_AFTER_MINUTES: minutes.default(10),
   PENDING_STUCK_MINUTES: minutes.default(10),
   BATCH_SIZE: z.coerce.number().int().positive().default(50),
+  RECONCILE_BUDGET_MS: z.coerce.number().int().min(0).default(60_000),
   RECONCILE_CRON: z.string().default('*/10 * * * *'),
   CLEANUP_CRON: z.string().default('*/15 * * * *'),
   WORKER_POLL_MIN_MS: z.coerce.number().int().positive().default(5000),
@@ -94,6 +95,8 @@ export interface Config {
   stuckAfterMs: number;
   pendingStuckMs: number;
   batchSize: number;
+  /** How long one reconciler run goes on taking batches while they come back full; 0: one batch per run. */
+  reconcileBudgetMs: number;
   reconcileCron: string;
   cleanupCron: string;
   workerPollMinMs: number;
@@ -165,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stuckAfterMs: e.STUCK_AFTER_MINUTES * 60_000,
     pendingStuckMs: e.PENDING_STUCK_MINUTES * 60_000,
     batchSize: e.BATCH_SIZE,
+    reconcileBudgetMs: e.RECONCILE_BUDGET_MS,
     reconcileCron: e.RECONCILE_CRON,
     cleanupCron: e.CLEANUP_CRON,
     workerPollMinMs: e.WORKER_POLL_MIN_MS,

@@ -18,6 +18,7 @@ export interface JobResults {
 /** Recovery tuning, read once from the configuration. */
 export interface RecoverySettings {
   batchSize: number;
+  budgetMs: number;
   stuckAfterMs: number;
   pendingStuckMs: number;
   concurrency: number;
@@ -29,6 +30,7 @@ export interface RecoverySettings {
 export function recoverySettings(config: Config): RecoverySettings {
   return {
     batchSize: config.batchSize,
+    budgetMs: config.reconcileBudgetMs,
     stuckAfterMs: config.stuckAfterMs,
     pendingStuckMs: config.pendingStuckMs,
     concurrency: config.reconcileConcurrency,
@@ -89,6 +91,7 @@ function jobWork(deps: TaskDeps, settings: RecoverySettings, job: JobName, overr
   }
   return reconcileStuckTasks(deps, {
     batchSize: overrides.batchSize ?? settings.batchSize,
+    budgetMs: settings.budgetMs,
     stuckAfterMs: settings.stuckAfterMs,
     pendingStuckMs: settings.pendingStuckMs,
     concurrency: settings.concurrency,

@@ -40,6 +40,7 @@ export class Tally {
     this.result = {
       dryRun,
       totalFound: 0,
+      batches: 0,
       completed: 0,
       failed: 0,
       stillProcessing: 0,

@@ -32,6 +32,8 @@ export interface ReconcileResult {
   dryRun: boolean;
   /** Stuck processing tasks plus stale pending tasks found by this run. */
   totalFound: number;
+  /** Batches taken: more than one while batches came back full, within RECONCILE_BUDGET_MS. */
+  batches: number;
   completed: number;
   failed: number;
   stillProcessing: number;

@@ -138,6 +138,31 @@ describe('reconcileStuckTasks', () => {
     expect(result.tasks.map((t) => t.taskId).sort()).toEqual([tasks[0]!.id, tasks[1]!.id].sort());
   });
 
+  it('with a budget, takes batch after batch while they come back full, and looks at each task once per run', async () => {
+    await clearLiveTasks(h);
+    const tasks = [];
+    for (let i = 0; i < 5; i++) tasks.push(await hungTask());
+    for (const t of tasks) await age(h.system.db, t.id, { processingMinutes: 20 });
+    // Three tasks share one start time to the microsecond: the page key's id breaks the tie, and its time keeps the
+    // microseconds a JavaScript Date would drop (the page's last task would be found again).
+    await h.system.db.query(`UPDATE tasks SET processing_started_at = now() - interval '30 minutes 0.000123 seconds' WHERE id = ANY($1)`, [
+      tasks.slice(0, 3).map((t) => t.id),
+    ]);
+    const ids = tasks.map((t) => t.id).sort();
+
+    const oneBatch = await reconcileStuckTasks(deps, { ...OPTIONS, batchSize: 2, dryRun: true });
+    expect(oneBatch).toMatchObject({ batches: 1, totalFound: 2, stillProcessing: 2 });
+
+    const dry = await reconcileStuckTasks(deps, { ...OPTIONS, batchSize: 2, budgetMs: 60_000, dryRun: true });
+    expect(dry).toMatchObject({ batches: 3, totalFound: 5, stillProcessing: 5 });
+    expect(dry.tasks.map((t) => t.taskId).sort()).toEqual(ids);
+
+    const real = await reconcileStuckTasks(deps, { ...OPTIONS, batchSize: 2, budgetMs: 60_000 });
+    expect(real).toMatchObject({ batches: 3, totalFound: 5, stillProcessing: 5, errors: 0 });
+    expect(real.tasks.map((t) => t.taskId).sort()).toEqual(ids);
+    for (const t of tasks) expect(await taskRow(h.system.db, t.id)).toMatchObject({ status: 'processing', check_count: 1 });
+  });
+
   it('counts provider errors, backs the task off, and one task throwing never stops the batch', async () => {
     await clearLiveTasks(h);
     const flaky = await hungTask();

@@ -28,7 +28,7 @@ describe('pausing a schedule: no instance runs it, it survives restarts, manual 
 
   beforeAll(async () => {
     r = await startRecoverySystem();
-    settings = { ...recoverySettings(r.system.config), stuckAfterMs: 10 * 60_000, batchSize: 5, rateLimit: null };
+    settings = { ...recoverySettings(r.system.config), stuckAfterMs: 10 * 60_000, batchSize: 5, budgetMs: 0, rateLimit: null };
     otherDb = r.secondDb();
   });
   beforeEach(async () => {

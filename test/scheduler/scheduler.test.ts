@@ -20,7 +20,7 @@ describe('scheduler: one run per tick across instances, never overlapping', () =
 
   beforeAll(async () => {
     r = await startRecoverySystem();
-    settings = { ...recoverySettings(r.system.config), stuckAfterMs: 10 * 60_000, batchSize: 5, rateLimit: null };
+    settings = { ...recoverySettings(r.system.config), stuckAfterMs: 10 * 60_000, batchSize: 5, budgetMs: 0, rateLimit: null };
     otherDb = r.secondDb();
   });
   beforeEach(async () => {

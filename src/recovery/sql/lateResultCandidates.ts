@@ -1,19 +1,27 @@
 import type { Queryable } from '../../db/index.js';
 import type { TaskRow } from '../../tasks/index.js';
 import { agoMs } from './interval.js';
+import { afterPageKey, pageAt, type PageKey, type Paged } from './pageKey.js';
+
+export type LateResultCandidate = TaskRow & Paged;
 
 /**
  * Tasks failed for timeout within the window whose provider task may still deliver. Older ones are not asked
  * about any more: providers keep task records for a limited time, and the user has long been refunded.
  */
-export async function findLateResultCandidates(db: Queryable, windowMs: number, limit: number): Promise<TaskRow[]> {
-  const { rows } = await db.query<TaskRow>(
-    `SELECT * FROM tasks
+export async function findLateResultCandidates(
+  db: Queryable,
+  windowMs: number,
+  limit: number,
+  after?: PageKey,
+): Promise<LateResultCandidate[]> {
+  const { rows } = await db.query<LateResultCandidate>(
+    `SELECT *, ${pageAt('completed_at')} FROM tasks
       WHERE status = 'failed' AND error_code = 'timeout' AND NOT late_result AND provider_task_id IS NOT NULL
-        AND completed_at > ${agoMs('$1')}
-      ORDER BY completed_at
+        AND completed_at > ${agoMs('$1')} AND ${afterPageKey('completed_at', '$3', '$4')}
+      ORDER BY completed_at, id
       LIMIT $2`,
-    [windowMs, limit],
+    [windowMs, limit, after?.at ?? null, after?.id ?? null],
   );
   return rows;
 }

@@ -1,8 +1,9 @@
 import type { Queryable } from '../../db/index.js';
 import type { TaskRow } from '../../tasks/index.js';
 import { agoMs, LEASE_FREE, LEASE_LIVE } from './interval.js';
+import { afterPageKey, pageAt, type PageKey, type Paged } from './pageKey.js';
 
-export interface PendingTask extends TaskRow {
+export interface PendingTask extends TaskRow, Paged {
   lease_live: boolean;
   /** Dispatched within the race-protection window: an earlier dispatch may still be reaching the provider. */
   dispatched_recently: boolean;
@@ -15,6 +16,8 @@ export interface PendingQuery {
   taskId?: string;
   recentDispatchMs: number;
   limit: number;
+  /** The next page: tasks after this key in (created_at, id) order. */
+  after?: PageKey;
 }
 
 /** Pending tasks to re-dispatch, oldest first, with what the race protection needs to know about each. */
@@ -22,14 +25,16 @@ export async function findPendingTasks(db: Queryable, q: PendingQuery): Promise<
   const { rows } = await db.query<PendingTask>(
     `SELECT *, ${LEASE_LIVE} AS lease_live,
             (dispatched_at IS NOT NULL AND dispatched_at > ${agoMs('$3')}) AS dispatched_recently,
-            (extract(epoch FROM now() - dispatched_at) * 1000)::bigint AS dispatched_ago_ms
+            (extract(epoch FROM now() - dispatched_at) * 1000)::bigint AS dispatched_ago_ms,
+            ${pageAt('created_at')}
        FROM tasks
       WHERE status = 'pending'
         AND ($1::uuid IS NULL OR id = $1::uuid)
         AND ($2::double precision IS NULL OR created_at < ${agoMs('$2')})
-      ORDER BY created_at
+        AND ${afterPageKey('created_at', '$5', '$6')}
+      ORDER BY created_at, id
       LIMIT $4`,
-    [q.taskId ?? null, q.olderThanMs ?? null, q.recentDispatchMs, q.limit],
+    [q.taskId ?? null, q.olderThanMs ?? null, q.recentDispatchMs, q.limit, q.after?.at ?? null, q.after?.id ?? null],
   );
   return rows;
 }

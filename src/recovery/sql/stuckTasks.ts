@@ -1,8 +1,9 @@
 import { prepared, type Queryable } from '../../db/index.js';
 import { taskColumns, type TaskRow } from '../../tasks/index.js';
 import { agoMs, LEASE_FREE, LEASE_LIVE } from './interval.js';
+import { afterPageKey, pageAt, type PageKey, type Paged } from './pageKey.js';
 
-export interface StuckTask extends TaskRow {
+export interface StuckTask extends TaskRow, Paged {
   lease_live: boolean;
 }
 
@@ -15,11 +16,16 @@ const CLAIM_STUCK = prepared(
     RETURNING ${taskColumns()}`,
 );
 
-/** Tasks processing for longer than stuckAfterMs, oldest first. Leased ones are included so a run can say why it skipped them. */
-export async function findStuckTasks(db: Queryable, stuckAfterMs: number, limit: number): Promise<StuckTask[]> {
+/**
+ * Tasks processing for longer than stuckAfterMs, oldest first, after the given page key. Leased ones are included
+ * so a run can say why it skipped them.
+ */
+export async function findStuckTasks(db: Queryable, stuckAfterMs: number, limit: number, after?: PageKey): Promise<StuckTask[]> {
   const { rows } = await db.query<StuckTask>(
-    `SELECT *, ${LEASE_LIVE} AS lease_live FROM tasks WHERE ${STUCK('$1')} ORDER BY processing_started_at LIMIT $2`,
-    [stuckAfterMs, limit],
+    `SELECT *, ${LEASE_LIVE} AS lease_live, ${pageAt('processing_started_at')} FROM tasks
+      WHERE ${STUCK('$1')} AND ${afterPageKey('processing_started_at', '$3', '$4')}
+      ORDER BY processing_started_at, id LIMIT $2`,
+    [stuckAfterMs, limit, after?.at ?? null, after?.id ?? null],
   );
   return rows;
 }

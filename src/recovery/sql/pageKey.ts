@@ -1,0 +1,23 @@
+/**
+ * Where the next page of a recovery find starts: after this (time, id). The time travels as the database's own
+ * text, because a JavaScript Date drops the microseconds and would find the page's last row again.
+ */
+export interface PageKey {
+  at: string;
+  id: string;
+}
+
+/** Rows of a keyset-paged find carry their key's time under this name. */
+export interface Paged {
+  id: string;
+  page_at: string;
+}
+
+/** The select-list item that gives a row its page key. */
+export const pageAt = (column: string): string => `${column}::text AS page_at`;
+
+/** SQL: the row comes after the key in (column, id) order, or no key was given (the first page). */
+export const afterPageKey = (column: string, atParam: string, idParam: string): string =>
+  `(${atParam}::timestamptz IS NULL OR (${column}, id) > (${atParam}::timestamptz, ${idParam}::uuid))`;
+
+export const pageKeyOf = (row: Paged): PageKey => ({ at: row.page_at, id: row.id });
