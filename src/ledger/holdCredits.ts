@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import { holdCreditsAndInsert, NEW_HOLD } from './holdCreditsAndInsert.js';
+import { HELD, holdCreditsAndInsertOne, REQUESTS } from './holdCreditsAndInsert.js';
 
 /**
  * Freezes credits for a task whose row already exists (inside the transaction that inserted it): the same guarded
@@ -10,5 +10,9 @@ export function holdCredits(
   tx: Queryable,
   input: { userId: string; taskId: string; amount: number; expiresAt: Date },
 ): Promise<{ holdId: string }> {
-  return holdCreditsAndInsert(tx, input, { name: 'holdCredits', sql: `SELECT id::text AS "holdId" FROM ${NEW_HOLD}`, params: [] });
+  return holdCreditsAndInsertOne(tx, input, {}, {
+    name: 'holdCredits',
+    columns: {},
+    sql: `SELECT r.hold_id::text AS "holdId" FROM ${REQUESTS} r JOIN ${HELD} USING (task_id)`,
+  });
 }

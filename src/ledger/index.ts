@@ -2,7 +2,7 @@ export { InsufficientCreditsError } from './InsufficientCreditsError.js';
 export { grantCredits } from './grantCredits.js';
 export { ensureCreditAccount } from './ensureCreditAccount.js';
 export { holdCredits } from './holdCredits.js';
-export { holdCreditsAndInsert, HELD, type GatedInsert } from './holdCreditsAndInsert.js';
+export { holdCreditsAndInsert, HELD, REQUESTS, type GatedInsert, type HoldRequest } from './holdCreditsAndInsert.js';
 export { captureHold } from './captureHold.js';
 export { captureHolds } from './captureHolds.js';
 export { releaseHold } from './releaseHold.js';

@@ -23,7 +23,7 @@ export function completionBatcher(db: Db, settleOne: SettleOne): GroupCommit<Pen
     const settled = await db.transaction((tx) => settleTogether(tx, batch));
     return batch.map((c) => settled.get(c.taskId) ?? null);
   };
-  return new GroupCommit(settleGroup, MAX_BATCH, settleOne);
+  return new GroupCommit(settleGroup, { maxGroup: MAX_BATCH, runOne: settleOne });
 }
 
 async function settleTogether(tx: Queryable, batch: PendingCompletion[]): Promise<Map<string, TaskRow>> {

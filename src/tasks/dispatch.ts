@@ -17,7 +17,7 @@ const acceptancesOf = onePerDatabase(
     new GroupCommit<Dispatch, boolean>(async (group) => {
       const held = await recordDispatches(db, group);
       return group.map((d) => held.has(d.taskId));
-    }, MAX_GROUP),
+    }, { maxGroup: MAX_GROUP }),
 );
 
 /**

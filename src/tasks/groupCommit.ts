@@ -10,11 +10,20 @@ interface Pending<Item, Result> {
   reject(err: unknown): void;
 }
 
+export interface GroupCommitOptions<Item, Result> {
+  /** Items per group at most. */
+  maxGroup: number;
+  /** How a lone item runs; by default as a group of one. */
+  runOne?: RunOne<Item, Result>;
+  /** Items with the same key never share a group (one waits for the next), e.g. one balance row per statement. */
+  distinctBy?: (item: Item) => string;
+}
+
 /**
  * Group commit: items that arrive while a group is in flight go together in the next one, so concurrent callers
  * share one round trip and one commit (on this kind of machine each costs more than the work in it). A lone item
- * runs at once, through `runOne` when given, else as a group of one. A group that fails for any reason is run again item by item, so one item's
- * problem is reported for that item only and never blocks or undoes the others.
+ * runs at once. A group that fails for any reason is run again item by item, so one item's problem is reported for
+ * that item only and never blocks or undoes the others.
  */
 export class GroupCommit<Item, Result> {
   private queue: Pending<Item, Result>[] = [];
@@ -24,10 +33,9 @@ export class GroupCommit<Item, Result> {
 
   constructor(
     private readonly runGroup: RunGroup<Item, Result>,
-    private readonly maxGroup: number,
-    runOne?: RunOne<Item, Result>,
+    private readonly options: GroupCommitOptions<Item, Result>,
   ) {
-    this.runOne = runOne ?? (async (item) => (await runGroup([item]))[0]!);
+    this.runOne = options.runOne ?? (async (item) => (await runGroup([item]))[0]!);
   }
 
   run(item: Item): Promise<Result> {
@@ -40,10 +48,28 @@ export class GroupCommit<Item, Result> {
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
-      while (this.queue.length > 0) await this.runPending(this.queue.splice(0, this.maxGroup));
+      while (this.queue.length > 0) await this.runPending(this.takeGroup());
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** The next group in arrival order; an item whose key is taken keeps its place for the next one. */
+  private takeGroup(): Pending<Item, Result>[] {
+    const { maxGroup, distinctBy } = this.options;
+    if (!distinctBy) return this.queue.splice(0, maxGroup);
+    const keys = new Set<string>();
+    const group: Pending<Item, Result>[] = [];
+    const rest: Pending<Item, Result>[] = [];
+    for (const p of this.queue) {
+      const key = distinctBy(p.item);
+      if (group.length < maxGroup && !keys.has(key)) {
+        keys.add(key);
+        group.push(p);
+      } else rest.push(p);
+    }
+    this.queue = rest;
+    return group;
   }
 
   private async runPending(group: Pending<Item, Result>[]): Promise<void> {

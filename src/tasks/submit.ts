@@ -1,9 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../db/index.js';
+import type { ModelSpec } from '../providers/index.js';
+import { InsufficientCreditsError } from '../ledger/index.js';
 import { newLease } from './advance.js';
 import { dispatchTask } from './dispatch.js';
+import { GroupCommit, onePerDatabase } from './groupCommit.js';
 import { findTask, findTaskByIdempotencyKey } from './sql/findTask.js';
-import { insertTask } from './sql/insertTask.js';
+import { insertTasks, type NewTaskRow } from './sql/insertTasks.js';
 import { IdempotencyConflictError, ProviderRejectedError, TaskInputError, type TaskDeps, type TaskRow } from './types.js';
 
 export interface SubmitInput {
@@ -34,6 +37,24 @@ const SUBMIT_LEASE_MS = 30_000;
 /** Past the last possible attempt plus a margin, an open hold means recovery itself failed; audit flags it. */
 const HOLD_MARGIN_MS = 30 * 60_000;
 
+/** Submissions inserted per statement at most. */
+const MAX_GROUP = 100;
+
+/**
+ * Concurrent submissions of different users share one insert-and-hold statement (group commit); a user's second
+ * submission waits for the next group, because a balance row is updated once per statement. Null: short of credits.
+ */
+const insertionsOf = onePerDatabase(
+  (db) =>
+    new GroupCommit<NewTaskRow, TaskRow | null>(
+      async (group) => {
+        const inserted = await insertTasks(db, group);
+        return group.map((t) => inserted.get(t.id) ?? null);
+      },
+      { maxGroup: MAX_GROUP, distinctBy: (t) => t.userId },
+    ),
+);
+
 /**
  * Hold the credits and insert the task in one statement, then make one provider call. The caller answers 202
  * for pending or processing; a permanent rejection fails the task, releases the hold and throws.
@@ -47,31 +68,35 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
     const earlier = await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey);
     if (earlier) return replay(earlier, requestHash);
   }
-  const taskId = randomUUID();
   const lease = newLease(deps);
   let task: TaskRow;
   try {
-    task = await insertTask(deps.db, {
-      id: taskId, userId: input.userId, type: model.type, model: model.id, provider: model.provider,
-      input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
-      idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
-      holdExpiresAt: new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS),
-    });
+    task = await insertPendingTask(deps, input, model, requestHash, lease);
   } catch (err) {
     // Two requests raced with one Idempotency-Key: the loser answers with the winner's task.
-    if (input.idempotencyKey && isUniqueViolation(err)) {
-      const winner = await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey);
-      if (winner) return replay(winner, requestHash);
-    }
+    const winner = input.idempotencyKey && isUniqueViolation(err) ? await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey) : null;
+    if (winner) return replay(winner, requestHash);
     throw err;
   }
   const outcome = await dispatchTask(deps, { task, lease }, 'submit');
   if (outcome === 'dispatched' || outcome === 'still_pending') {
-    return { taskId, status: STATUS_AFTER[outcome], creditsHeld: task.price, replayed: false };
+    return { taskId: task.id, status: STATUS_AFTER[outcome], creditsHeld: task.price, replayed: false };
   }
-  const current = (await findTask(deps.db, taskId))!;
-  if (outcome === 'failed') throw new ProviderRejectedError(taskId, current.error_message ?? 'The provider rejected the task');
-  return { taskId, status: current.status, creditsHeld: current.price, replayed: false };
+  const current = (await findTask(deps.db, task.id))!;
+  if (outcome === 'failed') throw new ProviderRejectedError(task.id, current.error_message ?? 'The provider rejected the task');
+  return { taskId: task.id, status: current.status, creditsHeld: current.price, replayed: false };
+}
+
+/** Inserts the task with its hold, in a group with other users' submissions. Throws InsufficientCreditsError. */
+async function insertPendingTask(deps: TaskDeps, input: SubmitInput, model: ModelSpec, requestHash: string, lease: string): Promise<TaskRow> {
+  const task = await insertionsOf(deps.db).run({
+    id: randomUUID(), userId: input.userId, type: model.type, model: model.id, provider: model.provider,
+    input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
+    idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
+    holdExpiresAt: new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS),
+  });
+  if (!task) throw new InsufficientCreditsError(input.userId, model.price);
+  return task;
 }
 
 function replay(earlier: TaskRow, requestHash: string): SubmitResult {

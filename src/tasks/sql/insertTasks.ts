@@ -1,0 +1,56 @@
+import { HELD, holdCreditsAndInsert, REQUESTS } from '../../ledger/index.js';
+import type { Queryable } from '../../db/index.js';
+import type { TaskRow } from '../types.js';
+import { taskColumns } from './taskColumns.js';
+
+const INSERT_GATED = `
+    INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms,
+                       idempotency_key, request_hash, lease_owner, lease_expires_at, next_check_at)
+    SELECT r.task_id, r.user_id, r.type, r.model, r.provider, r.input, 'pending', r.amount, r.max_attempts, r.timeout_ms,
+           r.idempotency_key, r.request_hash, r.lease,
+           now() + make_interval(secs => r.lease_ms / 1000),
+           now() + make_interval(secs => r.lease_ms / 1000)
+      FROM ${REQUESTS} r JOIN ${HELD} USING (task_id)
+    RETURNING ${taskColumns()}`;
+
+const COLUMNS = {
+  type: 'text', model: 'text', provider: 'text', input: 'jsonb', max_attempts: 'integer', timeout_ms: 'integer',
+  idempotency_key: 'text', request_hash: 'text', lease: 'text', lease_ms: 'double precision',
+};
+
+export interface NewTaskRow {
+  id: string;
+  userId: string;
+  type: 'video' | 'image';
+  model: string;
+  provider: string;
+  input: Record<string, unknown>;
+  price: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  idempotencyKey?: string;
+  requestHash: string;
+  /** The submitting request holds the first lease, so no worker dispatches the task while it does. */
+  lease: string;
+  leaseMs: number;
+  /** When the hold expires (audit flags an open hold past it). */
+  holdExpiresAt: Date;
+}
+
+/**
+ * Inserts pending tasks of different users, each with its price frozen, in one statement (one round trip, no
+ * BEGIN/COMMIT): a task is inserted only when its hold succeeded. Returns the inserted rows by id; a task whose
+ * user was short of credits is absent, having changed nothing. A repeated Idempotency-Key fails the whole
+ * statement with a unique violation, changing nothing.
+ */
+export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): Promise<Map<string, TaskRow>> {
+  const requests = tasks.map((t) => ({
+    hold: { userId: t.userId, taskId: t.id, amount: t.price, expiresAt: t.holdExpiresAt },
+    row: {
+      type: t.type, model: t.model, provider: t.provider, input: t.input, max_attempts: t.maxAttempts, timeout_ms: t.timeoutMs,
+      idempotency_key: t.idempotencyKey ?? null, request_hash: t.requestHash, lease: t.lease, lease_ms: t.leaseMs,
+    },
+  }));
+  const rows = await holdCreditsAndInsert<TaskRow>(db, requests, { name: 'insertTasks', columns: COLUMNS, sql: INSERT_GATED });
+  return new Map(rows.map((row) => [row.id, row]));
+}
