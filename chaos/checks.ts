@@ -128,11 +128,19 @@ async function loadTasks(db: Db): Promise<TaskState[]> {
 /** The provider's final word on a task; the simulator injects transient errors, so ask until it answers. */
 async function providerState(simUrl: string, providerTaskId: string): Promise<string> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const res = await fetch(`${simUrl}/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(providerTaskId)}`, { headers: { authorization: 'Bearer chaos' } });
-    const body = (await res.json()) as { code?: number; data?: { state?: string } };
-    if (body.code === 200 && body.data?.state) return body.data.state;
+    const state = await recordState(simUrl, providerTaskId).catch(() => undefined);
+    if (state) return state;
   }
   return 'unknown';
+}
+
+async function recordState(simUrl: string, providerTaskId: string): Promise<string | undefined> {
+  const res = await fetch(`${simUrl}/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(providerTaskId)}`, {
+    headers: { authorization: 'Bearer chaos' },
+    signal: AbortSignal.timeout(2_000),
+  });
+  const body = (await res.json()) as { code?: number; data?: { state?: string } };
+  return body.code === 200 ? body.data?.state : undefined;
 }
 
 /** A run that started before the previous run of its job had finished. */

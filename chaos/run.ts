@@ -1,7 +1,7 @@
 // npm run chaos -- [--duration 60] [--seed 1] [--kill-every-ms 4000] [--no-pg-restart] [--users 6] [--credits 200]
 // A fault-injection run on real PostgreSQL (DATABASE_URL, else TEST_DATABASE_URL, else the local server): two API
 // processes, two workers and the simulator under load, with random SIGKILLs and one PostgreSQL restart; then the
-// system quiesces and every invariant is checked. Exits 1 on any violation.
+// system quiesces and every invariant is checked. Exits 1 on any violation, and on any wait that runs out.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +14,12 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { migrate, openPostgres, type Db } from '../src/db/index.js';
 import { createUser } from '../src/users/index.js';
 import { freePort } from '../test/helpers/net.js';
-import { startReceiver } from '../test/helpers/receiver.js';
-import { createSmtpSink } from '../test/helpers/smtp.js';
+import { startReceiver, type HttpReceiver } from '../test/helpers/receiver.js';
+import { createSmtpSink, type SmtpSink } from '../test/helpers/smtp.js';
 import { checkInvariants } from './checks.js';
 import { SettleProcess, waitForHttp } from './cluster.js';
-import { startLoad } from './load.js';
+import { startLoad, type LoadStats } from './load.js';
+import { pollUntil, seconds, sleep, within } from './wait.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -42,176 +43,261 @@ const generator = xoroshiro128plus(seed);
 const random = (): number => uniformFloat64(generator);
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const databaseUrl = await createDatabase(serverUrl, `settle_chaos_${randomBytes(4).toString('hex')}`);
-const db = openPostgres(databaseUrl, { max: 4 });
-await migrate(db);
-
-const work = mkdtempSync(join(tmpdir(), 'settle-chaos-'));
-const smtp = await createSmtpSink(await freePort());
-const slack = await startReceiver();
-const modelsFile = join(work, 'models.json');
 // Short timeouts so that hangs fail, retry and refund within the run.
-writeFileSync(modelsFile, JSON.stringify([
+const MODELS = [
   { id: 'google/nano-banana', provider: 'kie', type: 'image', price: 4, timeoutMs: 20_000, maxAttempts: 2 },
   { id: 'sora-2-text-to-video', provider: 'kie', type: 'video', price: 10, timeoutMs: 25_000, maxAttempts: 2 },
-]));
-
-const simPort = await freePort();
-const simUrl = `http://127.0.0.1:${simPort}`;
-const sim = new SettleProcess('sim', ['sim', '--port', String(simPort), '--seed', String(seed), '--api-key', 'chaos', '--duration-ms', '500-3000',
-  '--fail-rate', '0.1', '--hang-rate', '0.05', '--lost-callback-rate', '0.3', '--transient-error-rate', '0.05',
-  '--download-delay-ms', '150', '--rate-limit', '100/10000'], {});
-sim.start();
-await waitForHttp(`${simUrl}/sim/stats`, 20_000);
-
-const apiPorts = [await freePort(), await freePort()];
-const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
-const env = (publicUrl: string): Record<string, string> => ({
-  DATABASE_URL: databaseUrl, KIE_BASE_URL: simUrl, KIE_API_KEY: 'chaos', PUBLIC_URL: publicUrl, HOST: '127.0.0.1',
-  STORAGE_DIR: join(work, 'assets'), MODELS_FILE: modelsFile, LOG_LEVEL: 'warn', CRON_SECRET: 'chaos',
-  STUCK_AFTER_MINUTES: '0.1', PENDING_STUCK_MINUTES: '0.1', RECONCILE_CRON: '*/3 * * * * *', CLEANUP_CRON: '*/5 * * * * *',
-  WORKER_POLL_MIN_MS: '300', WORKER_POLL_MAX_MS: '2000', SUBMIT_RATE_LIMIT_PER_MINUTE: '100000',
-  SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, EMAIL_ON: 'all', SLACK_WEBHOOK_URL: `${slack.url}/slack`,
-  OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: '2000', OUTBOX_POLL_MS: '200',
-});
-const settle = [
-  ...apiPorts.map((port, i) => new SettleProcess(`api-${i + 1}`, ['serve', '--port', String(port)], env(apiUrls[i]!))),
-  new SettleProcess('worker-1', ['worker'], env(apiUrls[0]!)),
-  new SettleProcess('worker-2', ['worker'], env(apiUrls[1]!)),
 ];
-for (const p of settle) p.start();
-await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
+/**
+ * The cluster's task lease (production: 120 s). It still covers one advance (a 10 s wait for a dispatch slot, a 15 s
+ * provider call, a short download), and a task held by a SIGKILLed process is free again well inside the quiescence
+ * window.
+ */
+const TASK_LEASE_MS = 30_000;
+const WORKER_POLL_MAX_MS = 2_000;
+const CLEANUP_EVERY_S = 5;
+/** The outbox's lease, LEASE_MS in src/notify/delivery.ts (not configurable). */
+const OUTBOX_LEASE_MS = 60_000;
+const OUTBOX_MAX_ATTEMPTS = 8;
+const OUTBOX_RETRY_MAX_MS = 2_000;
+const MARGIN_MS = 15_000;
 
-const users = await Promise.all(Array.from({ length: Number(flags.users) }, (_, i) =>
-  createUser(db, { email: `chaos${i}@example.com`, credits: Number(flags.credits) + i * 50 })));
-const negativeSamples = watchBalances(db);
-const started = Date.now();
-log(`seed ${seed}; ${settle.length} settle processes, simulator at ${simUrl}, database ${new URL(databaseUrl).pathname.slice(1)}`);
-
-const load = startLoad(apiUrls, users, random);
-let pgRestarts = 0;
-let faults = 0;
-const sigtermExits: (number | null)[] = [];
-
-/** SIGTERMs a process and records its exit code; a code other than 0 is told with the process's last output. */
-async function stopGracefully(p: SettleProcess): Promise<number | null> {
-  const wasAlive = p.alive;
-  const code = await p.stop();
-  if (code !== 0) log(`${p.name} ${wasAlive ? 'exited' : 'had already exited'} with code ${code}; its last output:\n${p.lastOutput}`);
-  return code;
-}
-const kills: number[] = [];
-const readiness: string[] = [];
-const pgRestartAt = started + durationMs / 2;
-while (Date.now() - started < durationMs) {
-  await sleep(killEveryMs * (0.5 + random()));
-  const victim = settle[Math.floor(random() * settle.length)]!;
-  // Every fourth fault is a graceful SIGTERM under load: it must exit 0 and lose nothing.
-  if (++faults % 4 === 0 && victim.alive) {
-    log(`SIGTERM ${victim.name}`);
-    sigtermExits.push(await stopGracefully(victim));
-    victim.start();
-  } else {
-    log(`SIGKILL ${victim.name}`);
-    kills.push(Date.now());
-    await victim.kill9();
-    setTimeout(() => void victim.restart(), 500 + random() * 1500);
-  }
-  if (!flags['no-pg-restart'] && pgRestarts === 0 && Date.now() > pgRestartAt) {
-    await restartPostgres(settle.slice(0, 2), apiUrls, readiness);
-    pgRestarts++;
-  }
-  // A process restarted while PostgreSQL was away exits at start (it cannot migrate); a supervisor starts it again.
-  for (const p of settle) if (!p.alive && p !== victim) await p.restart();
-}
-const loadStats = await load.stop();
-log(`load stopped: ${loadStats.accepted} accepted, ${loadStats.insufficient} refused for credits; quiescing`);
-await sleep(2500);
-for (const p of settle) if (!p.alive) await p.restart();
-await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
-const quiet = await waitForQuiescence(db, 120_000);
-await waitForOutbox(db, 30_000);
-
-const exitCodes = await Promise.all(settle.map(stopGracefully));
-const audit = runAudit(databaseUrl);
-const verdict = await checkInvariants(db, { simUrl, acknowledged: loadStats.taskIds, mails: smtp.messages, mailAcceptedAt: smtp.acceptedAt, kills, alerts: slack.received });
-await sim.stop();
-if (!quiet) verdict.violations.push('tasks were still live at the end of the quiescence window');
-if (audit.code !== 0) verdict.violations.push(`settle audit failed: ${audit.output.slice(0, 500)}`);
-if (negativeSamples.seen > 0) verdict.violations.push(`${negativeSamples.seen} balance samples were negative or over-frozen`);
-const badExits = [...exitCodes, ...sigtermExits].filter((c) => c !== 0).length;
-if (badExits > 0) verdict.violations.push(`${badExits} SIGTERMs did not end in exit code 0`);
-verdict.violations.push(...readiness);
-negativeSamples.stop();
-
-const figures = {
-  'submissions attempted': loadStats.attempts,
-  'tasks submitted (202)': loadStats.accepted,
-  'refused 402': loadStats.insufficient,
-  ...verdict.figures,
-  kills: settle.reduce((n, p) => n + p.kills, 0),
-  'graceful SIGTERMs under load': sigtermExits.length,
-  restarts: settle.reduce((n, p) => n + p.restarts, 0),
-  'PostgreSQL restarts': pgRestarts,
-  'duration s': Math.round((Date.now() - started) / 1000),
-};
-console.log('\nChaos run figures');
-for (const [k, v] of Object.entries(figures)) console.log(`  ${k.padEnd(52)} ${v}`);
-await db.close();
-await smtp.stop();
-await slack.close();
-await dropDatabase(serverUrl, new URL(databaseUrl).pathname.slice(1));
-rmSync(work, { recursive: true, force: true });
-if (verdict.violations.length > 0) {
-  console.log(`\nFAILED: ${verdict.violations.length} violation(s) (seed ${seed})`);
-  for (const v of verdict.violations.slice(0, 50)) console.log(`  - ${v}`);
-  process.exit(1);
-}
-console.log(`\nPASSED: no violations (seed ${seed})`);
-process.exit(0);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function createDatabase(server: string, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(server: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await client.end();
+interface Window {
+  ms: number;
+  rule: string;
 }
 
 /**
- * Stops PostgreSQL for a few seconds. Every API process that lives through the outage must report not ready while
- * it lasts, stay up, and report ready again afterwards without being restarted.
+ * The longest a task can stay live once the load has stopped and every process runs: its lease may still be held by
+ * a process SIGKILLed at the end, then it may wait pending up to its timeout, then run every attempt to its deadline,
+ * each noticed within a worker poll; the cleanup ticks on top.
  */
-async function restartPostgres(apis: SettleProcess[], urls: string[], problems: string[]): Promise<void> {
-  const version = execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0]!;
-  // Only processes already serving count: one still starting up fails its start without a database, by design.
-  const before = await Promise.all(apis.map(async (p, i) => {
-    const ready = await fetch(`${urls[i]}/readyz`).then((r) => r.ok, () => false);
-    return ready ? p.pid : undefined;
-  }));
-  log(`stopping PostgreSQL (${before.filter(Boolean).length} API processes serving)`);
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '-m', 'fast']);
-  for (const [i, url] of urls.entries()) {
-    const res = await fetch(`${url}/readyz`).catch(() => null);
-    if (before[i] && res && res.status !== 503) problems.push(`${apis[i]!.name}: /readyz answered ${res.status} while PostgreSQL was down`);
+function quiescenceWindow(): Window {
+  const attempts = Math.max(...MODELS.map((m) => m.maxAttempts));
+  const timeoutMs = Math.max(...MODELS.map((m) => m.timeoutMs));
+  const ms = TASK_LEASE_MS + (attempts + 1) * (timeoutMs + WORKER_POLL_MAX_MS) + CLEANUP_EVERY_S * 1000 + MARGIN_MS;
+  return {
+    ms,
+    rule: `task lease ${seconds(TASK_LEASE_MS)} + (pending + ${attempts} attempts) x (${seconds(timeoutMs)} timeout + ${seconds(WORKER_POLL_MAX_MS)} worker poll) + ${CLEANUP_EVERY_S} s cleanup tick + ${seconds(MARGIN_MS)} margin`,
+  };
+}
+
+/** A notification leased by a process SIGKILLed at the end waits out the lease, then may fail every attempt. */
+function outboxWindow(): Window {
+  const ms = OUTBOX_LEASE_MS + OUTBOX_MAX_ATTEMPTS * OUTBOX_RETRY_MAX_MS + MARGIN_MS;
+  return { ms, rule: `outbox lease ${seconds(OUTBOX_LEASE_MS)} + ${OUTBOX_MAX_ATTEMPTS} attempts x ${seconds(OUTBOX_RETRY_MAX_MS)} retry + ${seconds(MARGIN_MS)} margin` };
+}
+
+interface Cluster {
+  databaseUrl: string;
+  db: Db;
+  simUrl: string;
+  apiUrls: string[];
+  /** The API processes first, then the workers. */
+  settle: SettleProcess[];
+  smtp: SmtpSink;
+  slack: HttpReceiver;
+}
+
+/** What the fault loop did, for the checks and the figures. */
+interface Faults {
+  /** When each SIGKILL was sent. */
+  kills: number[];
+  /** Graceful SIGTERMs under load. */
+  sigterms: number;
+  pgRestarts: number;
+  violations: string[];
+}
+
+/** Whatever has been set up so far, undone in reverse order however the run ends. */
+const teardown: { what: string; undo: () => Promise<unknown> }[] = [];
+
+const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: tearing down`);
+    void tearDown().then(() => process.exit(1));
+  });
+}
+try {
+  const { violations, figures } = await chaosRun();
+  await tearDown();
+  console.log('\nChaos run figures');
+  for (const [k, v] of Object.entries(figures)) console.log(`  ${k.padEnd(52)} ${v}`);
+  if (violations.length > 0) {
+    console.log(`\nFAILED: ${violations.length} violation(s) (seed ${seed})`);
+    for (const v of violations.slice(0, 50)) console.log(`  - ${v}`);
+    process.exit(1);
   }
-  await sleep(3000);
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
+  console.log(`\nPASSED: no violations (seed ${seed})`);
+  process.exit(0);
+} catch (err) {
+  console.log(`\nFAILED: the chaos run could not finish (seed ${seed}): ${err instanceof Error ? err.message : String(err)}`);
+  await tearDown();
+  process.exit(1);
+}
+
+async function tearDown(): Promise<void> {
+  for (const step of teardown.splice(0).reverse()) {
+    await within(step.undo(), 30_000, step.what).catch((err: Error) => log(`teardown: ${err.message}`));
+  }
+}
+
+async function chaosRun(): Promise<{ violations: string[]; figures: Record<string, number> }> {
+  const cluster = await startCluster();
+  const users = await Promise.all(Array.from({ length: Number(flags.users) }, (_, i) =>
+    createUser(cluster.db, { email: `chaos${i}@example.com`, credits: Number(flags.credits) + i * 50 })));
+  const balances = watchBalances(cluster.db);
+  teardown.push({ what: 'the balance sampler to stop', undo: async () => balances.stop() });
+  const started = Date.now();
+  log(`seed ${seed}; ${cluster.settle.length} settle processes, simulator at ${cluster.simUrl}, database ${new URL(cluster.databaseUrl).pathname.slice(1)}`);
+
+  const load = startLoad(cluster.apiUrls, users, random);
+  const faults = await injectFaults(cluster);
+  const loadStats = await within(load.stop(), 30_000, 'the load generator to stop');
+  log(`load stopped: ${loadStats.accepted} accepted, ${loadStats.insufficient} refused for credits; quiescing`);
+  const violations = [...faults.violations, ...(await quiesce(cluster))];
+
+  await Promise.all(cluster.settle.map((p) => stopGracefully(p, violations)));
+  const audit = runAudit(cluster.databaseUrl);
+  const verdict = await within(checkInvariants(cluster.db, {
+    simUrl: cluster.simUrl, acknowledged: loadStats.taskIds, mails: cluster.smtp.messages, mailAcceptedAt: cluster.smtp.acceptedAt,
+    kills: faults.kills, alerts: cluster.slack.received,
+  }), 300_000, 'the invariant checks');
+  if (audit.code !== 0) violations.push(`settle audit failed: ${audit.output.slice(0, 500)}`);
+  if (balances.seen > 0) violations.push(`${balances.seen} balance samples were negative or over-frozen`);
+  // The run's own findings first: a task still live at the end explains most of what the checks then find.
+  return { violations: [...violations, ...verdict.violations], figures: figuresOf(cluster, loadStats, verdict.figures, faults, started) };
+}
+
+async function startCluster(): Promise<Cluster> {
+  const databaseName = `settle_chaos_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = await createDatabase(serverUrl, databaseName);
+  teardown.push({ what: `dropping database ${databaseName}`, undo: () => dropDatabase(serverUrl, databaseName) });
+  const db = openPostgres(databaseUrl, { max: 4 });
+  teardown.push({ what: 'the harness pool to close', undo: () => db.close() });
+  await within(migrate(db), 60_000, 'migrations on the chaos database');
+
+  const work = mkdtempSync(join(tmpdir(), 'settle-chaos-'));
+  teardown.push({ what: 'removing the work directory', undo: async () => rmSync(work, { recursive: true, force: true }) });
+  const smtp = await createSmtpSink(await freePort());
+  teardown.push({ what: 'the SMTP sink to stop', undo: () => smtp.stop() });
+  const slack = await startReceiver();
+  teardown.push({ what: 'the Slack receiver to close', undo: () => slack.close() });
+  const modelsFile = join(work, 'models.json');
+  writeFileSync(modelsFile, JSON.stringify(MODELS));
+
+  const simPort = await freePort();
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  const sim = new SettleProcess('sim', ['sim', '--port', String(simPort), '--seed', String(seed), '--api-key', 'chaos', '--duration-ms', '500-3000',
+    '--fail-rate', '0.1', '--hang-rate', '0.05', '--lost-callback-rate', '0.3', '--transient-error-rate', '0.05',
+    '--download-delay-ms', '150', '--rate-limit', '100/10000'], {});
+  teardown.push({ what: 'the simulator to be killed', undo: () => sim.retire() });
+  sim.start();
+  await waitForHttp(`${simUrl}/sim/stats`, 20_000);
+
+  const apiPorts = [await freePort(), await freePort()];
+  const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
+  const env = (publicUrl: string): Record<string, string> => ({
+    DATABASE_URL: databaseUrl, KIE_BASE_URL: simUrl, KIE_API_KEY: 'chaos', PUBLIC_URL: publicUrl, HOST: '127.0.0.1',
+    STORAGE_DIR: join(work, 'assets'), MODELS_FILE: modelsFile, LOG_LEVEL: 'warn', CRON_SECRET: 'chaos',
+    STUCK_AFTER_MINUTES: '0.1', PENDING_STUCK_MINUTES: '0.1', RECONCILE_CRON: '*/3 * * * * *', CLEANUP_CRON: `*/${CLEANUP_EVERY_S} * * * * *`,
+    WORKER_POLL_MIN_MS: '300', WORKER_POLL_MAX_MS: String(WORKER_POLL_MAX_MS), TASK_LEASE_MS: String(TASK_LEASE_MS),
+    SUBMIT_RATE_LIMIT_PER_MINUTE: '100000', SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, EMAIL_ON: 'all', SLACK_WEBHOOK_URL: `${slack.url}/slack`,
+    OUTBOX_MAX_ATTEMPTS: String(OUTBOX_MAX_ATTEMPTS), OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: String(OUTBOX_RETRY_MAX_MS), OUTBOX_POLL_MS: '200',
+  });
+  const settle = [
+    ...apiPorts.map((port, i) => new SettleProcess(`api-${i + 1}`, ['serve', '--port', String(port)], env(apiUrls[i]!))),
+    new SettleProcess('worker-1', ['worker'], env(apiUrls[0]!)),
+    new SettleProcess('worker-2', ['worker'], env(apiUrls[1]!)),
+  ];
+  teardown.push({ what: 'the settle processes to be killed', undo: () => Promise.all(settle.map((p) => p.retire())) });
+  for (const p of settle) p.start();
+  await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
+  return { databaseUrl, db, simUrl, apiUrls, settle, smtp, slack };
+}
+
+/** Random SIGKILLs (every fourth fault a SIGTERM) for the run's duration, and halfway one PostgreSQL restart. */
+async function injectFaults(cluster: Cluster): Promise<Faults> {
+  const faults: Faults = { kills: [], sigterms: 0, pgRestarts: 0, violations: [] };
+  const started = Date.now();
+  const pgRestartAt = started + durationMs / 2;
+  for (let n = 1; Date.now() - started < durationMs; n++) {
+    await sleep(killEveryMs * (0.5 + random()));
+    const victim = cluster.settle[Math.floor(random() * cluster.settle.length)]!;
+    // Every fourth fault is a graceful SIGTERM under load: it must exit 0 and lose nothing.
+    if (n % 4 === 0 && victim.alive) {
+      log(`SIGTERM ${victim.name}`);
+      faults.sigterms++;
+      await stopGracefully(victim, faults.violations);
+      victim.start();
+    } else {
+      log(`SIGKILL ${victim.name}`);
+      faults.kills.push(Date.now());
+      await victim.kill9();
+      setTimeout(() => victim.ensureRunning(), 500 + random() * 1500);
+    }
+    if (!flags['no-pg-restart'] && faults.pgRestarts === 0 && Date.now() > pgRestartAt) {
+      await restartPostgres(cluster, faults.violations);
+      faults.pgRestarts++;
+    }
+    // A process restarted while PostgreSQL was away exits at start (it cannot migrate); a supervisor starts it again.
+    for (const p of cluster.settle) if (p !== victim) p.ensureRunning();
+  }
+  return faults;
+}
+
+/** SIGTERMs a process; any end but exit 0 is a violation, told with the process's last output. */
+async function stopGracefully(p: SettleProcess, violations: string[]): Promise<void> {
+  const end = await p.stop();
+  if (end === 'exit 0') return;
+  log(`${p.name} after SIGTERM: ${end}; its last output:\n${p.lastOutput}`);
+  violations.push(`${p.name} did not end in exit 0 after SIGTERM: ${end}`);
+}
+
+/**
+ * Brings every process back, then waits for the quiescence window (stated in the output, derived from the lease and
+ * the models' timeouts) for every task to settle, and for the outbox to drain. Answers the violations.
+ */
+async function quiesce(cluster: Cluster): Promise<string[]> {
+  await sleep(2500);
+  for (const p of cluster.settle) p.ensureRunning();
+  await Promise.all(cluster.apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
+  const tasks = quiescenceWindow();
+  log(`waiting up to ${seconds(tasks.ms)} for every task to settle (${tasks.rule})`);
+  const live = await waitForSettledTasks(cluster.db, tasks);
+  const outbox = outboxWindow();
+  log(`waiting up to ${seconds(outbox.ms)} for the outbox to drain (${outbox.rule})`);
+  const undelivered = await waitForOutbox(cluster.db, outbox);
+  return [live, undelivered].filter((v): v is string => v !== undefined);
+}
+
+/** Stops PostgreSQL for a few seconds; PostgreSQL is started again even when the outage checks fail. */
+async function restartPostgres(cluster: Cluster, problems: string[]): Promise<void> {
+  const version = execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0]!;
+  const apis = cluster.settle.slice(0, cluster.apiUrls.length);
+  // Only processes already serving count: one still starting up fails its start without a database, by design.
+  const before = await Promise.all(apis.map(async (p, i) => ((await isReady(cluster.apiUrls[i]!)) ? p.pid : undefined)));
+  log(`stopping PostgreSQL (${before.filter(Boolean).length} API processes serving)`);
+  pgCtl(version, 'stop', '-m', 'fast');
+  try {
+    for (const [i, url] of cluster.apiUrls.entries()) {
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
+      if (before[i] && res && res.status !== 503) problems.push(`${apis[i]!.name}: /readyz answered ${res.status} while PostgreSQL was down`);
+    }
+    await sleep(3000);
+  } finally {
+    pgCtl(version, 'start');
+  }
   log('PostgreSQL is back');
+  await checkOutageSurvivors(apis, cluster.apiUrls, before, problems);
+}
+
+/**
+ * Every API process that was serving when PostgreSQL stopped must still be the same process and ready again, without
+ * a restart, within 20 s.
+ */
+async function checkOutageSurvivors(apis: SettleProcess[], urls: string[], before: (number | undefined)[], problems: string[]): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (const [i, url] of urls.entries()) {
     if (!before[i]) continue;
@@ -219,13 +305,45 @@ async function restartPostgres(apis: SettleProcess[], urls: string[], problems: 
       problems.push(`${apis[i]!.name} died while PostgreSQL was down instead of waiting for it; its last output:\n${apis[i]!.lastOutput}`);
       continue;
     }
-    while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
-      if (Date.now() > deadline) {
-        problems.push(`${apis[i]!.name} did not become ready again after PostgreSQL returned`);
-        break;
-      }
-      await sleep(250);
+    if (!(await pollUntil(`${url}/readyz`, () => isReady(url), Math.max(0, deadline - Date.now()), 250))) {
+      problems.push(`${apis[i]!.name} did not become ready again within 20 s after PostgreSQL returned`);
     }
+  }
+}
+
+function isReady(url: string): Promise<boolean> {
+  return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+}
+
+function pgCtl(version: string, ...args: string[]): void {
+  try {
+    execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', ...args], { timeout: 60_000, stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`pg_ctlcluster ${args.join(' ')} failed or took over 60 s: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function createDatabase(server: string, name: string): Promise<string> {
+  await withAdminClient(server, `creating database ${name}`, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(server: string, name: string): Promise<void> {
+  await withAdminClient(server, `dropping database ${name}`, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+async function withAdminClient(server: string, what: string, use: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: server, connectionTimeoutMillis: 10_000, query_timeout: 30_000 });
+  client.on('error', () => undefined); // a lost connection fails the query; it must not crash the harness
+  try {
+    await client.connect();
+    await use(client);
+  } catch (err) {
+    throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -239,30 +357,63 @@ function watchBalances(database: Db): { seen: number; stop(): void } {
   return state;
 }
 
-async function waitForQuiescence(database: Db, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const live = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE status IN ('pending', 'processing')`).catch(() => null);
-    if (live?.rows[0]!.n === 0) return true;
-    await sleep(1000);
-  }
-  return false;
+interface LiveTask {
+  id: string;
+  status: string;
+  attempts: number;
+  lease_left_s: number | null;
+  deadline_in_s: number | null;
 }
 
-async function waitForOutbox(database: Db, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const pending = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_outbox WHERE status = 'pending'`);
-    if (pending.rows[0]!.n === 0) return;
-    await sleep(500);
-  }
+/** Undefined once no task is pending or processing; otherwise a violation naming the tasks still live. */
+async function waitForSettledTasks(database: Db, window: Window): Promise<string | undefined> {
+  const live = () => database.query<LiveTask>(
+    `SELECT id, status, attempts, round(extract(epoch FROM lease_expires_at - now()))::int AS lease_left_s,
+            round(extract(epoch FROM deadline_at - now()))::int AS deadline_in_s
+       FROM tasks WHERE status IN ('pending', 'processing') ORDER BY created_at`,
+  );
+  if (await pollUntil('a count of live tasks', async () => (await live()).rows.length === 0, window.ms, 1000)) return undefined;
+  const { rows } = await within(live(), 30_000, 'a list of live tasks');
+  return `${rows.length} tasks were still live at the end of the ${seconds(window.ms)} quiescence window (${window.rule}): ${rows.slice(0, 5).map(describeLive).join('; ')}`;
+}
+
+function describeLive(t: LiveTask): string {
+  const lease = t.lease_left_s === null || t.lease_left_s < 0 ? 'no live lease' : `lease ${t.lease_left_s} s left`;
+  const deadline = t.deadline_in_s === null ? 'no deadline' : t.deadline_in_s < 0 ? `deadline ${-t.deadline_in_s} s ago` : `deadline in ${t.deadline_in_s} s`;
+  return `${t.id} ${t.status} after ${t.attempts} attempts, ${lease}, ${deadline}`;
+}
+
+/** Undefined once no notification is pending; otherwise a violation saying how many are. */
+async function waitForOutbox(database: Db, window: Window): Promise<string | undefined> {
+  let pending = 0;
+  const drained = await pollUntil('a count of pending notifications', async () => {
+    const { rows } = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_outbox WHERE status = 'pending'`);
+    pending = rows[0]!.n;
+    return pending === 0;
+  }, window.ms, 500);
+  return drained ? undefined : `${pending} notifications were still pending in the outbox after ${seconds(window.ms)} (${window.rule})`;
 }
 
 function runAudit(url: string): { code: number; output: string } {
   try {
-    return { code: 0, output: execFileSync(process.execPath, ['dist/cli/main.js', 'audit'], { env: { PATH: process.env.PATH, DATABASE_URL: url }, encoding: 'utf8' }) };
+    return { code: 0, output: execFileSync(process.execPath, ['dist/cli/main.js', 'audit'], { env: { PATH: process.env.PATH, DATABASE_URL: url }, encoding: 'utf8', timeout: 60_000 }) };
   } catch (err) {
-    const e = err as { status?: number; stdout?: string };
+    const e = err as { status?: number | null; stdout?: string; code?: string };
+    if (e.code === 'ETIMEDOUT') return { code: 1, output: 'settle audit did not finish within 60 s' };
     return { code: e.status ?? 1, output: e.stdout ?? String(err) };
   }
+}
+
+function figuresOf(cluster: Cluster, load: LoadStats, checked: Record<string, number>, faults: Faults, started: number): Record<string, number> {
+  return {
+    'submissions attempted': load.attempts,
+    'tasks submitted (202)': load.accepted,
+    'refused 402': load.insufficient,
+    ...checked,
+    kills: cluster.settle.reduce((n, p) => n + p.kills, 0),
+    'graceful SIGTERMs under load': faults.sigterms,
+    restarts: cluster.settle.reduce((n, p) => n + p.restarts, 0),
+    'PostgreSQL restarts': faults.pgRestarts,
+    'duration s': Math.round((Date.now() - started) / 1000),
+  };
 }
