@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pollUntil, seconds, WaitTimeout } from './wait.js';
+import { pollUntil, seconds } from './wait.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 /** How long the kernel may take to reap a SIGKILLed process. */
 const KILL_EXIT_MS = 10_000;
 /** settle's own shutdown bound (SHUTDOWN_BOUND_MS, 25 s, in src/cli/shutdown.ts) plus a margin. */
-export const SIGTERM_EXIT_MS = 35_000;
+const SIGTERM_EXIT_MS = 35_000;
 
 /** One `settle` process the chaos run may kill with SIGKILL and start again. */
 export class SettleProcess {
@@ -59,7 +59,7 @@ export class SettleProcess {
     child.kill('SIGKILL');
     this.kills++;
     if (!(await exitsWithin(child, KILL_EXIT_MS))) {
-      throw new WaitTimeout(`gave up after ${seconds(KILL_EXIT_MS)} waiting for ${this.name} (pid ${child.pid}) to exit after SIGKILL`);
+      throw new Error(`gave up after ${seconds(KILL_EXIT_MS)} waiting for ${this.name} (pid ${child.pid}) to exit after SIGKILL`);
     }
   }
 
