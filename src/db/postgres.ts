@@ -41,6 +41,12 @@ export function openPostgres(connectionString: string, options: { max?: number }
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
       const client = await pool.connect();
+      // The pool stops listening to a client it has lent out. A connection lost mid-transaction (a database restart)
+      // emits 'error' on the client, which would crash the process with no listener; the failing query rejects on
+      // its own, and the broken client is discarded instead of going back to the pool.
+      let lost: Error | undefined;
+      const onLost = (err: Error) => (lost = err);
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -53,7 +59,8 @@ export function openPostgres(connectionString: string, options: { max?: number }
         await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.removeListener('error', onLost);
+        client.release(lost);
       }
     },
     close: () => pool.end(),
