@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { AssetPlace } from './settleSystem.js';
 
 export const SECTION_NAMES = ['submit', 'settle', 'store', 'recovery-webhook', 'recovery-no-callback', 'polls', 'ceiling', 'pg-boss'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
@@ -12,6 +13,8 @@ export interface BenchOptions {
   concurrency: number;
   submitRequests: number;
   settleTasks: number;
+  /** Where the settle section stores result files: memory (tmpfs, the default) or the project's disk. */
+  settleAssets: AssetPlace;
   /** How the settle backlog is drained: the reconciler job (batch after batch within its budget), or the continuous worker. */
   drainer: 'reconciler' | 'worker';
   recoveryTasks: number;
@@ -30,7 +33,7 @@ const FULL = { concurrency: 64, submit: 10_000, settle: 10_000, recovery: 200, p
 const SMOKE = { concurrency: 16, submit: 200, settle: 200, recovery: 10, polls: 500, pollTasks: 20, ceiling: 1, pgboss: 500 };
 
 export const USAGE = `tsx bench/run.ts [--smoke] [--only ${SECTION_NAMES.join(',')}] [--out bench/results/latest.json] [--strict]
-  [--concurrency 64] [--submit-requests 10000] [--settle-tasks 10000] [--drainer reconciler|worker]
+  [--concurrency 64] [--submit-requests 10000] [--settle-tasks 10000] [--drainer reconciler|worker] [--settle-assets memory|disk]
   [--recovery-tasks 200] [--poll-max-ms 2000] [--poll-requests 20000] [--ceiling-seconds 10] [--pgboss-jobs 10000] [--cpu-prof <dir>]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -45,6 +48,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'submit-requests': { type: 'string' },
       'settle-tasks': { type: 'string' },
       drainer: { type: 'string', default: 'reconciler' },
+      'settle-assets': { type: 'string', default: 'memory' },
       'recovery-tasks': { type: 'string' },
       'poll-max-ms': { type: 'string', default: '2000' },
       'poll-requests': { type: 'string' },
@@ -56,6 +60,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const sizes = values.smoke ? SMOKE : FULL;
   const drainer = values.drainer;
   if (drainer !== 'reconciler' && drainer !== 'worker') throw new Error(`--drainer must be reconciler or worker, not ${drainer}`);
+  const settleAssets = values['settle-assets'];
+  if (settleAssets !== 'memory' && settleAssets !== 'disk') throw new Error(`--settle-assets must be memory or disk, not ${settleAssets}`);
   return {
     smoke: values.smoke,
     only: parseSections(values.only),
@@ -65,6 +71,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     submitRequests: positive('--submit-requests', values['submit-requests'], sizes.submit),
     settleTasks: positive('--settle-tasks', values['settle-tasks'], sizes.settle),
     drainer,
+    settleAssets,
     recoveryTasks: positive('--recovery-tasks', values['recovery-tasks'], sizes.recovery),
     pollMaxMs: positive('--poll-max-ms', values['poll-max-ms'], 2000),
     pollRequests: positive('--poll-requests', values['poll-requests'], sizes.polls),

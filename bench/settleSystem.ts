@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
@@ -32,30 +32,48 @@ export function settleEnv(simUrl: string, port: number, storageDir: string, extr
 
 export interface InProcessSettle {
   system: System;
+  /** Where its result files go (memory falls back to disk without a tmpfs). */
+  assets: AssetPlace;
   /** Set when started with serve: the API on loopback. */
   server?: RunningServer;
   close(): Promise<void>;
 }
 
-/** Result files go under `./.settle`, where Settle keeps them by default (STORAGE_DIR), on the project's disk. */
-export function benchStorageDir(): string {
-  const parent = fileURLToPath(new URL('../.settle/', import.meta.url));
+/** Where result files go: on the project's disk, or in memory (tmpfs). */
+export type AssetPlace = 'disk' | 'memory';
+
+const TMPFS = '/dev/shm';
+
+/**
+ * A fresh directory for result files. `disk`: under `./.settle`, where Settle keeps them by default (STORAGE_DIR).
+ * `memory`: under /dev/shm, where the disk's recent history cannot sway the figure (on this VM's ext4 a file's
+ * cost swings threefold with what was written and deleted before); disk where there is no /dev/shm.
+ */
+export function benchStorageDir(place: AssetPlace): { dir: string; place: AssetPlace } {
+  const inMemory = place === 'memory' && existsSync(TMPFS);
+  const parent = inMemory ? join(TMPFS, 'settle-bench') : fileURLToPath(new URL('../.settle/', import.meta.url));
   mkdirSync(parent, { recursive: true });
-  return mkdtempSync(join(parent, 'bench-assets-'));
+  return { dir: mkdtempSync(join(parent, 'bench-assets-')), place: inMemory ? 'memory' : 'disk' };
 }
 
 /**
  * Settle inside this process, for sections whose driver is light (no load generator). It opens the database as
  * `settle serve` would (its own pool size), from the same environment.
  */
-export async function startInProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, serve: boolean): Promise<InProcessSettle> {
-  const storageDir = benchStorageDir();
+export async function startInProcess(
+  database: BenchDatabase,
+  simUrl: string,
+  extra: Record<string, string>,
+  options: { serve: boolean; assets?: AssetPlace },
+): Promise<InProcessSettle> {
+  const { dir: storageDir, place } = benchStorageDir(options.assets ?? 'disk');
   const port = await freePort();
   const config = loadConfig({ ...database.env, ...settleEnv(simUrl, port, storageDir, extra) });
   const system = await createSystem(config, { logger: createLogger('warn', process.stderr) });
-  const server = serve ? await startServer(system, port, '127.0.0.1') : undefined;
+  const server = options.serve ? await startServer(system, port, '127.0.0.1') : undefined;
   return {
     system,
+    assets: place,
     server,
     async close() {
       await server?.close();
@@ -70,7 +88,7 @@ export async function startInProcess(database: BenchDatabase, simUrl: string, ex
  * event loop. With cpuProfDir, it writes a V8 CPU profile there when it exits.
  */
 export async function startServeProcess(database: BenchDatabase, simUrl: string, extra: Record<string, string>, cpuProfDir?: string): Promise<RunningProcess> {
-  const storageDir = benchStorageDir();
+  const { dir: storageDir } = benchStorageDir('disk');
   const port = await freePort();
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const serve = await startSettle(['serve'], { ...database.env, ...settleEnv(simUrl, port, storageDir, extra) }, port, '/readyz', profile);

@@ -29,7 +29,7 @@ export function benchRecovery(options: BenchOptions, callbacks: 'webhook' | 'no-
   const targetMs = lost ? options.pollMaxMs + 1000 : WEBHOOK_TARGET_P99_MS;
   return withFreshDatabase((database) =>
     withSimulator(simFlags, async (sim) => {
-      const settle = await startInProcess(database, sim.url, env, true);
+      const settle = await startInProcess(database, sim.url, env, { serve: true });
       const worker = startWorker(settle.system.tasks, { concurrency: settle.system.config.workerConcurrency, rateLimit: null });
       try {
         await submitPaced(settle.server!.url, database.users[0]!.apiKey, options.recoveryTasks);

@@ -8,7 +8,7 @@ import { startCpuMeter } from '../cpuMeter.js';
 import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
-import { startInProcess, type InProcessSettle } from '../settleSystem.js';
+import { startInProcess, type AssetPlace, type InProcessSettle } from '../settleSystem.js';
 
 /** The issue's target: 10,000 stuck tasks in at most 10 s; other sizes are judged by the same rate. */
 const TARGET_PER_SECOND = 1000;
@@ -19,6 +19,7 @@ const TUNING = { BATCH_SIZE: '1000', RECONCILE_CONCURRENCY: '64', RECONCILE_BUDG
  * delivers in the bench (no delivery loop runs), so the address is never dialled.
  */
 const OUTBOX_ON = { SMTP_URL: 'smtp://127.0.0.1:9' };
+const STORED: Record<AssetPlace, string> = { memory: 'in memory (tmpfs)', disk: 'on disk (./.settle)' };
 /** A drain that takes longer is broken, not slow. */
 const DRAIN_LIMIT_MS = 10 * 60_000;
 
@@ -31,7 +32,7 @@ export function benchSettle(options: BenchOptions): Promise<SectionResult> {
   return withFreshDatabase((database) =>
     withSimulator(['--seed', '1', '--duration-ms', '0', '--result-bytes', '1024'], async (sim) => {
       const env = tuning();
-      const settle = await startInProcess(database, sim.url, { ...env, ...OUTBOX_ON }, false);
+      const settle = await startInProcess(database, sim.url, { ...env, ...OUTBOX_ON }, { serve: false, assets: options.settleAssets });
       try {
         settle.system.tasks.callbackBaseUrl = undefined; // callbacks lost: only the drainer settles
         await seedBacklog(settle, database.users.map((u) => u.userId), options.settleTasks);
@@ -42,7 +43,7 @@ export function benchSettle(options: BenchOptions): Promise<SectionResult> {
         const perSecond = options.settleTasks / seconds;
         return {
           name: 'settle',
-          what: `${options.settleTasks} stuck processing tasks (provider: success, 1 KiB result) drained by the ${options.drainer} (${knobs(options.drainer, env)}); audit clean, each charged once, outbox row each`,
+          what: `${options.settleTasks} stuck processing tasks (provider: success, 1 KiB result, stored ${STORED[settle.assets]}) drained by the ${options.drainer} (${knobs(options.drainer, env)}); audit clean, each charged once, outbox row each`,
           figures: { 'settlements/s': perSecond, 'drain s': seconds, ...(runs && { 'reconciler runs': runs }), ...cpuPerSettlement },
           targets: [{ label: `≥ ${TARGET_PER_SECOND}/s (10,000 in ≤ 10 s)`, pass: perSecond >= TARGET_PER_SECOND }],
         };

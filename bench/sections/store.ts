@@ -12,12 +12,13 @@ const FILE_BYTES = 1024;
 const CONCURRENCY = 64;
 
 /**
- * The settle section's store step alone: as many 1 KiB result files as it settles, put through the local store at
- * the drainer's concurrency (a directory per task, the file written aside, renamed into place). Its CPU includes the
- * file-system threads, so it says how much of a settlement's cost is the disk rather than Settle.
+ * The settle section's store step alone, on the project's disk: as many 1 KiB result files as it settles, put
+ * through the local store at the drainer's concurrency (256 shared prefix directories, each file written aside and
+ * renamed into place). Its CPU includes the file-system threads, so it says what a settlement's store step costs
+ * on this disk, which the settle section (assets in memory by default) leaves out.
  */
 export async function benchStore(options: BenchOptions): Promise<SectionResult> {
-  const dir = benchStorageDir();
+  const { dir } = benchStorageDir('disk');
   const store = createLocalStore(dir, 'http://127.0.0.1/assets');
   const bytes = randomBytes(FILE_BYTES);
   const limit = pLimit(CONCURRENCY);
@@ -33,7 +34,7 @@ export async function benchStore(options: BenchOptions): Promise<SectionResult> 
     const { 'CPU ms/op bench': perFile } = cpu.stop(options.settleTasks);
     return {
       name: 'store',
-      what: `${options.settleTasks} result files of 1 KiB put through the local store, ${CONCURRENCY} at once (the settle section's store step alone)`,
+      what: `${options.settleTasks} result files of 1 KiB put through the local store on disk (./.settle), ${CONCURRENCY} at once (the settle section's store step alone)`,
       figures: { 'files/s': options.settleTasks / seconds, ...(perFile && { 'CPU ms/file': perFile }) },
       targets: [],
     };
