@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,17 +20,34 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
     const path = resolve(root, key);
     return path.startsWith(root + sep) ? path : null;
   };
+  // Keys share 256 prefix directories: each is made once per process, not once per file (a recursive mkdir cost
+  // more than the write of a small file). One removed since is made again when opening a file in it fails.
+  const made = new Set<string>();
+  const openAside = async (partial: string): Promise<FileHandle> => {
+    const dir = dirname(partial);
+    if (!made.has(dir)) await mkdir(dir, { recursive: true });
+    made.add(dir);
+    return open(partial, 'w').catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      return open(partial, 'w');
+    });
+  };
   return {
     kind: 'local',
     async put(key: string, body: Readable, _contentType?: string, declaredSize?: number): Promise<StoredAsset> {
       const path = pathOf(key);
       if (!path) throw new Error(`Invalid asset key ${key}`);
-      await mkdir(dirname(path), { recursive: true });
       // Write aside, then rename: a reader never sees half a file, and a rewrite replaces it whole.
       const partial = `${path}.${randomUUID()}.partial`;
-      const size = await writeAside(partial, body, declaredSize);
-      await rename(partial, path);
-      return { key, size };
+      try {
+        const size = await writeAside(body, declaredSize, () => openAside(partial));
+        await rename(partial, path);
+        return { key, size };
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
     },
     async url(key: string) {
       return `${publicUrl}/${key}`;
@@ -45,16 +62,21 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
   };
 }
 
-/** Writes the body to `partial`; returns the bytes written. */
-async function writeAside(partial: string, body: Readable, declaredSize: number | undefined): Promise<number> {
+/** Writes the body to the file `openFile` opens and closes it; returns the bytes written. */
+async function writeAside(body: Readable, declaredSize: number | undefined, openFile: () => Promise<FileHandle>): Promise<number> {
   if (declaredSize !== undefined && declaredSize <= WHOLE_FILE_BYTES) {
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(chunk as Buffer);
     const data = Buffer.concat(chunks);
-    await writeFile(partial, data);
+    const file = await openFile();
+    try {
+      await file.writeFile(data);
+    } finally {
+      await file.close();
+    }
     return data.length;
   }
-  const file = createWriteStream(partial);
+  const file = (await openFile()).createWriteStream();
   await pipeline(body, file);
   return file.bytesWritten;
 }

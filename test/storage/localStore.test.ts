@@ -40,12 +40,25 @@ describe('local asset store', () => {
   it.each([
     ['declared small', 100 * 1024],
     ['streamed', undefined],
-  ])('a transfer cut off midway (%s) fails and leaves the stored file as it was', async (_what, declared) => {
+  ])('a transfer cut off midway (%s) fails, leaves the stored file as it was and nothing aside', async (_what, declared) => {
     const key = `assets/task-cut-${declared ?? 'stream'}/0.png`;
     const first = randomBytes(100 * 1024);
     await store.put(key, bodyOf(first), 'image/png', declared);
     await expect(store.put(key, bodyOf(randomBytes(100 * 1024), 48 * 1024), 'image/png', declared)).rejects.toThrow(/connection reset/);
     expect(readFileSync(join(root, key)).equals(first)).toBe(true);
+    expect(readdirSync(join(root, `assets/task-cut-${declared ?? 'stream'}`))).toEqual(['0.png']);
+  });
+
+  it.each([
+    ['declared small', 1024],
+    ['streamed', undefined],
+  ])('a directory removed while the process runs is made again (%s)', async (_what, declared) => {
+    const dir = `assets/removed-${declared ?? 'stream'}`;
+    await store.put(`${dir}/a-0.png`, bodyOf(randomBytes(1024)), 'image/png', declared);
+    rmSync(join(root, dir), { recursive: true });
+    const bytes = randomBytes(1024);
+    expect(await store.put(`${dir}/b-0.png`, bodyOf(bytes), 'image/png', declared)).toEqual({ key: `${dir}/b-0.png`, size: 1024 });
+    expect(readFileSync(join(root, dir, 'b-0.png')).equals(bytes)).toBe(true);
   });
 
   it('refuses a key that escapes the storage directory, and opens only stored files', async () => {
