@@ -43,7 +43,7 @@ export async function holdCreditsAndInsert<T>(
   const users = new Set<string>();
   const records = requests.map(({ hold, row }) => {
     assertAmount('amount', hold.amount);
-    if (users.has(hold.userId)) throw new Error(`holdCreditsAndInsertMany: user ${hold.userId} twice in one group`);
+    if (users.has(hold.userId)) throw new Error(`holdCreditsAndInsert: user ${hold.userId} twice in one statement`);
     users.add(hold.userId);
     return { ...row, hold_id: randomUUID(), task_id: hold.taskId, user_id: hold.userId, amount: hold.amount, expires_at: hold.expiresAt };
   });

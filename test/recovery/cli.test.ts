@@ -101,6 +101,8 @@ describe('settle stuck, retry, reconcile, cleanup, executions', () => {
     const cleanup = await runCli(['cleanup', '--dry-run', '--timeout-ms', '60000', '--json'], env);
     expect(cleanup.code, cleanup.stderr).toBe(0);
     expect(JSON.parse(cleanup.stdout)).toMatchObject({ executionId: null, dryRun: true, results: { dryRun: true, timeoutMs: 60_000, totalFound: 1, cleanedUp: 1 } });
+    const text = await runCli(['reconcile', '--dry-run'], env);
+    expect(text.stdout).toMatch(/Dry run: found 2 stuck tasks: .* skipped \(\d+ ms, 1 batch\)\./);
     const run = await runCli(['reconcile', '--json'], env);
     expect(run.code, run.stderr).toBe(0);
     const reconciled = JSON.parse(run.stdout);

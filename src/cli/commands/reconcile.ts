@@ -40,7 +40,7 @@ function printReconcile(run: RecoveryRun<ReconcileResult>): void {
   console.log(
     `${verb} ${r.totalFound} stuck tasks: ${r.completed} completed, ${r.failed} failed, ${r.stillProcessing} still processing, ` +
       `${r.retried} retried, ${r.redispatched} re-dispatched, ${r.lateResults} late results, ${r.errors} errors, ` +
-      `${r.skipped.length} skipped (${run.durationMs} ms).`,
+      `${r.skipped.length} skipped (${run.durationMs} ms, ${r.batches} ${r.batches === 1 ? 'batch' : 'batches'}).`,
   );
   if (run.executionId) console.log(`Recorded as execution ${run.executionId}.`);
 }
