@@ -4,7 +4,7 @@ import type { Db } from './types.js';
 
 export type { Db, Queryable, QueryResult } from './types.js';
 export { migrate, listMigrations } from './migrate.js';
-export { prepared, type PreparedStatement, type Statement } from './prepared.js';
+export { prepared, statementText, type PreparedStatement, type Statement } from './prepared.js';
 export { openPglite } from './pglite.js';
 export { openPostgres } from './postgres.js';
 
