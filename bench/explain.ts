@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { statementText, type Db, type Queryable, type Statement } from '../src/db/index.js';
 import { captureHolds } from '../src/ledger/index.js';
 import { pageKeyOf } from '../src/recovery/sql/pageKey.js';
@@ -10,18 +11,22 @@ import { markCompletedMany } from '../src/tasks/sql/markCompletedMany.js';
 import { createBenchDatabase, dropTemplate } from './benchDatabase.js';
 
 /**
- * EXPLAIN (ANALYZE, BUFFERS) of the hot statements, as Settle sends them, on a table of 100,000 finished and 10,000
- * stuck processing tasks: `npm run bench:explain` (DATABASE_URL or TEST_DATABASE_URL, else PGlite). Everything
- * runs in one transaction that is rolled back. A group is 64 tasks, the bench's concurrency.
+ * EXPLAIN (ANALYZE, BUFFERS) of the hot statements, as Settle sends them, on a table of finished and stuck processing
+ * tasks: `npm run bench:explain [-- --finished 100000 --stuck 10000]` (DATABASE_URL or TEST_DATABASE_URL, else
+ * PGlite). Everything runs in one transaction that is rolled back. A group is 64 tasks, the bench's concurrency.
  */
-const FINISHED = 100_000;
-const STUCK = 10_000;
+const { values: sizes } = parseArgs({ options: { finished: { type: 'string', default: '100000' }, stuck: { type: 'string', default: '10000' } } });
+const FINISHED = Number(sizes.finished);
+const STUCK = Number(sizes.stuck);
 const GROUP = 64;
 const MINUTE = 60_000;
 
 class RolledBack extends Error {}
 
 async function main(): Promise<void> {
+  if (!(Number.isInteger(FINISHED) && FINISHED > 0 && Number.isInteger(STUCK) && STUCK > 2 * GROUP)) {
+    throw new Error(`--finished must be a positive integer and --stuck one above ${2 * GROUP}`);
+  }
   const database = await createBenchDatabase();
   const db = await database.open(2);
   try {

@@ -18,10 +18,12 @@ interface Run {
 }
 
 /** `tsx bench/run.ts` as CI runs it, on the suite's database: TEST_DATABASE_URL when set, else PGlite. */
-function bench(args: string[]): Promise<Run> {
+const bench = (args: string[]): Promise<Run> => benchScript('bench/run.ts', args);
+
+function benchScript(script: string, args: string[]): Promise<Run> {
   const { DATABASE_URL: _ignored, TEST_DATABASE_URL, ...env } = process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: ROOT,
       env: { ...env, ...(TEST_DATABASE_URL && { DATABASE_URL: TEST_DATABASE_URL }) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,5 +89,30 @@ describe('npm run bench --smoke', () => {
     expect(run.stderr).toContain('unknown section warp-drive');
     expect(run.stderr).toContain('usage: tsx bench/run.ts');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('npm run bench:explain', () => {
+  const STATEMENTS = [
+    'claimDueTasks (worker)',
+    'findStuckTasks (reconciler, first page)',
+    'findStuckTasks (reconciler, next page)',
+    'claimStuckTasks (reconciler)',
+    'markCompletedMany (settlement)',
+    'captureHolds (settlement)',
+    'insertTasks (submission)',
+    'recordDispatches (submission)',
+  ];
+
+  it('explains every hot statement, and a reconciler page is an ordered index scan, never a sort of every stuck task', { timeout: 120_000 }, async () => {
+    const run = await benchScript('bench/explain.ts', ['--finished', '2000', '--stuck', '3000']);
+    expect(run.code, run.stderr).toBe(0);
+    const plans = new Map(run.stdout.split('\n## ').slice(1).map((part) => [part.slice(0, part.indexOf('\n')), part]));
+    expect([...plans.keys()]).toEqual(STATEMENTS);
+    for (const [name, plan] of plans) expect(plan, name).toMatch(/Execution Time: [\d.]+ ms/);
+    for (const page of STATEMENTS.slice(1, 3)) {
+      expect(plans.get(page)).toContain('Index Scan using tasks_active_idx');
+      expect(plans.get(page)).not.toMatch(/\bSort\b/);
+    }
   });
 });
