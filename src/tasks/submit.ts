@@ -63,6 +63,7 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
   const model = deps.catalog.find(input.model);
   if (!model) throw new TaskInputError(`Unknown model "${input.model}"`);
   if (model.type !== input.type) throw new TaskInputError(`Model "${model.id}" makes ${model.type}s, not ${input.type}s`);
+  if (containsNul(input.input)) throw new TaskInputError('The input must not contain the NUL character (\\u0000)');
   const requestHash = hashRequest(input);
   if (input.idempotencyKey) {
     const earlier = await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey);
@@ -106,6 +107,14 @@ function replay(earlier: TaskRow, requestHash: string): SubmitResult {
 
 function hashRequest(input: SubmitInput): string {
   return createHash('sha256').update(canonicalJson({ type: input.type, model: input.model, input: input.input })).digest('hex');
+}
+
+/** PostgreSQL's jsonb cannot store the NUL character, in a value or a key. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([key, v]) => key.includes('\0') || containsNul(v));
+  return false;
 }
 
 /** JSON with sorted keys, so {a,b} and {b,a} are the same request. */

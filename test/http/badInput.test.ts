@@ -30,6 +30,8 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     { name: 'body is an array', body: [valid], status: 400, code: 'invalid_request' },
     { name: 'seed route without prompt', path: '/api/v1/generate-video', body: { model: 'sora-2-text-to-video' }, status: 400, code: 'invalid_request' },
     { name: 'oversized body', body: { ...valid, input: { prompt: 'x', pad: 'y'.repeat(BODY_LIMIT_BYTES) } }, status: 413, code: 'payload_too_large' },
+    { name: 'NUL character in the prompt', body: { ...valid, input: { prompt: 'a\u0000b' } }, status: 400, code: 'invalid_request' },
+    { name: 'NUL character in an input key', body: { ...valid, input: { prompt: 'ok', ['x\u0000']: 1 } }, status: 400, code: 'invalid_request' },
     { name: 'too long prompt', body: { ...valid, input: { prompt: 'p'.repeat(10_001) } }, status: 400, code: 'invalid_request' },
     { name: 'bad Idempotency-Key', body: valid, headers: { 'idempotency-key': 'has space' }, status: 400, code: 'invalid_request' },
     { name: 'missing key', body: valid, key: null, status: 401, code: 'unauthorized' },
