@@ -29,6 +29,8 @@ export interface RunJobOptions {
   staleAfterMs?: number;
   /** Runs in the transaction that records the finished run (alerts go to the outbox with it). */
   onFinished?: RunFinishedHook;
+  /** Aborted when the process shuts down: the reconciler then takes no further batch. */
+  stopping?: AbortSignal;
 }
 
 /** A finished run as hooks (the alert rules) see it. */

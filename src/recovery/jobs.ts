@@ -71,7 +71,7 @@ export async function runRecoveryJob<J extends JobName>(
   overrides: JobOverrides = {},
   options: RunJobOptions = {},
 ): Promise<RecoveryRun<JobResults[J]>> {
-  const work = () => jobWork(deps, settings, job, overrides) as Promise<JobResults[J]>;
+  const work = () => jobWork(deps, settings, job, overrides, options.stopping) as Promise<JobResults[J]>;
   if (overrides.dryRun) {
     const started = Date.now();
     const results = await work();
@@ -81,7 +81,13 @@ export async function runRecoveryJob<J extends JobName>(
   return { ...run, jobName: job, dryRun: false };
 }
 
-function jobWork(deps: TaskDeps, settings: RecoverySettings, job: JobName, overrides: JobOverrides): Promise<ReconcileResult | CleanupResult> {
+function jobWork(
+  deps: TaskDeps,
+  settings: RecoverySettings,
+  job: JobName,
+  overrides: JobOverrides,
+  stopping: AbortSignal | undefined,
+): Promise<ReconcileResult | CleanupResult> {
   if (job === 'cleanup-jobs') {
     return cleanupTimedOutTasks(deps, {
       timeoutMs: overrides.timeoutMs ?? settings.cleanupTimeoutMs,
@@ -97,5 +103,6 @@ function jobWork(deps: TaskDeps, settings: RecoverySettings, job: JobName, overr
     concurrency: settings.concurrency,
     rateLimit: settings.rateLimit,
     dryRun: overrides.dryRun,
+    stopping,
   });
 }

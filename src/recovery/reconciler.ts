@@ -32,6 +32,8 @@ export interface ReconcileOptions {
   recentDispatchMs?: number;
   lateResultWindowMs?: number;
   rateLimit?: RateLimit | null;
+  /** Once aborted (the process is shutting down), the run finishes its batch and takes no other. */
+  stopping?: AbortSignal;
 }
 
 /** One of the sets a run works through, a batch at a time, each batch after the last one's page key. */
@@ -72,7 +74,7 @@ export async function reconcileStuckTasks(deps: TaskDeps, options: ReconcileOpti
       await batch.handle();
     }
     live = batches.filter(({ batch }) => batch.size === options.batchSize).map(({ set }) => set);
-  } while (live.length > 0 && Date.now() < deadline);
+  } while (live.length > 0 && Date.now() < deadline && !options.stopping?.aborted);
   deps.logger.info(summary(tally.result), tally.result.dryRun ? 'reconcile dry run finished' : 'reconcile run finished');
   return tally.result;
 }

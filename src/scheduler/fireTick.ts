@@ -13,8 +13,11 @@ export interface ScheduledJob {
   name: string;
   /** A croner pattern: 5 fields, or 6 with seconds first. */
   pattern: string;
-  /** One recorded run for the tick; throws JobAlreadyRunningError while the previous run goes on. */
-  run(tickAt: Date): Promise<{ executionId: string | null; status: 'completed' | 'failed' }>;
+  /**
+   * One recorded run for the tick; throws JobAlreadyRunningError while the previous run goes on. `stopping` is
+   * aborted when the scheduler stops: a long run should then wrap up rather than be cut off by the exit.
+   */
+  run(tickAt: Date, stopping: AbortSignal): Promise<{ executionId: string | null; status: 'completed' | 'failed' }>;
 }
 
 /**
@@ -26,12 +29,12 @@ export type TickOutcome = 'ran' | 'failed' | 'overlap' | 'paused' | 'claimed_els
 
 const KEEP_TICKS_MS = 7 * 24 * 60 * 60_000;
 
-export async function fireTick(deps: SchedulerDeps, job: ScheduledJob, tickAt: Date): Promise<TickOutcome> {
+export async function fireTick(deps: SchedulerDeps, job: ScheduledJob, tickAt: Date, stopping: AbortSignal): Promise<TickOutcome> {
   const claim = await claimTick(deps.db, job.name, tickAt, deps.instanceId);
   if (claim === 'claimed_elsewhere') return claim;
   try {
     if (claim === 'paused') return claim;
-    const run = await job.run(tickAt);
+    const run = await job.run(tickAt, stopping);
     const outcome = run.status === 'completed' ? 'ran' : 'failed';
     await recordTickOutcome(deps.db, job.name, tickAt, outcome, run.executionId);
     return outcome;

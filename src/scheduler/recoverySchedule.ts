@@ -13,7 +13,8 @@ export function startRecoveryScheduler(deps: TaskDeps, config: Config, hooks: { 
     .map(({ job, pattern, variable }) => ({
       name: job,
       pattern: validPattern(variable, pattern),
-      run: (tickAt: Date) => runRecoveryJob(deps, settings, job, 'cron', {}, { scheduledFor: tickAt, onFinished: hooks.onFinished }),
+      run: (tickAt: Date, stopping: AbortSignal) =>
+        runRecoveryJob(deps, settings, job, 'cron', {}, { scheduledFor: tickAt, onFinished: hooks.onFinished, stopping }),
     }));
   return startScheduler(deps, jobs);
 }

@@ -4,7 +4,7 @@ import { fireTick, type ScheduledJob, type SchedulerDeps, type TickOutcome } fro
 export interface Scheduler {
   /** Fires one job's tick by hand, exactly as the timer does (tests, operators). */
   fire(jobName: string, tickAt: Date): Promise<TickOutcome>;
-  /** Stops the timers and waits for runs in progress. */
+  /** Stops the timers, asks runs in progress to wrap up, and waits for them. */
   stop(): Promise<void>;
 }
 
@@ -14,10 +14,11 @@ export interface Scheduler {
  */
 export function startScheduler(deps: SchedulerDeps, jobs: ScheduledJob[]): Scheduler {
   const inFlight = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
   const byName = new Map(jobs.map((job) => [job.name, job]));
 
   const fire = (job: ScheduledJob, tickAt: Date): Promise<TickOutcome> => {
-    const firing = fireTick(deps, job, tickAt);
+    const firing = fireTick(deps, job, tickAt, stopping.signal);
     inFlight.add(firing);
     void firing.finally(() => inFlight.delete(firing)).catch(() => undefined);
     return firing;
@@ -44,6 +45,7 @@ export function startScheduler(deps: SchedulerDeps, jobs: ScheduledJob[]): Sched
       return fire(job, tickAt);
     },
     async stop() {
+      stopping.abort();
       for (const timer of timers) timer.stop();
       await Promise.allSettled([...inFlight]);
     },

@@ -161,6 +161,12 @@ describe('reconcileStuckTasks', () => {
     expect(real).toMatchObject({ batches: 3, totalFound: 5, stillProcessing: 5, errors: 0 });
     expect(real.tasks.map((t) => t.taskId).sort()).toEqual(ids);
     for (const t of tasks) expect(await taskRow(h.system.db, t.id)).toMatchObject({ status: 'processing', check_count: 1 });
+
+    // A process shutting down: the run finishes the batch in hand and takes no other, whatever its budget.
+    const shuttingDown = new AbortController();
+    const stopped = reconcileStuckTasks(deps, { ...OPTIONS, batchSize: 2, budgetMs: 60_000, stopping: shuttingDown.signal });
+    shuttingDown.abort();
+    expect(await stopped).toMatchObject({ batches: 1, totalFound: 2, stillProcessing: 2 });
   });
 
   it('counts provider errors, backs the task off, and one task throwing never stops the batch', async () => {

@@ -99,6 +99,27 @@ describe('scheduler: one run per tick across instances, never overlapping', () =
     }
   });
 
+  it('stopping asks a run in progress to wrap up (a long reconciler run), then waits for it', async () => {
+    let stopping: AbortSignal | undefined;
+    const longJob: ScheduledJob = {
+      name: 'long-job',
+      pattern: NEVER,
+      run: (tickAt, signal) =>
+        runJob({ db: r.system.db, logger: r.system.logger, instanceId: 'a' }, 'long-job', 'cron', async () => {
+          stopping = signal;
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          return { wrappedUp: true };
+        }, { scheduledFor: tickAt }),
+    };
+    const scheduler = startScheduler({ db: r.system.db, logger: r.system.logger, instanceId: 'a' }, [longJob]);
+    const firing = scheduler.fire('long-job', new Date(Math.floor(Date.now() / 60_000) * 60_000));
+    await waitFor('the run to be running', async () => stopping !== undefined);
+    expect(stopping!.aborted).toBe(false);
+    await scheduler.stop();
+    expect(stopping!.aborted).toBe(true);
+    expect(await firing).toBe('ran');
+  });
+
   it('croner fires every instance on each tick; exactly one of them runs it', async () => {
     const a = recordingLogger();
     const b = recordingLogger();
