@@ -45,6 +45,7 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
         await rename(partial, path);
         return { key, size };
       } catch (err) {
+        body.destroy(); // the provider's download, unread when the file could not be opened
         await rm(partial, { force: true });
         throw err;
       }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -59,6 +59,14 @@ describe('local asset store', () => {
     const bytes = randomBytes(1024);
     expect(await store.put(`${dir}/b-0.png`, bodyOf(bytes), 'image/png', declared)).toEqual({ key: `${dir}/b-0.png`, size: 1024 });
     expect(readFileSync(join(root, dir, 'b-0.png')).equals(bytes)).toBe(true);
+  });
+
+  it('a file that cannot be created fails the put and releases the provider download unread', async () => {
+    mkdirSync(join(root, 'assets'), { recursive: true });
+    writeFileSync(join(root, 'assets/not-a-directory'), 'x');
+    const body = bodyOf(randomBytes(300 * 1024));
+    await expect(store.put('assets/not-a-directory/0.mp4', body, 'video/mp4')).rejects.toThrow(/EEXIST|ENOTDIR/);
+    expect(body.destroyed).toBe(true);
   });
 
   it('refuses a key that escapes the storage directory, and opens only stored files', async () => {
