@@ -55,13 +55,7 @@ export function benchSettle(options: BenchOptions): Promise<SectionResult> {
 }
 
 function tuning(): typeof TUNING {
-  const from = (name: keyof typeof TUNING) => process.env[name] || TUNING[name];
-  return {
-    BATCH_SIZE: from('BATCH_SIZE'),
-    RECONCILE_CONCURRENCY: from('RECONCILE_CONCURRENCY'),
-    RECONCILE_BUDGET_MS: from('RECONCILE_BUDGET_MS'),
-    WORKER_CONCURRENCY: from('WORKER_CONCURRENCY'),
-  };
+  return Object.fromEntries(Object.entries(TUNING).map(([name, value]) => [name, process.env[name] || value])) as typeof TUNING;
 }
 
 function knobs(drainer: BenchOptions['drainer'], env: typeof TUNING): string {
@@ -89,16 +83,13 @@ async function drain({ system }: InProcessSettle, drainer: BenchOptions['drainer
   return { seconds: (performance.now() - started) / 1000, runs };
 }
 
-/**
- * Runs of the scheduled job until one finds a batch that is not full. One run should do: it takes batch after
- * batch within RECONCILE_BUDGET_MS. The empty run a cron tick would find next is not timed.
- */
+/** Runs of the scheduled job until no task is left processing. One run should do: it takes batch after batch within RECONCILE_BUDGET_MS. */
 async function drainWithReconciler(system: InProcessSettle['system']): Promise<number> {
   const settings = { ...recoverySettings(system.config), rateLimit: null };
   for (let runs = 1, deadline = Date.now() + DRAIN_LIMIT_MS; Date.now() < deadline; runs++) {
     const run = await runRecoveryJob(system.tasks, settings, 'process-stuck-tasks', 'cli');
     if (run.status !== 'completed') throw new Error(`reconciler run failed: ${run.error}`);
-    if (run.results!.totalFound < settings.batchSize * run.results!.batches) return runs;
+    if ((await processingCount(system.db)) === 0) return runs;
   }
   throw new Error(`the reconciler did not drain the backlog within ${DRAIN_LIMIT_MS / 60_000} minutes`);
 }
