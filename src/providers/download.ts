@@ -1,5 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { openProviderStream, type ProviderStream } from './providerHttp.js';
+import { openProviderStream, type ProviderStream } from './http.js';
 import type { Download, ProviderError } from './types.js';
 
 export interface DownloadOptions {

@@ -1,7 +1,7 @@
 export * from './types.js';
 export * from './catalog.js';
-export { createKieProvider, type KieProviderOptions } from './kie.js';
-export { signKieCallback, verifyKieCallback, type KieSignatureCheck } from './kie-signature.js';
+export { createKieProvider, type KieProviderOptions } from './kie/adapter.js';
+export { signKieCallback, verifyKieCallback, type KieSignatureCheck } from './kie/signature.js';
 export { createProviderRegistry, type ProviderRegistry } from './registry.js';
 export { streamDownload, type DownloadOptions } from './download.js';
 export {
@@ -10,27 +10,11 @@ export {
   type ReplicateProvider,
   type ReplicateProviderOptions,
   type WebhookVerdict,
-} from './replicate.js';
+} from './replicate/adapter.js';
 export {
   REPLICATE_WEBHOOK_HEADERS,
   signReplicateWebhook,
   verifyReplicateWebhook,
   type ReplicateWebhookCheck,
   type ReplicateWebhookSigning,
-} from './replicate-webhook.js';
-export {
-  startReplicateSimulator,
-  type ReplicateSimOutcome,
-  type ReplicateSimStats,
-  type ReplicateSimStatus,
-  type ReplicateSimulatorFaults,
-  type ReplicateSimulatorOptions,
-  type RunningReplicateSimulator,
-} from './replicateSimulator/index.js';
-export {
-  startSimulator,
-  type RunningSimulator,
-  type SimStats,
-  type SimulatorFaults,
-  type SimulatorOptions,
-} from './simulator/index.js';
+} from './replicate/webhook.js';

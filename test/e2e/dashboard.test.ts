@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessions, SESSION_COOKIE } from '../../src/http/dashboard/index.js';
+import { createSessions, SESSION_COOKIE } from '../../src/http/ui/dashboard/index.js';
 import { createLogger } from '../../src/log/index.js';
 import type { CreatedUser } from '../../src/users/index.js';
 import { browserTestsEnabled, launchBrowser, signIn, watchPage } from '../helpers/browser.js';

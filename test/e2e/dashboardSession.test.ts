@@ -2,7 +2,7 @@ import { fastifyCookie } from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerErrorHandling } from '../../src/http/errors.js';
-import { createSessions, CSRF_HEADER, requireAdminOrSession, SESSION_COOKIE, type Sessions } from '../../src/http/dashboard/index.js';
+import { createSessions, CSRF_HEADER, requireAdminOrSession, SESSION_COOKIE, type Sessions } from '../../src/http/ui/dashboard/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { authenticateApiKey, createUser, type CreatedUser } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

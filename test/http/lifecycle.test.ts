@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceTask } from '../../src/tasks/index.js';
-import { startSimulator } from '../../src/providers/index.js';
+import { startSimulator } from '../../src/simulators/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean, journal } from '../helpers/ledger.js';
 import { freePort, waitFor } from '../helpers/net.js';

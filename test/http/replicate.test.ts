@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signReplicateWebhook, startReplicateSimulator, type RunningReplicateSimulator } from '../../src/providers/index.js';
+import { signReplicateWebhook } from '../../src/providers/index.js';
+import { startReplicateSimulator, type RunningReplicateSimulator } from '../../src/simulators/index.js';
 import { advanceTask } from '../../src/tasks/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean, journal } from '../helpers/ledger.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createTaskWatcher, type TaskWatcher } from '../../src/http/events/taskWatcher.js';
+import { createTaskWatcher, type TaskWatcher } from '../../src/http/api/events/taskWatcher.js';
 import { createLogger } from '../../src/log/index.js';
 import { createSystem, type System } from '../../src/system.js';
 import type { WatchedTask } from '../../src/tasks/index.js';

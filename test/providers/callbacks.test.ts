@@ -1,12 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createKieProvider,
-  ProviderError,
-  startSimulator,
-  verifyKieCallback,
-  type RunningSimulator,
-} from '../../src/providers/index.js';
+import { createKieProvider, ProviderError, verifyKieCallback } from '../../src/providers/index.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
 import { sleep, startReceiver, videoRequest, waitFor, type TestServer } from './helpers.js';
 
 const running: Array<RunningSimulator | TestServer> = [];

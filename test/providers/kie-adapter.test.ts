@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKieProvider, ProviderError, startSimulator, type RunningSimulator } from '../../src/providers/index.js';
+import { createKieProvider, ProviderError } from '../../src/providers/index.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
 import { closedPort, startRawServer, terminalStatus, videoRequest, type TestServer } from './helpers.js';
 
 const running: Array<RunningSimulator | TestServer> = [];

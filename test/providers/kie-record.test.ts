@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTransientFailure, parseResultUrls, recordToStatus } from '../../src/providers/kie-record.js';
-import { isTransientCode, parseRetryAfter } from '../../src/providers/kie-errors.js';
+import { isTransientFailure, parseResultUrls, recordToStatus } from '../../src/providers/kie/record.js';
+import { isTransientCode, parseRetryAfter } from '../../src/providers/kie/errors.js';
 
 describe('recordToStatus', () => {
   it('maps the running states, with the record progress as a percent or an estimate', () => {

@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createReplicateProvider,
-  ProviderError,
-  startReplicateSimulator,
-  type ReplicateSimulatorOptions,
-  type RunningReplicateSimulator,
-} from '../../src/providers/index.js';
+import { createReplicateProvider, ProviderError } from '../../src/providers/index.js';
+import { startReplicateSimulator, type ReplicateSimulatorOptions, type RunningReplicateSimulator } from '../../src/simulators/index.js';
 import { closedPort, sleep, startRawServer, terminalStatus, waitFor, type TestServer } from './helpers.js';
 
 const running: Array<RunningReplicateSimulator | TestServer> = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTransientPredictionFailure, outputUrls, predictionToStatus } from '../../src/providers/replicate-prediction.js';
+import { isTransientPredictionFailure, outputUrls, predictionToStatus } from '../../src/providers/replicate/prediction.js';
 
 const prediction = (fields: Record<string, unknown>) => ({ id: 'p1', status: 'processing', ...fields });
 

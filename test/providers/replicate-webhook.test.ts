@@ -1,16 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createReplicateProvider,
-  parseReplicateCallback,
-  ProviderError,
-  signReplicateWebhook,
-  startReplicateSimulator,
-  verifyReplicateWebhook,
-  type ReplicateSimulatorOptions,
-  type RunningReplicateSimulator,
-} from '../../src/providers/index.js';
+import { createReplicateProvider, parseReplicateCallback, ProviderError, signReplicateWebhook, verifyReplicateWebhook } from '../../src/providers/index.js';
+import { startReplicateSimulator, type ReplicateSimulatorOptions, type RunningReplicateSimulator } from '../../src/simulators/index.js';
 import { sleep, startRawServer, waitFor, type TestServer } from './helpers.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKieProvider, startSimulator, type RunningSimulator } from '../../src/providers/index.js';
+import { createKieProvider } from '../../src/providers/index.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
 import { sleep, terminalStatus, videoRequest, waitFor } from './helpers.js';
 
 const running: RunningSimulator[] = [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log/index.js';
-import { startSimulator, type RunningSimulator } from '../../src/providers/index.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
 import { createSystem } from '../../src/system.js';
 import type { TaskRow } from '../../src/tasks/index.js';
 import { createUser } from '../../src/users/index.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openPostgres, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/log/index.js';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/providers/index.js';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulators/index.js';
 import { createSystem, type System } from '../../src/system.js';
 import { createUser } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { startServer } from '../../http/index.js';
-import { startSimulator } from '../../providers/index.js';
+import { startSimulator } from '../../simulators/index.js';
 import { createLogger } from '../../log/index.js';
 import { createSystem, type System } from '../../system.js';
 import { createApiKey, createUser, findUserByEmail, type Role } from '../../users/index.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startSimulator, type SimulatorOptions } from '../../providers/index.js';
+import { startSimulator, type SimulatorOptions } from '../../simulators/index.js';
 
 interface SimFlags {
   port: string;

@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  executionStats,
+  executionView,
+  JOB_NAMES,
+  listExecutions,
+  listTasks,
+  retryTaskNow,
+  withProviderLimits,
+  type TaskListRow,
+} from '../../recovery/index.js';
+import type { System } from '../../system.js';
+import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
+import { runNow, sendRun } from './cronRoutes.js';
+import { ApiError, notFound, parseRequest } from '../errors.js';
+
+const DAY_MS = 24 * 60 * 60_000;
+
+const cleanupBody = z.strictObject({
+  timeoutMs: z.number().int().positive().max(7 * DAY_MS).optional(),
+  dryRun: z.boolean().optional(),
+  batchSize: z.number().int().positive().max(1000).optional(),
+});
+const triggerBody = z.strictObject({ job: z.enum(JOB_NAMES), dryRun: z.boolean().optional() });
+const retryBody = z.strictObject({ dryRun: z.boolean().optional() });
+const page = {
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+};
+const executionsQuery = z.strictObject({ limit: page.limit, job: z.enum(JOB_NAMES).optional() });
+const tasksQuery = z.strictObject({
+  status: z.enum(['pending', 'processing', 'completed', 'failed', 'canceled']).optional(),
+  stuck: z.enum(['true', 'false']).optional(),
+  user: z.string().trim().min(1).max(320).optional(),
+  ...page,
+});
+const taskParams = z.object({ id: z.uuid() });
+
+/** The operator API (an admin key; a user key is 403): run history, manual runs, stuck tasks, retry. */
+export function registerAdminRoutes(app: FastifyInstance, system: System, sessions: Sessions): void {
+  const auth = { preHandler: requireAdminOrSession(system.db, sessions) };
+
+  app.post('/api/admin/jobs/cleanup', auth, async (request, reply) => {
+    const body = parseRequest(cleanupBody, request.body ?? {});
+    return sendRun(reply, await runNow(system, 'cleanup-jobs', 'admin', body));
+  });
+
+  app.post('/api/admin/trigger-cron', auth, async (request, reply) => {
+    const { job, dryRun } = parseRequest(triggerBody, request.body ?? {});
+    return sendRun(reply, await runNow(system, job, 'admin', { dryRun }));
+  });
+
+  app.get('/api/admin/cron-jobs', auth, async (request) => {
+    const query = parseRequest(executionsQuery, request.query, 'query');
+    const rows = await listExecutions(system.db, { limit: query.limit, jobName: query.job });
+    return { executions: rows.map(executionView), stats: await executionStats(system.db) };
+  });
+
+  app.get('/api/admin/tasks', auth, async (request) => {
+    const query = parseRequest(tasksQuery, request.query, 'query');
+    const stuck = query.stuck === 'true' ? { processingMs: system.config.stuckAfterMs, pendingMs: system.config.pendingStuckMs } : undefined;
+    const { tasks, total } = await listTasks(system.db, { status: query.status, stuck, user: query.user, limit: query.limit, offset: query.offset });
+    return { tasks: tasks.map(taskListView), total, limit: query.limit, offset: query.offset };
+  });
+
+  app.post('/api/admin/tasks/:id/retry', auth, async (request) => {
+    const parsed = taskParams.safeParse(request.params);
+    if (!parsed.success) throw notFound('No such task');
+    const { dryRun } = parseRequest(retryBody, request.body ?? {});
+    const deps = withProviderLimits(system.tasks, system.config.providerRateLimit);
+    const { task, verdict } = await retryTaskNow(deps, parsed.data.id, { dryRun, path: 'admin' });
+    if (!task) throw notFound('No such task');
+    if (verdict && 'skipped' in verdict) {
+      const code = task.status === 'pending' || task.status === 'processing' ? 'task_busy' : 'not_retryable';
+      throw new ApiError(409, code, `Not retried: ${verdict.skipped}`);
+    }
+    return { taskId: task.id, dryRun: dryRun ?? false, action: verdict?.action, outcome: verdict?.outcome, status: task.status };
+  });
+}
+
+function taskListView(row: TaskListRow) {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return {
+    taskId: row.id,
+    userId: row.user_id,
+    email: row.email,
+    type: row.type,
+    model: row.model,
+    status: row.status,
+    progress: row.progress,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    providerTaskId: row.provider_task_id,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? row.error_code } : null,
+    lateResult: row.late_result,
+    settledBy: row.settled_by,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: iso(row.lease_expires_at),
+    nextCheckAt: iso(row.next_check_at),
+    dispatchedAt: iso(row.dispatched_at),
+    processingStartedAt: iso(row.processing_started_at),
+    deadlineAt: iso(row.deadline_at),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    completedAt: iso(row.completed_at),
+    ageMs: row.age_ms,
+  };
+}

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Db } from '../../db/index.js';
+import { listNotifications, outboxCounts, resendNotification, type OutboxEntry } from '../../notify/index.js';
+import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
+import { ApiError, parseRequest } from '../errors.js';
+
+const listQuery = z.strictObject({
+  status: z.enum(['pending', 'sent', 'dead']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const idParams = z.object({ id: z.uuid() });
+
+export function outboxEntryView(entry: OutboxEntry) {
+  return {
+    id: entry.id,
+    channel: entry.channel,
+    kind: entry.kind,
+    status: entry.status,
+    attempts: entry.attempts,
+    maxAttempts: entry.max_attempts,
+    lastError: entry.last_error,
+    payload: entry.channel === 'email' ? entry.payload : { kind: entry.kind },
+    createdAt: entry.created_at.toISOString(),
+    nextAttemptAt: entry.next_attempt_at.toISOString(),
+    sentAt: entry.sent_at?.toISOString() ?? null,
+  };
+}
+
+export function registerOutboxRoutes(app: FastifyInstance, db: Db, sessions: Sessions): void {
+  const admin = { preHandler: requireAdminOrSession(db, sessions) };
+
+  app.get('/api/admin/outbox', admin, async (request) => {
+    const query = parseRequest(listQuery, request.query, 'query');
+    const [entries, counts] = await Promise.all([listNotifications(db, query), outboxCounts(db)]);
+    return { entries: entries.map(outboxEntryView), counts };
+  });
+
+  app.post('/api/admin/outbox/:id/resend', admin, async (request) => {
+    const { id } = parseRequest(idParams, request.params, 'params');
+    const entry = await resendNotification(db, id);
+    if (!entry) throw new ApiError(404, 'not_found', 'No dead outbox entry with this id');
+    return { entry: outboxEntryView(entry) };
+  });
+}

@@ -1,0 +1,23 @@
+import { extname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { LocalAssetStore } from '../../storage/index.js';
+import { notFound } from '../errors.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.mp4': 'video/mp4', '.webm': 'video/webm', '.mov': 'video/quicktime',
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif',
+};
+
+/** Local storage only: anyone with the link may download; the task id in the key makes links unguessable. */
+export function registerAssetRoutes(app: FastifyInstance, store: LocalAssetStore): void {
+  app.get('/assets/*', async (request, reply) => {
+    const key = `assets/${(request.params as { '*': string })['*']}`;
+    const asset = await store.open(key);
+    if (!asset) throw notFound('No such asset');
+    return reply
+      .header('content-type', CONTENT_TYPES[extname(key)] ?? 'application/octet-stream')
+      .header('content-length', asset.size)
+      .header('cache-control', 'private, max-age=31536000, immutable')
+      .send(asset.body);
+  });
+}

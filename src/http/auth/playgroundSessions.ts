@@ -1,0 +1,40 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assertCsrf, sessionCookieOf, type SessionClaims, type Sessions } from './sessions.js';
+
+export const PLAYGROUND_COOKIE = 'settle_playground';
+
+/** The public API routes the playground page calls; nothing else accepts its cookie. */
+const SESSION_ROUTES = new Set([
+  'GET /api/v1/models',
+  'GET /api/v1/credits',
+  'POST /api/v1/tasks',
+  'GET /api/v1/tasks/:taskId',
+  'GET /api/v1/tasks/:taskId/events',
+  'POST /api/v1/tasks/:taskId/cancel',
+]);
+
+/** A signed, unexpired, not signed-out playground session of this request, with its key; null otherwise. */
+export function playgroundSession(sessions: Sessions, request: FastifyRequest): { claims: SessionClaims; apiKey: string } | null {
+  const claims = sessions.verify(sessionCookieOf(request, PLAYGROUND_COOKIE));
+  const apiKey = claims && sessions.apiKeyOf(claims);
+  return claims && apiKey ? { claims, apiKey } : null;
+}
+
+/**
+ * Lets the playground's cookie stand in for "Authorization: Bearer" on the routes it calls. A request that brings
+ * no Authorization header but a valid playground session gets the session's key as its bearer token before the
+ * route's own guard runs: the key is then checked, revoked, rate-limited and stream-capped by the very code that
+ * serves API clients, with no second authentication path to keep in step (and no edit to the routes). Unsafe
+ * methods must also pass the CSRF check (same origin, the page's token).
+ */
+export function acceptPlaygroundSessions(app: FastifyInstance, sessions: Sessions): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.headers.authorization !== undefined) return;
+    if (!SESSION_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
+    const session = playgroundSession(sessions, request);
+    if (!session) return;
+    assertCsrf(sessions, request, session.claims);
+    // Fastify's headers setter adds to the raw headers (it does not replace them): only Authorization is new.
+    request.headers = { authorization: `Bearer ${session.apiKey}` };
+  });
+}

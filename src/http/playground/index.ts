@@ -1,2 +1,0 @@
-export { registerPlayground } from './routes.js';
-export { acceptPlaygroundSessions, PLAYGROUND_COOKIE } from './sessionAuth.js';

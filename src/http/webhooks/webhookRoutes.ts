@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProviderError, verifyKieCallback, type CallbackEvent, type ReplicateProvider } from '../../providers/index.js';
+import { applyCallback, findTask, findTaskByProviderTaskId, type TaskDeps } from '../../tasks/index.js';
+import { ApiError } from '../errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface WebhookOptions {
+  kieHmacKey?: string;
+  replicate: ReplicateProvider;
+}
+
+/**
+ * Provider callbacks. The answer goes back as soon as the callback is checked and its task found; the work (a
+ * download that may take minutes) runs after, so the provider's 15 s delivery timeout is never at risk.
+ */
+export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, options: WebhookOptions): void {
+  const inFlight = new Set<Promise<unknown>>();
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...inFlight]);
+  });
+
+  const accept = async (request: FastifyRequest, provider: string, event: CallbackEvent, trusted: boolean) => {
+    const task = await findCallbackTask(deps, provider, event);
+    if (!task) {
+      request.log.warn({ taskId: event.taskId, providerTaskId: event.providerTaskId, provider }, 'callback for an unknown task');
+      throw new ApiError(404, 'not_found', 'No task matches this callback');
+    }
+    const work = applyCallback(deps, task, event, trusted)
+      .then((outcome) => request.log.info({ taskId: task.id, outcome }, 'callback applied'))
+      .catch((err: unknown) => request.log.error({ err, taskId: task.id }, 'callback processing failed; recovery will retry'))
+      .finally(() => inFlight.delete(work));
+    inFlight.add(work);
+    return { received: true, taskId: task.id };
+  };
+
+  app.post('/api/webhooks/kie', async (request) => {
+    const event = parseCallback(() => deps.providers.get('kie').parseCallback(request.body, queryOf(request)));
+    return accept(request, 'kie', event, verifyKie(request, event, options.kieHmacKey));
+  });
+
+  // Standard Webhooks sign the exact bytes sent, so this route keeps the body as the raw string.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    scope.post('/api/webhooks/replicate', async (request) => {
+      const raw = request.body as string;
+      const verdict = options.replicate.verifyWebhook(request.headers, raw);
+      if (verdict === 'invalid') throw new ApiError(401, 'unauthorized', 'Missing, stale or invalid webhook signature');
+      const event = parseCallback(() => options.replicate.parseCallback(raw, queryOf(request)));
+      return accept(request, 'replicate', event, verdict === 'valid');
+    });
+  });
+}
+
+function queryOf(request: FastifyRequest): Record<string, string | undefined> {
+  return request.query as Record<string, string | undefined>;
+}
+
+function parseCallback(parse: () => CallbackEvent): CallbackEvent {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ProviderError) throw new ApiError(400, 'invalid_request', err.message);
+    throw err;
+  }
+}
+
+/** With a key configured, only a correctly signed, fresh callback is accepted; without one, none is trusted. */
+function verifyKie(request: FastifyRequest, event: CallbackEvent, key: string | undefined): boolean {
+  if (!key) return false;
+  const valid = verifyKieCallback({
+    providerTaskId: event.providerTaskId,
+    timestamp: headerOf(request, 'x-webhook-timestamp'),
+    signature: headerOf(request, 'x-webhook-signature'),
+    key,
+  });
+  if (!valid) throw new ApiError(401, 'unauthorized', 'Missing, stale or invalid webhook signature');
+  return true;
+}
+
+async function findCallbackTask(deps: TaskDeps, provider: string, event: CallbackEvent) {
+  if (!event.taskId) return findTaskByProviderTaskId(deps.db, provider, event.providerTaskId);
+  const task = UUID.test(event.taskId) ? await findTask(deps.db, event.taskId) : null;
+  return task?.provider === provider ? task : null;
+}
+
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
