@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import { migrate, openDatabase, type Db } from './db/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { instrumentProviders } from './metrics/index.js';

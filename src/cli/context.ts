@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { configFromEnvironment, ConfigError, type Config } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { createSystem, type System } from '../system.js';
 
@@ -9,14 +9,14 @@ export class CliError extends Error {
   }
 }
 
-export function readConfig(overrides: Record<string, string | undefined> = {}): Config {
-  return loadConfig({ ...process.env, ...overrides });
+export function readConfig(overrides: Record<string, string | undefined> = {}, defaults: Record<string, string> = {}): Config {
+  return configFromEnvironment({ defaults, overrides });
 }
 
 /** Builds the system for one command, quietly (logs go to stderr at warn), and always closes it. */
 export async function withSystem<T>(fn: (system: System) => Promise<T>, overrides: Record<string, string | undefined> = {}): Promise<T> {
-  const config = readConfig(overrides);
-  const system = await createSystem(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr) });
+  const config = readConfig(overrides, { LOG_LEVEL: 'warn' });
+  const system = await createSystem(config, { logger: createLogger(config.logLevel, process.stderr) });
   try {
     return await fn(system);
   } finally {

@@ -1,3 +1,4 @@
+import { SECRET_PATHS } from '../config/index.js';
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -20,9 +21,7 @@ const REDACT = [
   '*.smtpUrl',
   // The configuration's secrets, when a Config is logged flat or as { config } (fixed paths: every wildcard costs
   // time on every log line).
-  ...['cronSecret', 'sessionSecret', 'databaseUrl', 'slackWebhookUrl', 'discordWebhookUrl', 'kie.apiKey', 'kie.webhookHmacKey', 'r2.secretAccessKey'].flatMap(
-    (path) => [path, `config.${path}`],
-  ),
+  ...SECRET_PATHS.flatMap((path) => [path, `config.${path}`]),
   // Dashboard session values, and the headers that carry credentials.
   'cookie',
   '*.cookie',

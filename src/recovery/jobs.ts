@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { TaskDeps } from '../tasks/index.js';
 import { cleanupTimedOutTasks, type CleanupResult } from './cleanup.js';
 import { runJob, type JobTrigger, type RunJobOptions } from './executions.js';

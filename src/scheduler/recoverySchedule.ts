@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { recoverySettings, runRecoveryJob, type RunFinishedHook } from '../recovery/index.js';
 import type { TaskDeps } from '../tasks/index.js';
 import type { ScheduledJob } from './fireTick.js';

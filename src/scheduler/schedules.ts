@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, type Config } from '../config/index.js';
 import type { Queryable } from '../db/index.js';
 import { JOB_NAMES, listExecutions, type ExecutionRow, type JobName } from '../recovery/index.js';
 import { pauseSchedule } from './sql/pauseSchedule.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createTaskWatcher, type TaskWatcher } from '../../src/http/api/events/taskWatcher.js';
 import { createLogger } from '../../src/log/index.js';
 import { createSystem, type System } from '../../src/system.js';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { createSystem, type System } from '../../src/system.js';

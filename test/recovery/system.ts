@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { openPostgres, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulators/index.js';

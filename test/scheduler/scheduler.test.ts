@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
 import { recoverySettings, runJob, runRecoveryJob, type RecoverySettings } from '../../src/recovery/index.js';
 import { startRecoveryScheduler, startScheduler, type ScheduledJob, type SchedulerDeps } from '../../src/scheduler/index.js';

@@ -21,17 +21,16 @@ export function registerDemoCommand(program: Command): void {
     .action(action(async (opts: { port: string; seed: string }) => {
       const port = parsePositiveInt(opts.port, '--port');
       const sim = await startSimulator({ port: 0, seed: Number(opts.seed), durationMs: [3000, 8000] });
-      const cronSecret = process.env.CRON_SECRET ?? randomBytes(16).toString('hex');
       const config = readConfig({
         DATABASE_URL: undefined,
         PORT: String(port),
         PUBLIC_URL: `http://localhost:${port}`,
         KIE_BASE_URL: sim.url,
         KIE_API_KEY: 'demo',
-        CRON_SECRET: cronSecret,
         WORKER_POLL_MIN_MS: '1000',
         WORKER_POLL_MAX_MS: '5000',
-      });
+      }, { CRON_SECRET: randomBytes(16).toString('hex') });
+      const cronSecret = config.cronSecret!;
       const logger = createLogger(config.logLevel);
       const shutdown = onShutdown(logger);
       shutdown.started(() => sim.close());

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { minutesAsMs, oneOf, positiveNumber, text, url, variable, wholeNumber } from './variable.js';
+
+const baseUrl = url.transform((u) => u.replace(/\/+$/, ''));
+const cron = text;
+
+/** Every environment variable Settle reads, shaped like the Config it becomes. */
+export const VARIABLES = {
+  databaseUrl: variable('DATABASE_URL', 'database', text, 'unset: the embedded PGlite under SETTLE_DATA_DIR; `postgres://…`: a PostgreSQL server', { secret: true }),
+  dataDir: variable('SETTLE_DATA_DIR', 'database', text, 'the embedded database and the default asset directory', { default: './.settle' }),
+  port: variable('PORT', 'server', wholeNumber(0, 65535), 'the HTTP port', { default: '3000' }),
+  host: variable('HOST', 'server', text, 'the address to listen on', { default: '0.0.0.0' }),
+  publicUrl: variable('PUBLIC_URL', 'server', baseUrl, 'the public URL; it goes into callback URLs and asset links', { defaultDoc: 'http://localhost:$PORT' }),
+  cronSecret: variable('CRON_SECRET', 'server', text, 'bearer secret of the cron routes (503 while unset)', { secret: true }),
+  sessionSecret: variable('SESSION_SECRET', 'server', text, 'signs dashboard and playground sessions; set it (32+ characters) when you run more than one instance', {
+    secret: true,
+    defaultDoc: 'random per process',
+  }),
+  sessionTtlMs: variable('SESSION_TTL_MINUTES', 'server', minutesAsMs.pipe(z.number().max(7 * 24 * 60 * 60_000)), 'how long a dashboard or playground sign-in lasts', { default: '480' }),
+  submitRateLimitPerMinute: variable('SUBMIT_RATE_LIMIT_PER_MINUTE', 'limits', wholeNumber(1), 'submissions per API key per minute per process', { default: '120' }),
+  logLevel: variable('LOG_LEVEL', 'server', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'pino level; secrets and API keys are redacted', { default: 'info' }),
+  kie: {
+    apiKey: variable('KIE_API_KEY', 'provider', text, 'KIE.ai API key', { secret: true }),
+    baseUrl: variable('KIE_BASE_URL', 'provider', baseUrl, 'KIE.ai API base URL (a simulator in the demo and tests)', { default: 'https://api.kie.ai' }),
+    webhookHmacKey: variable('KIE_WEBHOOK_HMAC_KEY', 'provider', text, 'verifies KIE callbacks (X-Webhook-Signature)', { secret: true }),
+  },
+  replicate: {
+    apiToken: variable('REPLICATE_API_TOKEN', 'provider', text, 'Replicate API token; the catalog\'s Replicate models are offered only with it', { secret: true }),
+    baseUrl: variable('REPLICATE_BASE_URL', 'provider', baseUrl, 'Replicate API base URL', { default: 'https://api.replicate.com' }),
+    webhookSecret: variable('REPLICATE_WEBHOOK_SECRET', 'provider', text, 'verifies Replicate webhooks (Standard Webhooks, `whsec_…`)', { secret: true }),
+  },
+  modelsFile: variable('MODELS_FILE', 'provider', text, 'JSON model catalog: an array of models extends the built-in one, `{"replace":true,"models":[…]}` replaces it'),
+  providerRateLimit: {
+    max: variable('PROVIDER_RATE_LIMIT', 'provider', wholeNumber(1), 'new provider tasks per window (KIE: 20 per 10 s)', { default: '20' }),
+    windowMs: variable('PROVIDER_RATE_WINDOW_MS', 'provider', wholeNumber(1), 'the rate limit\'s window', { default: '10000' }),
+  },
+  storageDir: variable('STORAGE_DIR', 'storage', text, 'local asset storage, served under `/assets/`', { defaultDoc: '$SETTLE_DATA_DIR/assets' }),
+  r2: {
+    bucket: variable('R2_BUCKET_NAME', 'storage', text, 'S3-compatible storage (R2, S3, MinIO) instead of local; needs the two keys below'),
+    accessKeyId: variable('R2_ACCESS_KEY_ID', 'storage', text, 'S3 access key id'),
+    secretAccessKey: variable('R2_SECRET_ACCESS_KEY', 'storage', text, 'S3 secret access key', { secret: true }),
+    endpoint: variable('R2_ENDPOINT', 'storage', url, 'S3 endpoint (R2: `https://<account>.r2.cloudflarestorage.com`); unset: AWS S3'),
+    publicUrl: variable('R2_PUBLIC_URL', 'storage', baseUrl, 'public bucket URL for asset links; unset: presigned GETs (7 days)'),
+  },
+  smtpUrl: variable('SMTP_URL', 'notifications', text, 'SMTP server for user e-mails (`smtp://user:pass@host:587`); unset: no e-mails', { secret: true }),
+  emailFrom: variable('EMAIL_FROM', 'notifications', text, 'sender of user e-mails', { default: 'Settle <no-reply@localhost>' }),
+  emailOn: variable('EMAIL_ON', 'notifications', oneOf(['recovered', 'all', 'none']), 'which settlements send the "ready" e-mail', { default: 'recovered' }),
+  assetsLibraryUrl: variable('ASSETS_LIBRARY_URL', 'notifications', baseUrl, 'the link in e-mails to the user\'s library', { defaultDoc: '$PUBLIC_URL' }),
+  outbox: {
+    maxAttempts: variable('OUTBOX_MAX_ATTEMPTS', 'notifications', wholeNumber(1, 100), 'deliveries tried before an entry is dead', { default: '8' }),
+    retryBaseMs: variable('OUTBOX_RETRY_BASE_MS', 'notifications', wholeNumber(1), 'first retry delay, doubling', { default: '2000' }),
+    retryMaxMs: variable('OUTBOX_RETRY_MAX_MS', 'notifications', wholeNumber(1), 'longest retry delay', { default: '300000' }),
+    pollMs: variable('OUTBOX_POLL_MS', 'notifications', wholeNumber(1), 'how often the delivery loop looks for due entries', { default: '1000' }),
+  },
+  slackWebhookUrl: variable('SLACK_WEBHOOK_URL', 'alerts', url, 'Slack incoming webhook for alerts', { secret: true }),
+  discordWebhookUrl: variable('DISCORD_WEBHOOK_URL', 'alerts', url, 'Discord webhook for alerts', { secret: true }),
+  alertThresholds: {
+    errorRate: variable('ALERT_ERROR_RATE', 'alerts', z.coerce.number().min(0).max(1), 'alert when a run\'s error rate is over this…', { default: '0.5' }),
+    errorRateMinTasks: variable('ALERT_ERROR_RATE_MIN_TASKS', 'alerts', wholeNumber(1), '…with at least this many tasks', { default: '3' }),
+    failedTasks: variable('ALERT_FAILED_TASKS', 'alerts', wholeNumber(1), 'alert when a run failed at least this many tasks', { default: '5' }),
+    processingErrors: variable('ALERT_PROCESSING_ERRORS', 'alerts', wholeNumber(1), 'alert on at least this many processing errors in a run', { default: '3' }),
+    stuckTasks: variable('ALERT_STUCK_TASKS', 'alerts', wholeNumber(0), 'alert when more tasks than this are stuck…', { default: '20' }),
+    stuckAgeMinutes: variable('ALERT_STUCK_AGE_MINUTES', 'alerts', positiveNumber, '…for longer than this', { default: '60' }),
+    frozenCredits: variable('ALERT_FROZEN_CREDITS', 'alerts', wholeNumber(0), 'alert when frozen credits total more than this', { default: '10000' }),
+    consecutiveFailures: variable('ALERT_CONSECUTIVE_FAILURES', 'alerts', wholeNumber(1), 'alert when this many runs in a row failed', { default: '3' }),
+    dedupeMinutes: variable('ALERT_DEDUPE_MINUTES', 'alerts', positiveNumber, 'the same condition is not re-sent within this window', { default: '60' }),
+  },
+  stuckAfterMs: variable('STUCK_AFTER_MINUTES', 'recovery', minutesAsMs, 'a task processing longer than this is stuck (decimals allowed)', { default: '10' }),
+  pendingStuckMs: variable('PENDING_STUCK_MINUTES', 'recovery', minutesAsMs, 'a task pending longer than this is re-dispatched', { default: '10' }),
+  batchSize: variable('BATCH_SIZE', 'recovery', wholeNumber(1), 'stuck tasks per reconciler batch', { default: '50' }),
+  reconcileBudgetMs: variable('RECONCILE_BUDGET_MS', 'recovery', wholeNumber(0), 'how long one reconciler run goes on taking batches while they come back full; 0: one batch per run', { default: '60000' }),
+  reconcileCron: variable('RECONCILE_CRON', 'recovery', cron, 'the reconciler\'s schedule, or `off`', { default: '*/10 * * * *' }),
+  cleanupCron: variable('CLEANUP_CRON', 'recovery', cron, 'the timeout cleanup\'s schedule, or `off`', { default: '*/15 * * * *' }),
+  reconcileConcurrency: variable('RECONCILE_CONCURRENCY', 'recovery', wholeNumber(1), 'tasks a reconciler run handles at once', { default: '10' }),
+  cleanupTimeoutMs: variable('CLEANUP_TIMEOUT_MS', 'recovery', wholeNumber(1), 'the cleanup\'s timeout for every task', { defaultDoc: 'each model\'s timeout' }),
+  cleanupBatchSize: variable('CLEANUP_BATCH_SIZE', 'recovery', wholeNumber(1), 'tasks per cleanup run', { default: '100' }),
+  workerPollMinMs: variable('WORKER_POLL_MIN_MS', 'worker', wholeNumber(1), 'first delay between provider checks of one task, doubling…', { default: '5000' }),
+  workerPollMaxMs: variable('WORKER_POLL_MAX_MS', 'worker', wholeNumber(1), '…up to this', { default: '60000' }),
+  workerConcurrency: variable('WORKER_CONCURRENCY', 'worker', wholeNumber(1), 'tasks the worker advances at once per process', { default: '10' }),
+  taskLeaseMs: variable('TASK_LEASE_MS', 'worker', wholeNumber(1), 'how long a claim on a task lasts before another process may take it over', { default: '120000' }),
+  events: {
+    pollMs: variable('EVENTS_POLL_MS', 'events', wholeNumber(50, 60_000), 'event streams: the change query\'s interval', { default: '250' }),
+    nudgeMs: variable('EVENTS_NUDGE_MS', 'events', wholeNumber(0), 'ask the provider about a watched task not checked for this long (0: off)', { default: '2000' }),
+    heartbeatMs: variable('EVENTS_HEARTBEAT_MS', 'events', wholeNumber(100), 'the `: ping` interval', { default: '15000' }),
+    maxStreamsPerKey: variable('EVENTS_MAX_STREAMS_PER_KEY', 'events', wholeNumber(1), 'open streams per API key per process', { default: '5' }),
+  },
+} as const;
+
