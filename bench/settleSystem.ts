@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import { startServer, type RunningServer } from '../src/http/index.js';
 import { createLogger } from '../src/log/index.js';
-import { createSystem, type System } from '../src/system.js';
+import { createSystem, type System } from '../src/app/system.js';
 import type { BenchDatabase } from './benchDatabase.js';
 import { freePort } from '../test/helpers/net.js';
 import { startSettle, type RunningProcess } from './processes.js';

@@ -30,7 +30,7 @@ export function benchRecovery(options: BenchOptions, callbacks: 'webhook' | 'no-
   return withFreshDatabase((database) =>
     withSimulator(simFlags, async (sim) => {
       const settle = await startInProcess(database, sim.url, env, { serve: true });
-      const worker = startWorker(settle.system.tasks, { concurrency: settle.system.config.workerConcurrency, rateLimit: null });
+      const worker = startWorker(settle.system.tasks, { concurrency: settle.system.config.workerConcurrency });
       try {
         await submitPaced(settle.server!.url, database.users[0]!.apiKey, options.recoveryTasks);
         const latencies = await settledLatencies(settle.system.db, options.recoveryTasks);

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Db } from '../../src/db/index.js';
 import { audit } from '../../src/ledger/index.js';
-import { recoverySettings, runRecoveryJob, startWorker } from '../../src/recovery/index.js';
+import { startWorker } from '../../src/recovery/index.js';
 import { submitTask } from '../../src/tasks/index.js';
 import { databaseServerIsLocal, withFreshDatabase } from '../benchDatabase.js';
 import { startCpuMeter } from '../cpuMeter.js';
@@ -85,9 +85,8 @@ async function drain({ system }: InProcessSettle, drainer: BenchOptions['drainer
 
 /** Runs of the scheduled job until no task is left processing. One run should do: it takes batch after batch within RECONCILE_BUDGET_MS. */
 async function drainWithReconciler(system: InProcessSettle['system']): Promise<number> {
-  const settings = { ...recoverySettings(system.config), rateLimit: null };
   for (let runs = 1, deadline = Date.now() + DRAIN_LIMIT_MS; Date.now() < deadline; runs++) {
-    const run = await runRecoveryJob(system.tasks, settings, 'process-stuck-tasks', 'cli');
+    const run = await system.runJob('process-stuck-tasks', 'cli');
     if (run.status !== 'completed') throw new Error(`reconciler run failed: ${run.error}`);
     if ((await processingCount(system.db)) === 0) return runs;
   }
@@ -95,7 +94,7 @@ async function drainWithReconciler(system: InProcessSettle['system']): Promise<n
 }
 
 async function drainWithWorker(system: InProcessSettle['system']): Promise<undefined> {
-  const worker = startWorker(system.tasks, { concurrency: system.config.workerConcurrency, rateLimit: null });
+  const worker = startWorker(system.tasks, { concurrency: system.config.workerConcurrency });
   try {
     const deadline = Date.now() + DRAIN_LIMIT_MS;
     while ((await processingCount(system.db)) > 0) {

@@ -1,6 +1,6 @@
 import { configFromEnvironment, ConfigError, type Config } from '../config/index.js';
 import { createLogger } from '../log/index.js';
-import { createSystem, type System } from '../system.js';
+import { createSystem, type System } from '../app/system.js';
 
 /** A message for the operator: printed as one line on stderr, exit code 2 unless said otherwise. */
 export class CliError extends Error {

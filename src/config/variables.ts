@@ -69,6 +69,8 @@ export const VARIABLES = {
   pendingStuckMs: variable('PENDING_STUCK_MINUTES', 'recovery', minutesAsMs, 'a task pending longer than this is re-dispatched', { default: '10' }),
   batchSize: variable('BATCH_SIZE', 'recovery', wholeNumber(1), 'stuck tasks per reconciler batch', { default: '50' }),
   reconcileBudgetMs: variable('RECONCILE_BUDGET_MS', 'recovery', wholeNumber(0), 'how long one reconciler run goes on taking batches while they come back full; 0: one batch per run', { default: '60000' }),
+  scheduler: variable('SCHEDULER', 'recovery', z.enum(['on', 'off']).transform((v) => v === 'on'), '`off` leaves the recovery jobs to an outside caller of the cron routes (Vercel cron, a Kubernetes CronJob, supercronic)', { default: 'on' }),
+  cronRouteBudgetMs: variable('CRON_ROUTE_BUDGET_MS', 'recovery', wholeNumber(0), 'a cron route\'s run stops taking batches after this long and answers; the backlog goes on at the next call', { default: '25000' }),
   reconcileCron: variable('RECONCILE_CRON', 'recovery', cron, 'the reconciler\'s schedule, or `off`', { default: '*/10 * * * *' }),
   cleanupCron: variable('CLEANUP_CRON', 'recovery', cron, 'the timeout cleanup\'s schedule, or `off`', { default: '*/15 * * * *' }),
   reconcileConcurrency: variable('RECONCILE_CONCURRENCY', 'recovery', wholeNumber(1), 'tasks a reconciler run handles at once', { default: '10' }),

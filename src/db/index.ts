@@ -7,6 +7,8 @@ export { migrate, listMigrations } from './migrate.js';
 export { prepared, statementText, type PreparedStatement, type Statement } from './prepared.js';
 export { openPglite } from './pglite.js';
 export { openPostgres } from './postgres.js';
+export { afterMs, agoMs } from './sqlTime.js';
+export { afterPageKey, pageAt, pageKeyOf, type PageKey, type Paged } from './keyset.js';
 
 export interface DatabaseOptions {
   databaseUrl?: string;

@@ -1,7 +1,7 @@
 import { fastifyCookie } from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { System } from '../system.js';
+import type { System } from '../app/system.js';
 import { registerAdminRoutes } from './admin/adminRoutes.js';
 import { registerAssetRoutes } from './api/assetRoutes.js';
 import { registerCreditRoutes } from './api/creditRoutes.js';

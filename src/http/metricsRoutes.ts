@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createMetrics } from '../metrics/index.js';
-import type { System } from '../system.js';
+import type { System } from '../app/system.js';
 
 /** GET /metrics: Prometheus text, computed from the database at scrape time. Public like /healthz; network-restrict it. */
 export function registerMetricsRoutes(app: FastifyInstance, system: System): void {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { System } from '../system.js';
+import type { System } from '../app/system.js';
 import { buildApp } from './app.js';
 
 export interface RunningServer {

@@ -7,6 +7,6 @@ export { captureHold } from './captureHold.js';
 export { captureHolds } from './captureHolds.js';
 export { releaseHold } from './releaseHold.js';
 export { getCredits, type Credits } from './getCredits.js';
-export { frozenCreditsSummary, type FrozenCreditsSummary } from './frozenCreditsSummary.js';
+export { frozenCreditsSummary, totalFrozenCredits, type FrozenCreditsSummary } from './frozenCreditsSummary.js';
 export { audit, type AuditReport, type AuditViolation } from './audit.js';
 export { formatAuditReport } from './formatAuditReport.js';

@@ -18,3 +18,4 @@ export {
   type ReplicateWebhookCheck,
   type ReplicateWebhookSigning,
 } from './replicate/webhook.js';
+export { ProviderGate, withRateLimits, type RateLimit } from './limits.js';

@@ -1,6 +1,5 @@
-import { failTask, newLease, type TaskDeps } from '../tasks/index.js';
+import { claimTimedOutTask, failTask, findTimedOutTasks, newLease, type TaskDeps, type TimedOutTask } from '../tasks/index.js';
 import { CLAIM_LOST, leaseReason } from './leaseReason.js';
-import { claimTimedOutTask, findTimedOutTasks, type TimedOutTask } from './sql/timedOutTasks.js';
 
 export interface CleanupOptions {
   /** Fail tasks processing longer than this; omitted: each task's own (its model's) timeout. */

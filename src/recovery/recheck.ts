@@ -1,5 +1,4 @@
-import { ProviderError } from '../providers/index.js';
-import { advanceClaimed, decideCheck, type ClaimedTask, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
+import { advanceClaimed, askProvider, decideCheck, type ClaimedTask, type ProviderAnswer, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
 import { CLAIM_LOST, leaseReason } from './leaseReason.js';
 import { act } from './tally.js';
 import type { RecoveryAction, Verdict } from './types.js';
@@ -12,26 +11,20 @@ export interface RecheckOptions {
 }
 
 /**
- * Asks the provider about a processing task and acts on the answer through advance: complete and charge, retry,
- * fail and refund, or wait. `deps` must carry a status snapshot (withStatusSnapshot), so the action classified here
- * is exactly the one advance takes. A dry run classifies and writes nothing, not even a lease.
+ * Asks the provider once about a processing task, classifies the answer with the pure rule advance uses, and hands
+ * the same answer to advance: complete and charge, retry, fail and refund, or wait. So the action reported is the
+ * action taken. A dry run classifies and writes nothing, not even a lease.
  */
 export async function recheckProcessingTask(deps: TaskDeps, row: TaskRow & { lease_live: boolean }, options: RecheckOptions): Promise<Verdict> {
   if (row.lease_live) return { skipped: leaseReason(row) };
-  if (options.dryRun) return { action: await classify(deps, row) };
+  if (options.dryRun) return { action: classify(row, await askProvider(deps, row)) };
   const claim = await options.claim();
   if (!claim) return { skipped: CLAIM_LOST };
-  const action = await classify(deps, claim.task);
-  return act(action, () => advanceClaimed(deps, claim, options.path));
+  const answer = await askProvider(deps, claim.task);
+  return act(classify(claim.task, answer), () => advanceClaimed(deps, claim, options.path, answer));
 }
 
-/** The decision advance will take for this task, from the same pure function advance uses. */
-export async function classify(deps: TaskDeps, task: TaskRow, now = new Date()): Promise<RecoveryAction> {
-  try {
-    const status = await deps.providers.get(task.provider).status(task.provider_task_id!);
-    return decideCheck(task, status, now).action;
-  } catch (err) {
-    if (err instanceof ProviderError) return 'provider_error';
-    throw err;
-  }
+/** The decision advance takes for this task on this answer. */
+export function classify(task: TaskRow, answer: ProviderAnswer, now = new Date()): RecoveryAction {
+  return 'error' in answer ? 'provider_error' : decideCheck(task, answer.status, now).action;
 }

@@ -1,14 +1,9 @@
-import type { TaskDeps } from '../tasks/index.js';
+import { pageKeyOf, type PageKey, type Paged } from '../db/index.js';
+import { findLateResultCandidates, findPendingTasks, findStuckTasks, type TaskDeps } from '../tasks/index.js';
 import { handleEach } from './batch.js';
 import { LATE_RESULT_WINDOW_MS, recoverLateResult } from './lateResults.js';
-import { withProviderLimits, type RateLimit } from './providerGate.js';
 import { recheckProcessingTask } from './recheck.js';
 import { RECENT_DISPATCH_MS, redispatchPendingTask } from './redispatch.js';
-import { findLateResultCandidates } from './sql/lateResultCandidates.js';
-import { pageKeyOf, type PageKey, type Paged } from './sql/pageKey.js';
-import { findPendingTasks } from './sql/pendingTasks.js';
-import { findStuckTasks } from './sql/stuckTasks.js';
-import { withStatusSnapshot } from './statusSnapshot.js';
 import { chunkedStuckClaims } from './stuckClaims.js';
 import { Tally } from './tally.js';
 import type { ReconcileResult } from './types.js';
@@ -31,7 +26,6 @@ export interface ReconcileOptions {
   concurrency?: number;
   recentDispatchMs?: number;
   lateResultWindowMs?: number;
-  rateLimit?: RateLimit | null;
   /** Once aborted (the process is shutting down), the run finishes its batch and takes no other. */
   stopping?: AbortSignal;
 }
@@ -82,7 +76,6 @@ export async function reconcileStuckTasks(deps: TaskDeps, options: ReconcileOpti
 function pagedSets(deps: TaskDeps, options: ReconcileOptions, tally: Tally): PagedSet[] {
   const dryRun = options.dryRun ?? false;
   const recentDispatchMs = options.recentDispatchMs ?? RECENT_DISPATCH_MS;
-  const run = withStatusSnapshot(withProviderLimits(deps, options.rateLimit ?? null));
   const each = { concurrency: options.concurrency ?? 10, tally, logger: deps.logger };
   const { batchSize: limit, stuckAfterMs } = options;
   return [
@@ -91,18 +84,18 @@ function pagedSets(deps: TaskDeps, options: ReconcileOptions, tally: Tally): Pag
       (after) => findStuckTasks(deps.db, stuckAfterMs, limit, after),
       (rows) => {
         const claim = chunkedStuckClaims(deps, rows, { chunk: each.concurrency, stuckAfterMs });
-        return handleEach(rows, each, (row) => recheckProcessingTask(run, row, { dryRun, path: 'reconciler', claim: () => claim(row.id) }));
+        return handleEach(rows, each, (row) => recheckProcessingTask(deps, row, { dryRun, path: 'reconciler', claim: () => claim(row.id) }));
       },
     ),
     pagedSet(
       true,
       (after) => findPendingTasks(deps.db, { olderThanMs: options.pendingStuckMs, recentDispatchMs, limit, after }),
-      (rows) => handleEach(rows, each, (row) => redispatchPendingTask(run, row, { dryRun, recentDispatchMs, path: 'reconciler' })),
+      (rows) => handleEach(rows, each, (row) => redispatchPendingTask(deps, row, { dryRun, recentDispatchMs, path: 'reconciler' })),
     ),
     pagedSet(
       false,
       (after) => findLateResultCandidates(deps.db, options.lateResultWindowMs ?? LATE_RESULT_WINDOW_MS, limit, after),
-      (rows) => handleEach(rows, each, (row) => recoverLateResult(run, row, dryRun)),
+      (rows) => handleEach(rows, each, (row) => recoverLateResult(deps, row, dryRun)),
     ),
   ];
 }

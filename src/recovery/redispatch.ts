@@ -1,8 +1,15 @@
-import { advanceClaimed, neverAcceptedInTime, newLease, type SettlementPath, type TaskDeps } from '../tasks/index.js';
+import {
+  advanceClaimed,
+  claimPendingTask,
+  findPendingTasks,
+  neverAcceptedInTime,
+  newLease,
+  type PendingTask,
+  type SettlementPath,
+  type TaskDeps,
+} from '../tasks/index.js';
 import { handleEach } from './batch.js';
 import { CLAIM_LOST, leaseReason } from './leaseReason.js';
-import { withProviderLimits, type RateLimit } from './providerGate.js';
-import { claimPendingTask, findPendingTasks, type PendingTask } from './sql/pendingTasks.js';
 import { act, Tally } from './tally.js';
 import type { ReconcileResult, Verdict } from './types.js';
 
@@ -45,7 +52,6 @@ export interface RedispatchOptions {
   dryRun?: boolean;
   concurrency?: number;
   recentDispatchMs?: number;
-  rateLimit?: RateLimit | null;
   path?: SettlementPath;
 }
 
@@ -53,7 +59,6 @@ export interface RedispatchOptions {
 export async function redispatchPendingTasks(deps: TaskDeps, options: RedispatchOptions): Promise<ReconcileResult> {
   const dryRun = options.dryRun ?? false;
   const recentDispatchMs = options.recentDispatchMs ?? RECENT_DISPATCH_MS;
-  const limited = withProviderLimits(deps, options.rateLimit ?? null);
   const rows = await findPendingTasks(deps.db, {
     olderThanMs: options.taskId ? undefined : options.olderThanMs,
     taskId: options.taskId,
@@ -64,7 +69,7 @@ export async function redispatchPendingTasks(deps: TaskDeps, options: Redispatch
   tally.result.totalFound = rows.length;
   const taskOptions = { dryRun, recentDispatchMs, path: options.path ?? 'reconciler' };
   await handleEach(rows, { concurrency: options.concurrency ?? 5, tally, logger: deps.logger }, (row) =>
-    redispatchPendingTask(limited, row, taskOptions),
+    redispatchPendingTask(deps, row, taskOptions),
   );
   return tally.result;
 }

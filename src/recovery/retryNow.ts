@@ -1,15 +1,11 @@
-import { claimTask, findTask, newLease, TERMINAL_STATUSES, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
-import { withProviderLimits, type RateLimit } from './providerGate.js';
+import { claimTask, findPendingTasks, findTask, newLease, TERMINAL_STATUSES, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
 import { recheckProcessingTask } from './recheck.js';
 import { RECENT_DISPATCH_MS, redispatchPendingTask } from './redispatch.js';
-import { findPendingTasks } from './sql/pendingTasks.js';
-import { withStatusSnapshot } from './statusSnapshot.js';
 import type { Verdict } from './types.js';
 
 export interface RetryNowOptions {
   dryRun?: boolean;
   path?: SettlementPath;
-  rateLimit?: RateLimit | null;
   recentDispatchMs?: number;
 }
 
@@ -28,13 +24,12 @@ export async function retryTaskNow(deps: TaskDeps, taskId: string, options: Retr
   const task = await findTask(deps.db, taskId);
   if (!task) return { task: null, verdict: null };
   if (TERMINAL_STATUSES.includes(task.status)) return { task, verdict: { skipped: `already ${task.status}` } };
-  const run = withStatusSnapshot(withProviderLimits(deps, options.rateLimit ?? null));
   const settings = {
     dryRun: options.dryRun ?? false,
     path: options.path ?? 'admin',
     recentDispatchMs: options.recentDispatchMs ?? RECENT_DISPATCH_MS,
   };
-  const verdict = task.status === 'pending' ? await retryPending(run, taskId, settings) : await recheckNow(run, task, settings);
+  const verdict = task.status === 'pending' ? await retryPending(deps, taskId, settings) : await recheckNow(deps, task, settings);
   return { task: await findTask(deps.db, taskId), verdict };
 }
 

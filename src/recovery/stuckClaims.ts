@@ -1,5 +1,4 @@
-import { newLease, type ClaimedTask, type TaskDeps } from '../tasks/index.js';
-import { claimStuckTasks, type StuckTask } from './sql/stuckTasks.js';
+import { claimStuckTasks, newLease, type ClaimedTask, type StuckTask, type TaskDeps } from '../tasks/index.js';
 
 /**
  * Claims a run's stuck tasks a chunk at a time, as the run reaches them: one statement per chunk instead of one

@@ -1,8 +1,6 @@
 import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { advanceClaimed, claimDueTasks, newLease, type TaskDeps, type TaskRow } from '../tasks/index.js';
-import { withProviderLimits, type RateLimit } from './providerGate.js';
-import { releaseLeases } from './sql/releaseLeases.js';
+import { advanceClaimed, claimDueTasks, newLease, releaseLeases, type TaskDeps, type TaskRow } from '../tasks/index.js';
 
 export interface WorkerOptions {
   /** Tasks advanced at once (WORKER_CONCURRENCY). */
@@ -11,8 +9,6 @@ export interface WorkerOptions {
   prefetch?: number;
   /** Pause when nothing is due (default: the smaller of 250 ms and WORKER_POLL_MIN_MS). */
   idleMs?: number;
-  /** New provider tasks per window from this process; null for none. */
-  rateLimit?: RateLimit | null;
 }
 
 export interface Worker {
@@ -30,7 +26,6 @@ const MAX_ERROR_PAUSE_MS = 5_000;
  * decides when to look again.
  */
 export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
-  const limited = withProviderLimits(deps, options.rateLimit ?? null);
   const limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
   const prefetch = options.prefetch ?? options.concurrency;
   const capacity = options.concurrency + prefetch;
@@ -44,7 +39,7 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
   const advanceOne = async (task: TaskRow, lease: string): Promise<void> => {
     waiting.delete(task.id);
     try {
-      const outcome = await advanceClaimed(limited, { task, lease }, 'worker');
+      const outcome = await advanceClaimed(deps, { task, lease }, 'worker');
       deps.logger.debug({ taskId: task.id, outcome }, 'worker advanced task');
     } catch (err) {
       // Isolated: the task's lease expires and the next claim tries again.

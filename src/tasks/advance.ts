@@ -8,7 +8,7 @@ import { completeTask, failTask } from './settle.js';
 import { claimTask } from './sql/claimTask.js';
 import { findTask } from './sql/findTask.js';
 import { rescheduleTask } from './sql/fencedUpdates.js';
-import type { ClaimedTask, SettlementPath, TaskDeps } from './types.js';
+import type { ClaimedTask, SettlementPath, TaskDeps, TaskRow } from './types.js';
 
 export type AdvanceOutcome =
   | 'not_found'
@@ -31,19 +31,33 @@ export function newLease(deps: TaskDeps): string {
  * The one way a task moves forward, whoever asks (status poll, webhook, worker, reconciler, admin): take the lease,
  * ask the provider, then dispatch, reschedule, settle or retry. Every write is fenced by the lease.
  */
-export async function advanceTask(deps: TaskDeps, taskId: string, path: SettlementPath, known?: ProviderStatus): Promise<AdvanceOutcome> {
+export async function advanceTask(deps: TaskDeps, taskId: string, path: SettlementPath, known?: ProviderAnswer): Promise<AdvanceOutcome> {
   const lease = newLease(deps);
   const task = await claimTask(deps.db, taskId, lease, deps.leaseMs);
   if (!task) return whyNotClaimed(deps, taskId);
-  const claim = { task, lease };
-  if (task.status === 'pending') return dispatchTask(deps, claim, path);
-  return checkProcessing(deps, claim, path, known);
+  return advanceClaimed(deps, { task, lease }, path, known);
 }
 
-/** Advances a task this caller has already claimed (the worker claims in batches). */
-export async function advanceClaimed(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath): Promise<AdvanceOutcome> {
+/**
+ * Advances a task this caller has already claimed (the worker and recovery claim in batches). `known` is the
+ * provider's answer about a processing task when the caller already asked (a recovery run classifies each task by
+ * it): the provider is asked once per task, and the action reported is the action taken.
+ */
+export async function advanceClaimed(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath, known?: ProviderAnswer): Promise<AdvanceOutcome> {
   if (claim.task.status === 'pending') return dispatchTask(deps, claim, path);
-  return checkProcessing(deps, claim, path);
+  return checkProcessing(deps, claim, path, known ?? (await askProvider(deps, claim.task)));
+}
+
+/** What the provider says about a processing task: its status, or the provider error that kept it from saying. */
+export type ProviderAnswer = { status: ProviderStatus } | { error: ProviderError };
+
+export async function askProvider(deps: TaskDeps, task: TaskRow): Promise<ProviderAnswer> {
+  try {
+    return { status: await deps.providers.get(task.provider).status(task.provider_task_id!) };
+  } catch (err) {
+    if (err instanceof ProviderError) return { error: err };
+    throw err;
+  }
 }
 
 async function whyNotClaimed(deps: TaskDeps, taskId: string): Promise<AdvanceOutcome> {
@@ -52,14 +66,9 @@ async function whyNotClaimed(deps: TaskDeps, taskId: string): Promise<AdvanceOut
   return current.status === 'pending' || current.status === 'processing' ? 'busy' : 'terminal';
 }
 
-async function checkProcessing(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath, known?: ProviderStatus): Promise<AdvanceOutcome> {
-  let status: ProviderStatus;
-  try {
-    status = known ?? (await deps.providers.get(claim.task.provider).status(claim.task.provider_task_id!));
-  } catch (err) {
-    return providerTrouble(deps, claim, err);
-  }
-  const decision = decideCheck(claim.task, status);
+async function checkProcessing(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath, answer: ProviderAnswer): Promise<AdvanceOutcome> {
+  if ('error' in answer) return providerTrouble(deps, claim, answer.error);
+  const decision = decideCheck(claim.task, answer.status);
   switch (decision.action) {
     case 'complete':
       return ingestAndComplete(deps, claim, decision.resultUrls, decision.completedAt, path);

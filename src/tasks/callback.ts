@@ -18,7 +18,7 @@ export async function applyCallback(deps: TaskDeps, task: TaskRow, event: Callba
   } else if (task.provider_task_id !== event.providerTaskId) {
     return 'stale';
   }
-  return advanceTask(deps, task.id, 'webhook', trusted ? event.status : undefined);
+  return advanceTask(deps, task.id, 'webhook', trusted ? { status: event.status } : undefined);
 }
 
 async function lateResult(deps: TaskDeps, task: TaskRow, event: CallbackEvent, trusted: boolean): Promise<CallbackOutcome> {

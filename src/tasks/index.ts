@@ -1,4 +1,4 @@
-export { advanceClaimed, advanceTask, newLease, type AdvanceOutcome } from './advance.js';
+export { advanceClaimed, advanceTask, askProvider, newLease, type AdvanceOutcome, type ProviderAnswer } from './advance.js';
 export { nextCheckDelay } from './backoff.js';
 export { cancelTask, type CancelResult } from './cancel.js';
 export { submitTask, type SubmitInput, type SubmitResult } from './submit.js';
@@ -26,3 +26,10 @@ export { recordLateResult, type LateResultOutcome } from './lateResult.js';
 export { applyCallback, type CallbackOutcome } from './callback.js';
 export { findTaskByProviderTaskId } from './sql/findTask.js';
 export { watchTasks, type WatchedTask } from './sql/watchTasks.js';
+export { claimStuckTasks, findStuckTasks, type StuckTask } from './sql/stuckTasks.js';
+export { claimPendingTask, findPendingTasks, type PendingQuery, type PendingTask } from './sql/pendingTasks.js';
+export { claimTimedOutTask, findTimedOutTasks, type TimedOutTask } from './sql/timedOutTasks.js';
+export { findLateResultCandidates, type LateResultCandidate } from './sql/lateResultCandidates.js';
+export { releaseLeases } from './sql/releaseLeases.js';
+export { listTasksForAdmin, type TaskListQuery, type TaskListRow } from './sql/listTasksForAdmin.js';
+export { countStuckTasks } from './sql/countStuckTasks.js';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frozenCreditsSummary } from '../../src/ledger/index.js';
 import { ProviderError, type Provider } from '../../src/providers/index.js';
-import { startWorker, withProviderLimits, type Worker } from '../../src/recovery/index.js';
-import { startRecoveryScheduler, type Scheduler } from '../../src/scheduler/index.js';
+import { scheduleJobs, type Scheduler } from '../../src/jobs/index.js';
+import { RECOVERY_JOBS, startWorker, type Worker } from '../../src/recovery/index.js';
 import type { TaskDeps } from '../../src/tasks/index.js';
 import { CLI_PATH, runCli } from '../helpers/cli.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
@@ -163,9 +163,9 @@ describe('recovery under provider faults (simulator), with worker and scheduled 
     if (!h.database.url) console.log('recovery-faults: the kill -9 part needs TEST_DATABASE_URL (a second process cannot open in-memory PGlite); skipped');
 
     const injected429 = { n: 0 };
-    const deps = withProviderLimits(withStatus429(h.system.tasks, 0.1, injected429), h.system.config.providerRateLimit);
-    worker = startWorker(deps, { concurrency: 8, rateLimit: h.system.config.providerRateLimit });
-    scheduler = startRecoveryScheduler(deps, h.system.config);
+    const deps = withStatus429(h.system.tasks, 0.1, injected429);
+    worker = startWorker(deps, { concurrency: 8 });
+    scheduler = scheduleJobs(h.system.jobRunner, RECOVERY_JOBS, deps);
     if (orphans.length > 0) {
       await waitFor('recovery to dispatch the orphans', async () => {
         const { rows } = await h.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND status <> 'pending'`, [orphans]);

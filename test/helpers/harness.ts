@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulators/index.js';
-import { createSystem, type System } from '../../src/system.js';
+import { createSystem, type System } from '../../src/app/system.js';
 import { createUser, type CreatedUser } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { freePort } from './net.js';
@@ -52,6 +52,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     WORKER_POLL_MIN_MS: '100',
     WORKER_POLL_MAX_MS: '1000',
     SUBMIT_RATE_LIMIT_PER_MINUTE: '100000',
+    PROVIDER_RATE_LIMIT: '100000',
     ...options.env,
   });
   const system = await createSystem(config, { db: database.db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createTaskWatcher, type TaskWatcher } from '../../src/http/api/events/taskWatcher.js';
 import { createLogger } from '../../src/log/index.js';
-import { createSystem, type System } from '../../src/system.js';
+import { createSystem, type System } from '../../src/app/system.js';
 import type { WatchedTask } from '../../src/tasks/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/net.js';

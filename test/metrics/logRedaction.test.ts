@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
-import { createSystem, type System } from '../../src/system.js';
+import { createSystem, type System } from '../../src/app/system.js';
 import { createUser } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EMPTY_SUMMARY } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { grantCredits, ensureCreditAccount } from '../../src/ledger/index.js';
 import {
@@ -48,7 +49,7 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
 
   /** Records a finished run the way the run history does, raises its alerts in the same transaction, delivers. */
   async function finishRun(jobName: string, status: 'completed' | 'failed', results: Record<string, unknown>, errorMessage?: string) {
-    const run: RunSummary = { executionId: randomUUID(), jobName, status, durationMs: 1234, results, errorMessage };
+    const run: RunSummary = { executionId: randomUUID(), jobName, status, durationMs: 1234, summary: { ...EMPTY_SUMMARY, ...results }, errorMessage: errorMessage ?? null };
     await t.db.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO cron_job_executions (id, job_name, status, results, error_message, completed_at, duration) VALUES ($1, $2, $3, $4, $5, now(), 1234)`,
@@ -70,7 +71,7 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
     throw new Error('the outbox did not drain');
   }
 
-  const healthy = { totalFound: 10, completed: 10, failed: 0, errors: 0 };
+  const healthy = { found: 10, completed: 10, failed: 0, errors: 0 };
   const slack = () => receiver.received.filter((r) => r.path === '/slack').map((r) => r.body);
   const discord = () => receiver.received.filter((r) => r.path === '/discord').map((r) => r.body);
 
@@ -81,9 +82,9 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
 
   const triggers: { name: string; results: Record<string, unknown>; status?: 'failed'; color: number; title: RegExp }[] = [
     { name: 'a failed run', results: {}, status: 'failed', color: RED, title: /run failed/ },
-    { name: 'error rate over 50% with at least 3 tasks', results: { totalFound: 3, errors: 2, failed: 0 }, color: ORANGE, title: /High error rate/ },
-    { name: 'at least 5 tasks failed', results: { totalFound: 20, failed: 5, errors: 0 }, color: RED, title: /5 tasks failed/ },
-    { name: 'at least 3 processing errors', results: { totalFound: 100, failed: 0, errors: 3 }, color: ORANGE, title: /3 processing errors/ },
+    { name: 'error rate over 50% with at least 3 tasks', results: { found: 3, errors: 2, failed: 0 }, color: ORANGE, title: /High error rate/ },
+    { name: 'at least 5 tasks failed', results: { found: 20, failed: 5, errors: 0 }, color: RED, title: /5 tasks failed/ },
+    { name: 'at least 3 processing errors', results: { found: 100, failed: 0, errors: 3 }, color: ORANGE, title: /3 processing errors/ },
   ];
   for (const trigger of triggers) {
     it(`${trigger.name}: one Block Kit message and one embed, with the run's facts`, async () => {
@@ -139,7 +140,7 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
   });
 
   it('does not repeat a condition within the dedupe window, and says when it clears', async () => {
-    const failing = { totalFound: 6, failed: 6, errors: 0 };
+    const failing = { found: 6, failed: 6, errors: 0 };
     await finishRun('process-stuck-tasks', 'completed', failing);
     await finishRun('process-stuck-tasks', 'completed', failing);
     expect(slack()).toHaveLength(1);

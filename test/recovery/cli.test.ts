@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
-import { createSystem } from '../../src/system.js';
+import { createSystem } from '../../src/app/system.js';
 import type { TaskRow } from '../../src/tasks/index.js';
 import { createUser } from '../../src/users/index.js';
 import { runCli } from '../helpers/cli.js';

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { recoverySettings, runRecoveryJob, type RecoverySettings } from '../../src/recovery/index.js';
+import { runJob } from '../../src/jobs/index.js';
+import { processStuckTasks } from '../../src/recovery/index.js';
 import type { ReconcileResult } from '../../src/recovery/types.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 import { expectEachTaskSettledOnce, submitVideo } from './helpers.js';
@@ -12,12 +13,10 @@ const BATCH = 50;
 /** The small version of the settle section of `npm run bench` (10,000 tasks): a backlog of stuck tasks drained by the reconciler. */
 describe('backlog drain', () => {
   let r: RecoverySystem | undefined;
-  let settings: RecoverySettings;
 
   beforeEach(async () => {
     await r?.close();
     r = await startRecoverySystem({ sim: { durationMs: [0, 0], resultBytes: 256 } });
-    settings = { ...recoverySettings(r.system.config), batchSize: BATCH, concurrency: 10, stuckAfterMs: 10 * 60_000, rateLimit: null };
     const limit = pLimit(8);
     await Promise.all(Array.from({ length: TASKS }, () => limit(() => submitVideo(r!.system.tasks, r!.userId))));
     // Every task finished at the provider long ago, its callback was lost, and nobody polled.
@@ -31,7 +30,8 @@ describe('backlog drain', () => {
     const started = Date.now();
     const runs = [];
     for (;;) {
-      const run = await runRecoveryJob(r!.system.tasks, { ...settings, budgetMs }, 'process-stuck-tasks', 'cli');
+      const config = { ...r!.system.config, batchSize: BATCH, reconcileConcurrency: 10, stuckAfterMs: 10 * 60_000, reconcileBudgetMs: budgetMs };
+      const run = await runJob<unknown, ReconcileResult>({ ...r!.system.jobRunner, config }, processStuckTasks, r!.system.tasks, 'cli');
       expect(run.status).toBe('completed');
       runs.push(run.results!);
       if (run.results!.totalFound === 0) break;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkedStuckClaims } from '../../src/recovery/stuckClaims.js';
-import { findStuckTasks } from '../../src/recovery/sql/stuckTasks.js';
+import { findStuckTasks } from '../../src/tasks/sql/stuckTasks.js';
 import { claimTask, newLease } from '../../src/tasks/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { age, submitVideo, taskRow, VIDEO_PRICE } from './helpers.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Provider } from '../../src/providers/index.js';
+import { withRateLimits, type Provider } from '../../src/providers/index.js';
 import { startWorker, type WorkerOptions } from '../../src/recovery/index.js';
 import { cancelTask, type TaskDeps, type TaskRow } from '../../src/tasks/index.js';
 import { expectAuditClean } from '../helpers/ledger.js';
@@ -100,7 +100,7 @@ describe('worker', () => {
         return real.submit(request);
       },
     }));
-    const worker = startWorker(recording, { concurrency: 5, rateLimit: { max: 3, windowMs: 600 } });
+    const worker = startWorker({ ...recording, providers: withRateLimits(recording.providers, { max: 3, windowMs: 600 }) }, { concurrency: 5 });
     try {
       await waitFor('every pending task to be dispatched', async () => {
         const { rows } = await r.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND status <> 'pending'`, [tasks.map((t) => t.id)]);
@@ -118,7 +118,7 @@ describe('worker', () => {
     r.sim.setFaults({ rateLimit: { max: 2, windowMs: 1000 } });
     const before = r.sim.stats().rejectedRateLimited;
     const tasks = await duePendingTasks(6);
-    const worker = startWorker(deps, { concurrency: 1, rateLimit: null });
+    const worker = startWorker(deps, { concurrency: 1 });
     try {
       await waitFor('every pending task to be dispatched', async () => {
         const { rows } = await r.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND status <> 'pending'`, [tasks.map((t) => t.id)]);

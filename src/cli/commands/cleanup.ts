@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
-import {
-  JobAlreadyRunningError,
-  recoverySettings,
-  runRecoveryJob,
-  withProviderLimits,
-  type CleanupResult,
-  type RecoveryRun,
-} from '../../recovery/index.js';
-import { raiseRunAlerts } from '../../notify/index.js';
+import { JobAlreadyRunningError, type JobRun } from '../../jobs/index.js';
+import { cleanupJobs, type CleanupResult } from '../../recovery/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
 import { formatAge, plainTable, renderTable } from './stuck.js';
 
@@ -22,13 +15,9 @@ export function registerCleanupCommand(program: Command): void {
     .action(action(async (opts: { timeoutMs?: string; batchSize?: string; dryRun?: boolean; json?: boolean }) => {
       const timeoutMs = opts.timeoutMs === undefined ? undefined : parsePositiveInt(opts.timeoutMs, '--timeout-ms');
       const batchSize = opts.batchSize === undefined ? undefined : parsePositiveInt(opts.batchSize, '--batch-size');
-      const run = await withSystem((s) =>
-        runRecoveryJob(withProviderLimits(s.tasks, s.config.providerRateLimit), recoverySettings(s.config), 'cleanup-jobs', 'cli', {
-          timeoutMs,
-          batchSize,
-          dryRun: opts.dryRun,
-        }, { onFinished: (tx, run) => raiseRunAlerts(tx, run, s.alerts) }),
-      ).catch(alreadyRunning);
+      const run = (await withSystem((s) =>
+        s.runJob(cleanupJobs.name, 'cli', { overrides: { timeoutMs, batchSize, dryRun: opts.dryRun } }),
+      ).catch(alreadyRunning)) as JobRun<CleanupResult>;
       if (opts.json) printJson(run);
       else printCleanup(run);
       return run.status === 'completed' && run.results!.failed === 0 ? 0 : 1;
@@ -41,7 +30,7 @@ export function alreadyRunning(err: unknown): never {
   throw err;
 }
 
-function printCleanup(run: RecoveryRun<CleanupResult>): void {
+function printCleanup(run: JobRun<CleanupResult>): void {
   if (run.status === 'failed') return void console.log(`Cleanup failed: ${run.error} (execution ${run.executionId})`);
   const r = run.results!;
   if (r.jobs.length > 0) {
@@ -54,10 +43,6 @@ function printCleanup(run: RecoveryRun<CleanupResult>): void {
     console.log('');
   }
   const timeout = r.timeoutMs === null ? "each model's timeout" : `${r.timeoutMs} ms`;
-  const verb = r.dryRun ? 'Dry run: would clean up' : 'Cleaned up';
-  console.log(
-    `${verb} ${r.cleanedUp} of ${r.totalFound} tasks processing past ${timeout}, refunding ${r.tokensRefunded} credits ` +
-      `(${r.failed} failed, ${r.skipped} skipped) in ${run.durationMs} ms.`,
-  );
+  console.log(`${cleanupJobs.describe(r)}, timeout ${timeout}, in ${run.durationMs} ms.`);
   if (run.executionId) console.log(`Recorded as execution ${run.executionId}.`);
 }

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { startServer } from '../../http/index.js';
 import { startSimulator } from '../../simulators/index.js';
 import { createLogger } from '../../log/index.js';
-import { createSystem, type System } from '../../system.js';
+import { createSystem, startBackgroundWork, type System } from '../../app/index.js';
 import { createApiKey, createUser, findUserByEmail, type Role } from '../../users/index.js';
 import { action, parsePositiveInt, readConfig } from '../context.js';
 import { onShutdown } from '../shutdown.js';
-import { startBackgroundWork } from './worker.js';
+
 
 const DEMO_USER = 'demo@settle.local';
 const DEMO_ADMIN = 'admin@settle.local';

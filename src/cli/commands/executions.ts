@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { executionStats, executionView, listExecutions, type ExecutionStats, type ExecutionView } from '../../recovery/index.js';
+import { executionView, listRuns, runStats, type ExecutionView, type RunStats } from '../../jobs/index.js';
 import { action, parsePositiveInt, printJson, withSystem } from '../context.js';
 import { plainTable, renderTable } from './stuck.js';
 
@@ -12,8 +12,8 @@ export function registerExecutionsCommand(program: Command): void {
     .action(action(async (opts: { limit: string; json?: boolean }) => {
       const limit = parsePositiveInt(opts.limit, '--limit');
       const { executions, stats } = await withSystem(async (s) => ({
-        executions: (await listExecutions(s.db, { limit })).map(executionView),
-        stats: await executionStats(s.db),
+        executions: (await listRuns(s.db, { limit })).map(executionView),
+        stats: await runStats(s.db),
       }));
       if (opts.json) return printJson({ executions, stats });
       if (executions.length === 0) console.log('No recovery runs recorded yet.');
@@ -24,35 +24,33 @@ export function registerExecutionsCommand(program: Command): void {
 }
 
 function historyTable(executions: ExecutionView[]) {
-  const table = plainTable(['Started', 'Job', 'Trigger', 'Status', 'Duration', 'Found', 'Recovered', 'Failed', 'Errors', 'ID']);
+  const table = plainTable(['Started', 'Job', 'Trigger', 'Status', 'Duration', 'Found', 'Completed', 'Retried', 'Re-dispatched', 'Failed', 'Errors', 'ID']);
   for (const e of executions) {
-    const r = e.results ?? {};
-    const num = (key: string) => (typeof r[key] === 'number' ? (r[key] as number) : 0);
-    const errors = Array.isArray(r.errors) ? r.errors.length : num('errors');
-    const recovered = e.jobName === 'cleanup-jobs' ? 0 : num('completed') + num('retried') + num('redispatched') + num('lateResults');
-    const failed = e.jobName === 'cleanup-jobs' ? num('cleanedUp') : num('failed');
+    const count = (key: keyof NonNullable<ExecutionView['summary']>) => (e.summary ? String(e.summary[key]) : '-');
     table.push([
       e.startedAt.replace('T', ' ').slice(0, 19),
       e.jobName,
       e.trigger,
       e.status === 'failed' && e.errorMessage ? `failed: ${e.errorMessage.slice(0, 40)}` : e.status,
       e.durationMs === null ? '-' : `${e.durationMs} ms`,
-      String(num('totalFound')),
-      String(recovered),
-      String(failed),
-      String(errors),
+      count('found'),
+      count('completed'),
+      count('retried'),
+      count('redispatched'),
+      count('failed'),
+      count('errors'),
       e.id,
     ]);
   }
   return table;
 }
 
-function describeStats(s: ExecutionStats): string {
+function describeStats(s: RunStats): string {
   const pct = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v * 1000) / 10}%`);
   const hours = Math.round(s.windowMs / 3_600_000);
   return (
     `Last ${hours} h: ${s.totalExecutions} runs, success rate ${pct(s.successRate)}, ` +
-    `average ${s.avgDurationMs === null ? 'n/a' : `${s.avgDurationMs} ms`}, ${s.tasksRecovered} tasks recovered, ` +
-    `${s.tasksFailed} failed, error rate ${pct(s.errorRate)}.`
+    `average ${s.avgDurationMs === null ? 'n/a' : `${s.avgDurationMs} ms`}, ${s.tasksRecovered} tasks completed by recovery, ` +
+    `${s.tasksRetried} retried, ${s.tasksRedispatched} re-dispatched, ${s.tasksFailed} failed, error rate ${pct(s.errorRate)}.`
   );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { recoverySettings, runRecoveryJob, withProviderLimits, type ReconcileResult, type RecoveryRun } from '../../recovery/index.js';
-import { raiseRunAlerts } from '../../notify/index.js';
+import type { JobRun } from '../../jobs/index.js';
+import { processStuckTasks, type ReconcileResult } from '../../recovery/index.js';
 import { action, parsePositiveInt, printJson, withSystem } from '../context.js';
 import { alreadyRunning } from './cleanup.js';
 import { plainTable, renderTable } from './stuck.js';
@@ -14,19 +14,16 @@ export function registerReconcileCommand(program: Command): void {
     .option('--json', 'machine output')
     .action(action(async (opts: { batchSize?: string; dryRun?: boolean; json?: boolean }) => {
       const batchSize = opts.batchSize === undefined ? undefined : parsePositiveInt(opts.batchSize, '--batch-size');
-      const run = await withSystem((s) =>
-        runRecoveryJob(withProviderLimits(s.tasks, s.config.providerRateLimit), recoverySettings(s.config), 'process-stuck-tasks', 'cli', {
-          batchSize,
-          dryRun: opts.dryRun,
-        }, { onFinished: (tx, run) => raiseRunAlerts(tx, run, s.alerts) }),
-      ).catch(alreadyRunning);
+      const run = (await withSystem((s) =>
+        s.runJob(processStuckTasks.name, 'cli', { overrides: { batchSize, dryRun: opts.dryRun } }),
+      ).catch(alreadyRunning)) as JobRun<ReconcileResult>;
       if (opts.json) printJson(run);
       else printReconcile(run);
       return run.status === 'completed' ? 0 : 1;
     }));
 }
 
-function printReconcile(run: RecoveryRun<ReconcileResult>): void {
+function printReconcile(run: JobRun<ReconcileResult>): void {
   if (run.status === 'failed') return void console.log(`Reconcile failed: ${run.error} (execution ${run.executionId})`);
   const r = run.results!;
   if (r.tasks.length > 0) {
@@ -36,11 +33,6 @@ function printReconcile(run: RecoveryRun<ReconcileResult>): void {
   }
   for (const skip of r.skipped) console.log(`✗ Skipping ${skip.taskId}: ${skip.reason}`);
   if (r.tasks.length + r.skipped.length > 0) console.log('');
-  const verb = r.dryRun ? 'Dry run: found' : 'Found';
-  console.log(
-    `${verb} ${r.totalFound} stuck tasks: ${r.completed} completed, ${r.failed} failed, ${r.stillProcessing} still processing, ` +
-      `${r.retried} retried, ${r.redispatched} re-dispatched, ${r.lateResults} late results, ${r.errors} errors, ` +
-      `${r.skipped.length} skipped (${run.durationMs} ms, ${r.batches} ${r.batches === 1 ? 'batch' : 'batches'}).`,
-  );
+  console.log(`${processStuckTasks.describe(r)} (${run.durationMs} ms, ${r.batches} ${r.batches === 1 ? 'batch' : 'batches'}).`);
   if (run.executionId) console.log(`Recorded as execution ${run.executionId}.`);
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { redispatchPendingTasks, retryTaskNow, withProviderLimits, type ReconcileResult, type TaskReport } from '../../recovery/index.js';
+import { redispatchPendingTasks, retryTaskNow, type ReconcileResult, type TaskReport } from '../../recovery/index.js';
 import { findTask, type TaskDeps, type TaskRow } from '../../tasks/index.js';
-import type { System } from '../../system.js';
+import type { System } from '../../app/system.js';
 import { action, CliError, printJson, withSystem } from '../context.js';
 import { formatAge, parseMinutes } from './stuck.js';
 
@@ -51,13 +51,12 @@ export function registerRetryCommand(program: Command): void {
 }
 
 async function retryStale(s: System, ageMinutes: number | undefined, opts: RetryOpts): Promise<RetryOutput> {
-  const deps = withProviderLimits(s.tasks, s.config.providerRateLimit);
+  const deps = s.tasks;
   const result = await redispatchPendingTasks(deps, {
     olderThanMs: ageMinutes === undefined ? s.config.pendingStuckMs : ageMinutes * 60_000,
     batchSize: RETRY_LIMIT,
     dryRun: opts.dryRun,
     path: 'admin',
-    rateLimit: s.config.providerRateLimit,
   });
   const lines: string[] = [];
   for (const report of result.tasks) lines.push(await describe(deps, report, Boolean(opts.dryRun)));
@@ -66,7 +65,7 @@ async function retryStale(s: System, ageMinutes: number | undefined, opts: Retry
 }
 
 async function retryOne(s: System, taskId: string, opts: RetryOpts): Promise<RetryOutput> {
-  const deps = withProviderLimits(s.tasks, s.config.providerRateLimit);
+  const deps = s.tasks;
   const { task, verdict } = await retryTaskNow(deps, taskId, { dryRun: opts.dryRun, path: 'admin' });
   if (!task) throw new CliError(`No task ${taskId}`, 1);
   const summary: Summary = { found: 1, triggered: 0, skipped: 0, failed: 0 };

@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { describePauseChange, listSchedules, setSchedulePaused, UnknownJobError, type LastRun, type ScheduleView } from '../../scheduler/index.js';
+import { describePauseChange, listSchedules, setSchedulePaused, UnknownJobError, type LastRun, type ScheduleView } from '../../jobs/index.js';
 import { action, CliError, printJson, withSystem } from '../context.js';
 import { plainTable, renderTable } from './stuck.js';
 
@@ -11,7 +11,7 @@ export function registerSchedulesCommand(program: Command): void {
     .description('each job with its pattern, pause state, next and last run')
     .option('--json', 'machine output')
     .action(action(async (opts: { json?: boolean }) => {
-      const list = await withSystem((s) => listSchedules(s.db, s.config));
+      const list = await withSystem((s) => listSchedules(s.db, s.jobs, s.config));
       if (opts.json) return printJson({ schedules: list });
       printSchedules(list);
     }));
@@ -33,7 +33,7 @@ export function registerSchedulesCommand(program: Command): void {
 }
 
 async function change(job: string, to: { paused: boolean; reason?: string }, json: boolean | undefined): Promise<void> {
-  const { schedule, changed } = await withSystem((s) => setSchedulePaused(s.db, s.config, job, { ...to, by: cliActor() })).catch((err: unknown) => {
+  const { schedule, changed } = await withSystem((s) => setSchedulePaused(s.db, s.jobs, s.config, job, { ...to, by: cliActor() })).catch((err: unknown) => {
     if (err instanceof UnknownJobError) throw new CliError(err.message, 1);
     throw err;
   });

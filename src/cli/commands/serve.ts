@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { startServer } from '../../http/index.js';
 import { createLogger } from '../../log/index.js';
-import { createSystem } from '../../system.js';
+import { createSystem, startBackgroundWork } from '../../app/index.js';
 import { action, parsePositiveInt, readConfig } from '../context.js';
 import { onShutdown } from '../shutdown.js';
-import { startBackgroundWork } from './worker.js';
+
 
 export function registerServeCommand(program: Command): void {
   program

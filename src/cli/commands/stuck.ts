@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { listTasks, type TaskListRow } from '../../recovery/index.js';
+import { listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
+import { emailsOf } from '../../users/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
 
 export function registerStuckCommand(program: Command): void {
@@ -14,16 +15,17 @@ export function registerStuckCommand(program: Command): void {
       const ageMinutes = parseMinutes(opts.ageMinutes, '--age-minutes');
       const limit = parsePositiveInt(opts.limit, '--limit');
       const ageMs = ageMinutes * 60_000;
-      const { tasks, total } = await withSystem((s) =>
-        listTasks(s.db, { stuck: { processingMs: ageMs, pendingMs: ageMs }, limit, offset: 0 }),
-      );
-      if (opts.json) return printJson({ ageMinutes, total, tasks: tasks.map(stuckView) });
+      const { tasks, total, emails } = await withSystem(async (s) => {
+        const list = await listTasksForAdmin(s.db, { stuck: { processingMs: ageMs, pendingMs: ageMs }, limit, offset: 0 });
+        return { ...list, emails: await emailsOf(s.db, list.tasks.map((t) => t.user_id)) };
+      });
+      if (opts.json) return printJson({ ageMinutes, total, tasks: tasks.map((t) => stuckView(t, emails.get(t.user_id) ?? null)) });
       if (tasks.length === 0) {
         console.log(`No stuck tasks: nothing has been pending or processing for over ${ageMinutes} minutes.`);
         return;
       }
       const table = plainTable(['ID', 'Model', 'Status', 'Age', 'User']);
-      for (const t of tasks) table.push([t.id, t.model, t.status, formatAge(t.age_ms), t.email]);
+      for (const t of tasks) table.push([t.id, t.model, t.status, formatAge(t.age_ms), emails.get(t.user_id) ?? t.user_id]);
       console.log(renderTable(table));
       console.log('');
       const shown = total > tasks.length ? `Showing ${tasks.length} of ${total}` : `${total}`;
@@ -32,7 +34,7 @@ export function registerStuckCommand(program: Command): void {
     }));
 }
 
-function stuckView(t: TaskListRow) {
+function stuckView(t: TaskListRow, email: string | null) {
   return {
     taskId: t.id,
     model: t.model,
@@ -40,7 +42,7 @@ function stuckView(t: TaskListRow) {
     ageMs: t.age_ms,
     age: formatAge(t.age_ms),
     userId: t.user_id,
-    email: t.email,
+    email,
     attempts: t.attempts,
     maxAttempts: t.max_attempts,
     leaseOwner: t.lease_owner,

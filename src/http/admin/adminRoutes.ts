@@ -1,16 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  executionStats,
-  executionView,
-  JOB_NAMES,
-  listExecutions,
-  listTasks,
-  retryTaskNow,
-  withProviderLimits,
-  type TaskListRow,
-} from '../../recovery/index.js';
-import type { System } from '../../system.js';
+import { executionView, listRuns, runStats } from '../../jobs/index.js';
+import { retryTaskNow } from '../../recovery/index.js';
+import { listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
+import { emailsOf, findUserByEmail } from '../../users/index.js';
+import type { System } from '../../app/system.js';
 import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
 import { runNow, sendRun } from './cronRoutes.js';
 import { ApiError, notFound, parseRequest } from '../errors.js';
@@ -22,13 +16,11 @@ const cleanupBody = z.strictObject({
   dryRun: z.boolean().optional(),
   batchSize: z.number().int().positive().max(1000).optional(),
 });
-const triggerBody = z.strictObject({ job: z.enum(JOB_NAMES), dryRun: z.boolean().optional() });
 const retryBody = z.strictObject({ dryRun: z.boolean().optional() });
 const page = {
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 };
-const executionsQuery = z.strictObject({ limit: page.limit, job: z.enum(JOB_NAMES).optional() });
 const tasksQuery = z.strictObject({
   status: z.enum(['pending', 'processing', 'completed', 'failed', 'canceled']).optional(),
   stuck: z.enum(['true', 'false']).optional(),
@@ -40,36 +32,41 @@ const taskParams = z.object({ id: z.uuid() });
 /** The operator API (an admin key; a user key is 403): run history, manual runs, stuck tasks, retry. */
 export function registerAdminRoutes(app: FastifyInstance, system: System, sessions: Sessions): void {
   const auth = { preHandler: requireAdminOrSession(system.db, sessions) };
+  const jobNames = z.enum(system.jobs.map((j) => j.name) as [string, ...string[]]);
+  const triggerBody = z.strictObject({ job: jobNames, dryRun: z.boolean().optional() });
+  const executionsQuery = z.strictObject({ limit: page.limit, job: jobNames.optional() });
 
   app.post('/api/admin/jobs/cleanup', auth, async (request, reply) => {
     const body = parseRequest(cleanupBody, request.body ?? {});
-    return sendRun(reply, await runNow(system, 'cleanup-jobs', 'admin', body));
+    return sendRun(reply, system, await runNow(system, 'cleanup-jobs', 'admin', body));
   });
 
   app.post('/api/admin/trigger-cron', auth, async (request, reply) => {
     const { job, dryRun } = parseRequest(triggerBody, request.body ?? {});
-    return sendRun(reply, await runNow(system, job, 'admin', { dryRun }));
+    return sendRun(reply, system, await runNow(system, job, 'admin', { dryRun }));
   });
 
   app.get('/api/admin/cron-jobs', auth, async (request) => {
     const query = parseRequest(executionsQuery, request.query, 'query');
-    const rows = await listExecutions(system.db, { limit: query.limit, jobName: query.job });
-    return { executions: rows.map(executionView), stats: await executionStats(system.db) };
+    const rows = await listRuns(system.db, { limit: query.limit, jobName: query.job });
+    return { executions: rows.map(executionView), stats: await runStats(system.db) };
   });
 
   app.get('/api/admin/tasks', auth, async (request) => {
     const query = parseRequest(tasksQuery, request.query, 'query');
     const stuck = query.stuck === 'true' ? { processingMs: system.config.stuckAfterMs, pendingMs: system.config.pendingStuckMs } : undefined;
-    const { tasks, total } = await listTasks(system.db, { status: query.status, stuck, user: query.user, limit: query.limit, offset: query.offset });
-    return { tasks: tasks.map(taskListView), total, limit: query.limit, offset: query.offset };
+    const userId = query.user ? await userIdOf(system, query.user) : undefined;
+    if (userId === null) return { tasks: [], total: 0, limit: query.limit, offset: query.offset };
+    const { tasks, total } = await listTasksForAdmin(system.db, { status: query.status, stuck, userId, limit: query.limit, offset: query.offset });
+    const emails = await emailsOf(system.db, tasks.map((t) => t.user_id));
+    return { tasks: tasks.map((t) => taskListView(t, emails.get(t.user_id) ?? null)), total, limit: query.limit, offset: query.offset };
   });
 
   app.post('/api/admin/tasks/:id/retry', auth, async (request) => {
     const parsed = taskParams.safeParse(request.params);
     if (!parsed.success) throw notFound('No such task');
     const { dryRun } = parseRequest(retryBody, request.body ?? {});
-    const deps = withProviderLimits(system.tasks, system.config.providerRateLimit);
-    const { task, verdict } = await retryTaskNow(deps, parsed.data.id, { dryRun, path: 'admin' });
+    const { task, verdict } = await retryTaskNow(system.tasks, parsed.data.id, { dryRun, path: 'admin' });
     if (!task) throw notFound('No such task');
     if (verdict && 'skipped' in verdict) {
       const code = task.status === 'pending' || task.status === 'processing' ? 'task_busy' : 'not_retryable';
@@ -79,12 +76,18 @@ export function registerAdminRoutes(app: FastifyInstance, system: System, sessio
   });
 }
 
-function taskListView(row: TaskListRow) {
+/** The `user` filter is a user id or an e-mail address; null when it names nobody. */
+async function userIdOf(system: System, user: string): Promise<string | null> {
+  if (z.uuid().safeParse(user).success) return user;
+  return (await findUserByEmail(system.db, user))?.id ?? null;
+}
+
+function taskListView(row: TaskListRow, email: string | null) {
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   return {
     taskId: row.id,
     userId: row.user_id,
-    email: row.email,
+    email,
     type: row.type,
     model: row.model,
     status: row.status,

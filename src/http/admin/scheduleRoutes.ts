@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { describePauseChange, isJobName, listSchedules, setSchedulePaused } from '../../scheduler/index.js';
-import type { System } from '../../system.js';
+import { describePauseChange, listSchedules, setSchedulePaused } from '../../jobs/index.js';
+import type { System } from '../../app/system.js';
 import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
 import { notFound, parseRequest } from '../errors.js';
 
@@ -23,13 +23,13 @@ const pauseBody = z
 export function registerScheduleRoutes(app: FastifyInstance, system: System, sessions: Sessions): void {
   const auth = { preHandler: requireAdminOrSession(system.db, sessions) };
 
-  app.get('/api/admin/schedules', auth, async () => ({ schedules: await listSchedules(system.db, system.config) }));
+  app.get('/api/admin/schedules', auth, async () => ({ schedules: await listSchedules(system.db, system.jobs, system.config) }));
 
   app.post('/api/admin/schedules', auth, async (request) => {
     const body = parseRequest(pauseBody, request.body ?? {});
-    if (!isJobName(body.job)) throw notFound(`No scheduled job named "${body.job}"`);
+    if (!system.jobs.some((j) => j.name === body.job)) throw notFound(`No scheduled job named "${body.job}"`);
     const by = actor(request);
-    const { schedule, changed } = await setSchedulePaused(system.db, system.config, body.job, { paused: body.paused, by, reason: body.reason });
+    const { schedule, changed } = await setSchedulePaused(system.db, system.jobs, system.config, body.job, { paused: body.paused, by, reason: body.reason });
     if (changed) request.log.info({ job: body.job, paused: body.paused, userId: request.principal!.userId }, body.paused ? 'schedule paused' : 'schedule resumed');
     return { schedule, changed, message: describePauseChange(schedule, changed) };
   });

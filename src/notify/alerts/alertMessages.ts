@@ -6,8 +6,7 @@ const COLORS = { failure: 0xe01e5a, warning: 0xf2a33a, resolved: 0x2eb67d } as c
 const RESULT_CHARS = 900;
 
 function resultsText(run: RunSummary): string {
-  const { tasks: _tasks, skipped: _skipped, jobs: _jobs, ...counts } = run.results;
-  const text = JSON.stringify(counts, null, 1);
+  const text = JSON.stringify(run.summary, null, 1);
   return text.length > RESULT_CHARS ? `${text.slice(0, RESULT_CHARS)}…` : text;
 }
 

@@ -1,12 +1,7 @@
+import type { FinishedRunSummary } from '../../jobs/index.js';
+
 /** One finished recovery run, as the alert rules see it. */
-export interface RunSummary {
-  executionId: string;
-  jobName: string;
-  status: 'completed' | 'failed';
-  durationMs: number;
-  results: Record<string, unknown>;
-  errorMessage?: string | null;
-}
+export type RunSummary = FinishedRunSummary;
 
 /** System-wide readings taken when the run finished. */
 export interface HealthReading {
@@ -49,17 +44,10 @@ export interface AlertCondition {
   severity: Severity;
 }
 
-const count = (results: Record<string, unknown>, name: string): number => {
-  const value = results[name];
-  return typeof value === 'number' ? value : Array.isArray(value) ? value.length : 0;
-};
-
 /** The conditions that fire for this run and reading, by the rules of DESIGN section 5. A pure function. */
 export function evaluateAlerts(run: RunSummary, health: HealthReading, t: AlertThresholds): AlertCondition[] {
   const job = run.jobName;
-  const found = count(run.results, 'totalFound');
-  const errors = count(run.results, 'errors');
-  const failed = count(run.results, 'failed');
+  const { found, errors, failed } = run.summary;
   const fired: AlertCondition[] = [];
   if (run.status === 'failed') {
     fired.push({ key: `run_failed:${job}`, title: `${job} run failed`, detail: run.errorMessage ?? 'The run failed', severity: 'failure' });

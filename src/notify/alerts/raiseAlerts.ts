@@ -1,4 +1,7 @@
 import type { Queryable } from '../../db/index.js';
+import { countConsecutiveFailedRuns } from '../../jobs/index.js';
+import { totalFrozenCredits } from '../../ledger/index.js';
+import { countStuckTasks } from '../../tasks/index.js';
 import { enqueueNotification } from '../outbox/enqueueNotification.js';
 import { discordMessage, slackMessage, type AlertEvent } from './alertMessages.js';
 import { evaluateAlerts, keysOwnedBy, type AlertThresholds, type HealthReading, type RunSummary } from './evaluateAlerts.js';
@@ -77,16 +80,9 @@ async function readAlertState(tx: Queryable, dedupeMinutes: number): Promise<Map
 }
 
 async function readHealth(tx: Queryable, jobName: string, t: AlertThresholds): Promise<HealthReading> {
-  const totals = await tx.query<{ stuckTasks: number; frozenCredits: number }>(
-    `SELECT (SELECT count(*)::int FROM tasks WHERE status IN ('pending', 'processing')
-               AND coalesce(processing_started_at, created_at) < now() - make_interval(mins => $1::int)) AS "stuckTasks",
-            (SELECT coalesce(sum(frozen_balance), 0)::bigint FROM user_credits) AS "frozenCredits"`,
-    [Math.round(t.stuckAgeMinutes)],
-  );
-  const recent = await tx.query<{ status: string }>(
-    `SELECT status FROM cron_job_executions WHERE job_name = $1 AND status <> 'running' ORDER BY started_at DESC LIMIT $2`,
-    [jobName, t.consecutiveFailures],
-  );
-  const leadingFailures = recent.rows.findIndex((r) => r.status !== 'failed');
-  return { ...totals.rows[0]!, consecutiveFailedRuns: leadingFailures === -1 ? recent.rows.length : leadingFailures };
+  return {
+    stuckTasks: await countStuckTasks(tx, t.stuckAgeMinutes * 60_000),
+    frozenCredits: await totalFrozenCredits(tx),
+    consecutiveFailedRuns: await countConsecutiveFailedRuns(tx, jobName, t.consecutiveFailures),
+  };
 }

@@ -1,5 +1,7 @@
 import type { Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
+import { RELEASE_LEASE } from './lease.js';
+import { taskColumns } from './taskColumns.js';
 
 /**
  * Records a provider task id we never wrote down: the process died after the provider accepted the first dispatch
@@ -12,9 +14,9 @@ export async function adoptProviderTask(db: Queryable, taskId: string, providerT
             dispatched_at = now(), processing_started_at = now(),
             deadline_at = now() + make_interval(secs => timeout_ms::double precision / 1000),
             next_check_at = now() + make_interval(secs => $3::double precision / 1000),
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+            ${RELEASE_LEASE}
       WHERE id = $1 AND status = 'pending' AND attempts = 0 AND provider_task_id IS NULL
-      RETURNING *`,
+      RETURNING ${taskColumns()}`,
     [taskId, providerTaskId, firstCheckMs],
   );
   return rows[0] ?? null;

@@ -1,13 +1,14 @@
 import { prepared, type Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
+import { LEASE_FREE, takeLease } from './lease.js';
 import { taskColumns } from './taskColumns.js';
 
 const CLAIM_DUE = prepared(
   'claimDueTasks',
-  `UPDATE tasks SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::double precision / 1000)
+  `UPDATE tasks SET ${takeLease('$1', '$2')}
     WHERE id IN (SELECT id FROM tasks
                   WHERE status IN ('pending', 'processing') AND next_check_at <= now()
-                    AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                    AND ${LEASE_FREE}
                   ORDER BY next_check_at
                   LIMIT $3
                   FOR UPDATE SKIP LOCKED)

@@ -1,13 +1,14 @@
 import { prepared, type Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
+import { LEASE_FREE, takeLease } from './lease.js';
 import { taskColumns } from './taskColumns.js';
 
 const CLAIM_TASK = prepared(
   'claimTask',
-  `UPDATE tasks SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+  `UPDATE tasks SET ${takeLease('$2', '$3')}
     WHERE id = (SELECT id FROM tasks
                  WHERE id = $1 AND status IN ('pending', 'processing')
-                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                   AND ${LEASE_FREE}
                  FOR UPDATE SKIP LOCKED)
     RETURNING ${taskColumns()}`,
 );

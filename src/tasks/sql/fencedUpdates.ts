@@ -1,12 +1,11 @@
-import { prepared, type Queryable } from '../../db/index.js';
+import { afterMs, prepared, type Queryable } from '../../db/index.js';
 import type { SettlementPath, TaskRow } from '../types.js';
+import { RELEASE_LEASE } from './lease.js';
 import { taskColumns } from './taskColumns.js';
 
 // Every write below is fenced: it matches only while the caller still holds the lease, so a worker whose lease
 // expired and was taken over can never move the task again.
 
-const RELEASE_LEASE = 'lease_owner = NULL, lease_expires_at = NULL, updated_at = now()';
-const afterMs = (param: string): string => `now() + make_interval(secs => ${param}::double precision / 1000)`;
 
 const RECORD_DISPATCHES = prepared(
   'recordDispatches',

@@ -11,7 +11,7 @@ export async function findTask(db: Queryable, taskId: string): Promise<TaskRow |
 }
 
 export async function findTaskByIdempotencyKey(db: Queryable, userId: string, key: string): Promise<TaskRow | null> {
-  const { rows } = await db.query<TaskRow>('SELECT * FROM tasks WHERE user_id = $1 AND idempotency_key = $2', [userId, key]);
+  const { rows } = await db.query<TaskRow>(`SELECT ${taskColumns()} FROM tasks WHERE user_id = $1 AND idempotency_key = $2`, [userId, key]);
   return rows[0] ?? null;
 }
 

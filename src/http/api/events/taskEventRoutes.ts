@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { System } from '../../../system.js';
+import type { System } from '../../../app/system.js';
 import { loadTaskView } from '../../../tasks/index.js';
 import { isOwnerOrAdmin, requireUser } from '../../auth/apiKeys.js';
 import { ApiError, notFound } from '../../errors.js';

@@ -1,16 +1,9 @@
+import { executionView, listRuns, listSchedules, runStats, type ExecutionView, type RunStats, type ScheduleView } from '../../../jobs/index.js';
 import { frozenCreditsSummary, type FrozenCreditsSummary } from '../../../ledger/index.js';
 import { listNotifications, outboxCounts, type OutboxEntry, type OutboxStatus } from '../../../notify/index.js';
-import {
-  executionStats,
-  executionView,
-  listExecutions,
-  listTasks,
-  type ExecutionStats,
-  type ExecutionView,
-  type TaskListRow,
-} from '../../../recovery/index.js';
-import { listSchedules, type ScheduleView } from '../../../scheduler/index.js';
-import type { System } from '../../../system.js';
+import { listTasksForAdmin, type TaskListRow } from '../../../tasks/index.js';
+import { emailsOf } from '../../../users/index.js';
+import type { System } from '../../../app/system.js';
 
 /**
  * The schedules and run history the cron-jobs page shows: the same functions GET /api/admin/schedules and
@@ -18,24 +11,24 @@ import type { System } from '../../../system.js';
  */
 export interface CronJobsData {
   schedules: ScheduleView[];
-  stats: ExecutionStats;
+  stats: RunStats;
   executions: ExecutionView[];
 }
 
 export const EXECUTIONS_SHOWN = 50;
 
 export async function loadCronJobs(system: System): Promise<CronJobsData> {
-  const schedules = await listSchedules(system.db, system.config);
-  const stats = await executionStats(system.db);
-  const rows = await listExecutions(system.db, { limit: EXECUTIONS_SHOWN });
+  const schedules = await listSchedules(system.db, system.jobs, system.config);
+  const stats = await runStats(system.db);
+  const rows = await listRuns(system.db, { limit: EXECUTIONS_SHOWN });
   return { schedules, stats, executions: rows.map(executionView) };
 }
 
 export interface TasksData {
-  stuck: { tasks: TaskListRow[]; total: number };
+  stuck: { tasks: (TaskListRow & { email: string | null })[]; total: number };
   stuckAfterMs: number;
   pendingStuckMs: number;
-  frozen: FrozenCreditsSummary;
+  frozen: { total: number; topHolders: (FrozenCreditsSummary['topHolders'][number] & { email: string | null })[] };
   dead: OutboxEntry[];
   outbox: Record<OutboxStatus, number>;
 }
@@ -45,13 +38,22 @@ export const DEAD_SHOWN = 50;
 
 export async function loadTasks(system: System): Promise<TasksData> {
   const { db, config } = system;
-  const stuck = await listTasks(db, {
+  const stuck = await listTasksForAdmin(db, {
     stuck: { processingMs: config.stuckAfterMs, pendingMs: config.pendingStuckMs },
     limit: STUCK_SHOWN,
     offset: 0,
   });
   const frozen = await frozenCreditsSummary(db, 10);
+  const emails = await emailsOf(db, [...stuck.tasks.map((t) => t.user_id), ...frozen.topHolders.map((h) => h.userId)]);
+  const email = (userId: string) => emails.get(userId) ?? null;
   const dead = await listNotifications(db, { status: 'dead', limit: DEAD_SHOWN });
   const outbox = await outboxCounts(db);
-  return { stuck, stuckAfterMs: config.stuckAfterMs, pendingStuckMs: config.pendingStuckMs, frozen, dead, outbox };
+  return {
+    stuck: { total: stuck.total, tasks: stuck.tasks.map((t) => ({ ...t, email: email(t.user_id) })) },
+    stuckAfterMs: config.stuckAfterMs,
+    pendingStuckMs: config.pendingStuckMs,
+    frozen: { total: frozen.total, topHolders: frozen.topHolders.map((h) => ({ ...h, email: email(h.userId) })) },
+    dead,
+    outbox,
+  };
 }

@@ -1,5 +1,3 @@
-import type { ExecutionView } from '../../../recovery/index.js';
-
 export const DASH = '—';
 
 export function formatInt(value: number | null | undefined): string {
@@ -37,41 +35,4 @@ export function formatTimestamp(iso: string | Date | null | undefined): string {
   if (!iso) return DASH;
   const d = typeof iso === 'string' ? new Date(iso) : iso;
   return d.toISOString().replace('T', ' ').slice(0, 19);
-}
-
-export interface RunCounts {
-  found: number | null;
-  completed: number | null;
-  failed: number | null;
-  processing: number | null;
-  errors: number | null;
-  /** Tasks the run moved forward: completed, retried, re-dispatched, late results (the stats' "recovered"). */
-  recovered: number | null;
-}
-
-const num = (results: Record<string, unknown>, key: string): number | null => {
-  const v = results[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-};
-
-/**
- * The table's columns from a run's results. A reconciler run reports completed / failed / stillProcessing; a
- * cleanup run's "failed" are the tasks it timed out and refunded (cleanedUp), as the run statistics count them.
- */
-export function runCounts(run: Pick<ExecutionView, 'jobName' | 'results'>): RunCounts {
-  const r = run.results;
-  if (!r) return { found: null, completed: null, failed: null, processing: null, errors: null, recovered: null };
-  const errors = Array.isArray(r.errors) ? r.errors.length : num(r, 'errors');
-  if (run.jobName === 'cleanup-jobs') {
-    return { found: num(r, 'totalFound'), completed: null, failed: num(r, 'cleanedUp'), processing: null, errors, recovered: 0 };
-  }
-  const recovered = ['completed', 'retried', 'redispatched', 'lateResults'].reduce((sum, k) => sum + (num(r, k) ?? 0), 0);
-  return {
-    found: num(r, 'totalFound'),
-    completed: num(r, 'completed'),
-    failed: num(r, 'failed'),
-    processing: num(r, 'stillProcessing'),
-    errors,
-    recovered,
-  };
 }

@@ -1,22 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { resendNotification } from '../../../notify/index.js';
-import {
-  retryTaskNow,
-  withProviderLimits,
-  type CleanupResult,
-  type JobName,
-  type ReconcileResult,
-} from '../../../recovery/index.js';
-import type { System } from '../../../system.js';
+import type { JobRun, RunSummary } from '../../../jobs/index.js';
+import { retryTaskNow } from '../../../recovery/index.js';
+import type { System } from '../../../app/system.js';
 import { findTask } from '../../../tasks/index.js';
 import { authenticateApiKey } from '../../../users/index.js';
 import { runNow } from '../../admin/cronRoutes.js';
 import { ApiError, parseRequest } from '../../errors.js';
 import { loadAssets } from './assets.js';
 import { loadCronJobs, loadTasks } from './data.js';
-import { runCounts } from './format.js';
-import { cronJobsFragment, cronJobsPage, JOBS, signInPage, tasksFragment, tasksPage, type PageContext } from './pages.js';
+import { cronJobsFragment, cronJobsPage, signInPage, tasksFragment, tasksPage, type PageContext } from './pages.js';
 import {
   checkSession,
   clearSessionCookie,
@@ -52,7 +46,6 @@ const CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-const triggerBody = z.strictObject({ job: z.enum(JOBS) });
 const idParams = z.object({ id: z.uuid() });
 
 /**
@@ -165,7 +158,7 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
     );
 
     scope.post('/admin/api/trigger-cron', adminJson, async (request) => {
-      const { job } = parseRequest(triggerBody, request.body);
+      const { job } = parseRequest(z.strictObject({ job: z.enum(system.jobs.map((j) => j.name) as [string, ...string[]]) }), request.body);
       const run = await triggerJob(system, job);
       request.log.info({ executionId: run.executionId, job, status: run.status, userId: request.principal!.userId }, 'recovery run triggered from the dashboard');
       return run;
@@ -175,8 +168,7 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
       const { id } = parseRequest(idParams, request.params, 'params');
       const before = await findTask(system.db, id);
       if (!before) throw new ApiError(404, 'not_found', 'No task with this id');
-      const limited = withProviderLimits(system.tasks, system.config.providerRateLimit);
-      const { task, verdict } = await retryTaskNow(limited, id, { path: 'admin' });
+      const { task, verdict } = await retryTaskNow(system.tasks, id, { path: 'admin' });
       if (!task) throw new ApiError(404, 'not_found', 'No task with this id');
       if (verdict && 'skipped' in verdict) throw new ApiError(409, 'not_retried', `Not retried: ${verdict.skipped}`);
       const what = verdict?.outcome ?? verdict?.action ?? 'nothing to do';
@@ -225,11 +217,11 @@ function refreshSeconds(query: unknown): number {
 
 export interface TriggeredRun {
   executionId: string | null;
-  jobName: JobName;
+  jobName: string;
   status: 'completed' | 'failed';
   durationMs: number;
   message: string;
-  counts: ReturnType<typeof runCounts>;
+  summary: RunSummary | null;
   error?: string;
 }
 
@@ -237,21 +229,11 @@ export interface TriggeredRun {
  * Runs a recovery job now with trigger "admin": the very function POST /api/admin/trigger-cron uses (same provider
  * rate limit, same alerts, 409 while a run is in progress).
  */
-async function triggerJob(system: System, job: JobName): Promise<TriggeredRun> {
-  const run = await runNow(system, job, 'admin');
-  const results = (run.results ?? null) as Record<string, unknown> | null;
-  const base = { executionId: run.executionId, jobName: job, status: run.status, durationMs: run.durationMs, counts: runCounts({ jobName: job, results }) };
-  if (run.status === 'failed') return { ...base, message: `${job} failed: ${run.error}`, error: run.error };
-  return { ...base, message: runMessage(job, run.results!) };
-}
-
-function runMessage(job: JobName, results: ReconcileResult | CleanupResult): string {
-  if (job === 'cleanup-jobs') {
-    const r = results as CleanupResult;
-    return `Cleaned up ${r.cleanedUp} of ${r.totalFound} timed-out tasks, refunding ${r.tokensRefunded} credits (${r.failed} failed, ${r.skipped} skipped)`;
-  }
-  const r = results as ReconcileResult;
-  return `Processed ${r.totalFound} stuck tasks: ${r.completed} completed, ${r.failed} failed, ${r.stillProcessing} still processing, ${r.retried} retried, ${r.redispatched} re-dispatched, ${r.errors} errors`;
+async function triggerJob(system: System, jobName: string): Promise<TriggeredRun> {
+  const run: JobRun<unknown> = await runNow(system, jobName, 'admin');
+  const base = { executionId: run.executionId, jobName, status: run.status, durationMs: run.durationMs, summary: run.summary ?? null };
+  if (run.status === 'failed') return { ...base, message: `${jobName} failed: ${run.error}`, error: run.error };
+  return { ...base, message: system.jobs.find((j) => j.name === jobName)!.describe(run.results) };
 }
 
 /** The dashboard's session signer from the configuration (SESSION_SECRET, SESSION_TTL_MINUTES, PUBLIC_URL). */

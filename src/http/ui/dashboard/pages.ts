@@ -1,11 +1,11 @@
 import type { OutboxEntry } from '../../../notify/index.js';
-import type { ExecutionView, TaskListRow } from '../../../recovery/index.js';
-import type { ScheduleView } from '../../../scheduler/index.js';
+import type { ExecutionView, RunSummary } from '../../../jobs/index.js';
+import type { TaskListRow } from '../../../tasks/index.js';
+import type { ScheduleView } from '../../../jobs/index.js';
 import type { CronJobsData, TasksData } from './data.js';
-import { DASH, formatAge, formatDuration, formatInt, formatPercent, formatTimestamp, runCounts } from './format.js';
+import { DASH, formatAge, formatDuration, formatInt, formatPercent, formatTimestamp } from './format.js';
 import { html, type SafeHtml } from './html.js';
 
-export const JOBS = ['process-stuck-tasks', 'cleanup-jobs'] as const;
 
 export interface PageContext {
   email: string;
@@ -117,7 +117,7 @@ export function cronJobsPage(context: PageContext, data: CronJobsData, o: CronJo
 <div id="schedule-result" class="result" role="status" aria-live="polite"></div>
 <form class="panel trigger" id="trigger-form">
   <label for="trigger-job">Run a job now</label>
-  <select id="trigger-job" name="job">${JOBS.map((job) => html`<option value="${job}">${job}</option>`)}</select>
+  <select id="trigger-job" name="job">${data.schedules.map((s) => html`<option value="${s.job}">${s.job}</option>`)}</select>
   <button type="submit" class="primary" id="trigger">Trigger Now</button>
   <div id="trigger-result" class="result" role="status" aria-live="polite"></div>
 </form>
@@ -183,14 +183,16 @@ function statsSection(data: CronJobsData): SafeHtml {
   ${card('totalExecutions', 'Total Executions', formatInt(s.totalExecutions), `last ${windowHours} h`)}
   ${card('successRate', 'Success Rate', formatPercent(s.successRate), 'completed of finished runs')}
   ${card('avgDuration', 'Average Duration', formatDuration(s.avgDurationMs), 'finished runs')}
-  ${card('tasksRecovered', 'Tasks Recovered', formatInt(s.tasksRecovered), 'completed, retried, re-dispatched')}
+  ${card('tasksRecovered', 'Completed by Recovery', formatInt(s.tasksRecovered), 'delivered and charged')}
+  ${card('tasksRetried', 'Retried', formatInt(s.tasksRetried), 'resubmitted to the provider')}
+  ${card('tasksRedispatched', 'Re-dispatched', formatInt(s.tasksRedispatched), 'pending tasks sent again')}
   ${card('tasksFailed', 'Tasks Failed', formatInt(s.tasksFailed), 'failed and refunded')}
   ${card('errorRate', 'Error Rate', formatPercent(s.errorRate), 'task errors of tasks found')}
 </section>
 <section class="panel chart-panel">
-  <h2>Tasks recovered and failed per run</h2>
+  <h2>Tasks completed and failed by recovery, per run</h2>
   <div id="chart-data" hidden data-series="${JSON.stringify(chartSeries(data.executions))}"></div>
-  <div id="chart" class="chart" role="img" aria-label="Tasks recovered and failed per run over time"></div>
+  <div id="chart" class="chart" role="img" aria-label="Tasks completed and failed by recovery per run over time"></div>
   ${data.executions.length === 0 ? html`<p class="empty">No runs yet.</p>` : ''}
 </section>
 <section class="panel">
@@ -202,34 +204,34 @@ function statsSection(data: CronJobsData): SafeHtml {
 /** Oldest first, as uPlot wants: x in seconds, one point per finished run. */
 function chartSeries(executions: ExecutionView[]): { t: number[]; recovered: number[]; failed: number[] } {
   const points = executions
-    .filter((e) => e.results)
-    .map((e) => ({ t: Date.parse(e.startedAt) / 1000, c: runCounts(e) }))
+    .flatMap((e) => (e.summary ? [{ t: Date.parse(e.startedAt) / 1000, s: e.summary }] : []))
     .sort((a, b) => a.t - b.t);
-  return { t: points.map((p) => p.t), recovered: points.map((p) => p.c.recovered ?? 0), failed: points.map((p) => p.c.failed ?? 0) };
+  return { t: points.map((p) => p.t), recovered: points.map((p) => p.s.completed), failed: points.map((p) => p.s.failed) };
 }
 
 function executionTable(executions: ExecutionView[]): SafeHtml {
   if (executions.length === 0) return html`<p class="empty" id="no-runs">No runs recorded yet. Trigger one above.</p>`;
   return html`<div class="table-wrap"><table class="runs stack" id="runs">
-  <thead><tr><th scope="col"><span class="sr-only">Details</span></th><th scope="col">Started (UTC)</th><th scope="col">Job</th><th scope="col">Duration</th><th scope="col">Status</th><th scope="col" class="num">Found</th><th scope="col" class="num">Completed</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Processing</th><th scope="col" class="num">Errors</th></tr></thead>
+  <thead><tr><th scope="col"><span class="sr-only">Details</span></th><th scope="col">Started (UTC)</th><th scope="col">Job</th><th scope="col">Duration</th><th scope="col">Status</th><th scope="col" class="num">Found</th><th scope="col" class="num">Completed</th><th scope="col" class="num">Retried</th><th scope="col" class="num">Re-dispatched</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Errors</th></tr></thead>
   <tbody>${executions.map(executionRows)}</tbody>
 </table></div>`;
 }
 
 function executionRows(e: ExecutionView): SafeHtml {
-  const c = runCounts(e);
+  const c = e.summary;
   const detailId = `run-${e.id}`;
-  const cell = (label: string, value: number | null) => html`<td class="num" data-label="${label}" data-col="${label.toLowerCase()}">${formatInt(value)}</td>`;
+  const cell = (label: string, key: keyof RunSummary) =>
+    html`<td class="num" data-label="${label}" data-col="${key.toLowerCase()}">${formatInt(c?.[key] ?? null)}</td>`;
   return html`<tr class="run" data-execution-id="${e.id}" data-status="${e.status}">
   <td class="expand"><button type="button" class="toggle-row" aria-expanded="false" aria-controls="${detailId}" title="Show results">▸</button></td>
   <td data-label="Started" data-col="started"><time datetime="${e.startedAt}">${formatTimestamp(e.startedAt)}</time></td>
   <td data-label="Job" data-col="job">${e.jobName}${triggerTag(e.trigger)}</td>
   <td data-label="Duration" data-col="duration">${e.status === 'running' ? DASH : formatDuration(e.durationMs)}</td>
   <td data-label="Status" data-col="status"><span class="status status-${e.status}">${e.status}</span></td>
-  ${cell('Found', c.found)}${cell('Completed', c.completed)}${cell('Failed', c.failed)}${cell('Processing', c.processing)}${cell('Errors', c.errors)}
+  ${cell('Found', 'found')}${cell('Completed', 'completed')}${cell('Retried', 'retried')}${cell('Re-dispatched', 'redispatched')}${cell('Failed', 'failed')}${cell('Errors', 'errors')}
 </tr>
 <tr class="run-detail" id="${detailId}" hidden>
-  <td colspan="10">
+  <td colspan="11">
     <dl class="facts">
       <div><dt>Execution</dt><dd><code>${e.id}</code></dd></div>
       <div><dt>Trigger</dt><dd>${e.trigger}</dd></div>
@@ -287,12 +289,12 @@ function stuckSection(data: TasksData): SafeHtml {
 </section>`;
 }
 
-function stuckRow(t: TaskListRow): SafeHtml {
+function stuckRow(t: TaskListRow & { email: string | null }): SafeHtml {
   return html`<tr data-task-id="${t.id}">
   <td data-label="Age" data-col="age">${formatAge(Number(t.age_ms))}</td>
   <td data-label="Task" data-col="task"><code title="${t.id}">${t.id.slice(0, 8)}</code>${t.error_message ? html`<div class="sub" title="${t.error_message}">${truncate(t.error_message, 80)}</div>` : ''}</td>
   <td data-label="Model" data-col="model">${t.model}</td>
-  <td data-label="User" data-col="user">${t.email}</td>
+  <td data-label="User" data-col="user">${t.email ?? t.user_id}</td>
   <td data-label="Status" data-col="status"><span class="status status-${t.status}">${t.status}</span></td>
   <td data-label="Attempts" data-col="attempts" class="num">${t.attempts} / ${t.max_attempts}</td>
   <td class="action"><button type="button" class="retry" data-task-id="${t.id}">Retry</button></td>
@@ -309,7 +311,7 @@ function frozenSection(data: TasksData): SafeHtml {
     : html`<div class="table-wrap"><table class="stack" id="top-holders">
     <thead><tr><th scope="col">User</th><th scope="col" class="num">Frozen</th><th scope="col" class="num">Open holds</th></tr></thead>
     <tbody>${f.topHolders.map(
-      (h) => html`<tr data-user-id="${h.userId}"><td data-label="User">${h.email}</td><td data-label="Frozen" class="num">${formatInt(h.frozen)}</td><td data-label="Open holds" class="num">${formatInt(h.openHolds)}</td></tr>`,
+      (h) => html`<tr data-user-id="${h.userId}"><td data-label="User">${h.email ?? h.userId}</td><td data-label="Frozen" class="num">${formatInt(h.frozen)}</td><td data-label="Open holds" class="num">${formatInt(h.openHolds)}</td></tr>`,
     )}</tbody>
   </table></div>`}
 </section>`;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { System } from '../../../system.js';
+import type { System } from '../../../app/system.js';
 import { authenticateApiKey } from '../../../users/index.js';
 import { assertCsrf, clearSessionCookie, sameOriginRequest, setSessionCookie, type Sessions } from '../../auth/sessions.js';
 import { ApiError } from '../../errors.js';

@@ -1,0 +1,35 @@
+import { scheduleJobs, type Scheduler } from '../jobs/index.js';
+import { startDelivery } from '../notify/index.js';
+import { startWorker } from '../recovery/index.js';
+import type { System } from './system.js';
+
+export interface BackgroundWork {
+  stop(): Promise<void>;
+}
+
+/**
+ * What `settle serve`, `settle worker` and `settle demo` run beside the HTTP API: the worker, the job scheduler
+ * (unless SCHEDULER=off leaves the jobs to an outside caller) and the outbox delivery loop. A bad schedule closes the
+ * system and throws its one configuration line.
+ */
+export async function startBackgroundWork(system: System): Promise<BackgroundWork> {
+  let scheduler: Scheduler | undefined;
+  try {
+    scheduler = system.config.scheduler ? scheduleJobs(system.jobRunner, system.jobs, system.tasks) : undefined;
+  } catch (err) {
+    await system.close();
+    throw err;
+  }
+  if (!scheduler) system.logger.info('SCHEDULER=off: the recovery jobs run only when the cron routes, an admin or the CLI start them');
+  const worker = startWorker(system.tasks, { concurrency: system.config.workerConcurrency });
+  const delivery = startDelivery(system.delivery, system.config.outbox.pollMs);
+  return {
+    async stop() {
+      // Scheduler first: a run in progress finishes (and records itself) while the worker still drains; delivery
+      // last, so what they queued on the way out is still sent when it can be.
+      await scheduler?.stop();
+      await worker.stop();
+      await delivery.stop();
+    },
+  };
+}
