@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Db } from '../../src/db/index.js';
-import { audit } from '../../src/ledger/index.js';
+import { audit } from '../../src/tasks/index.js';
 import { startWorker } from '../../src/recovery/index.js';
 import { submitTask } from '../../src/tasks/index.js';
 import { databaseServerIsLocal, withFreshDatabase } from '../benchDatabase.js';

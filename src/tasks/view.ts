@@ -1,6 +1,6 @@
-import { prepared, type Queryable } from '../db/index.js';
+import type { Queryable } from '../db/index.js';
 import type { AssetStore } from '../storage/index.js';
-import { taskColumns } from './sql/taskColumns.js';
+import { findTask } from './sql/findTask.js';
 import type { TaskRow } from './types.js';
 
 export interface TaskView {
@@ -20,24 +20,16 @@ export interface TaskView {
   completedAt?: string;
 }
 
-interface TaskWithHold extends TaskRow {
-  hold_amount: number | null;
-  hold_status: 'open' | 'captured' | 'released' | null;
-}
-
-const LOAD_VIEW = prepared(
-  'loadTaskView',
-  `SELECT ${taskColumns('t')}, h.amount AS hold_amount, h.status AS hold_status
-     FROM tasks t LEFT JOIN credit_holds h ON h.task_id = t.id WHERE t.id = $1`,
-);
-
-/** The task as its owner sees it, with what the ledger did about it. */
+/**
+ * The task as its owner sees it, with what the ledger did about it. The task's price is its hold's amount, and its
+ * status says the hold's state (held while live, charged once completed, refunded once failed or canceled): the
+ * two change in one transaction, and `settle audit` checks that they agree.
+ */
 export async function loadTaskView(db: Queryable, store: AssetStore, taskId: string): Promise<(TaskView & { userId: string }) | null> {
-  const { rows } = await db.query<TaskWithHold>(LOAD_VIEW, [taskId]);
-  const row = rows[0];
+  const row = await findTask(db, taskId);
   if (!row) return null;
   const urls = await Promise.all(row.asset_keys.map((key) => store.url(key)));
-  const amount = row.hold_amount ?? 0;
+  const credits = (when: boolean) => (when ? row.price : 0);
   return {
     userId: row.user_id,
     taskId: row.id,
@@ -47,9 +39,9 @@ export async function loadTaskView(db: Queryable, store: AssetStore, taskId: str
     progress: row.progress,
     ...(urls.length > 0 && { assetUrl: urls[0], assetUrls: urls }),
     ...(row.error_code && { error: { code: row.error_code, message: row.error_message ?? row.error_code } }),
-    creditsHeld: row.hold_status === 'open' ? amount : 0,
-    creditsCharged: row.hold_status === 'captured' ? amount : 0,
-    creditsRefunded: row.hold_status === 'released' ? amount : 0,
+    creditsHeld: credits(row.status === 'pending' || row.status === 'processing'),
+    creditsCharged: credits(row.status === 'completed'),
+    creditsRefunded: credits(row.status === 'failed' || row.status === 'canceled'),
     ...(row.late_result && { lateResult: true }),
     createdAt: row.created_at.toISOString(),
     ...(row.completed_at && { completedAt: row.completed_at.toISOString() }),

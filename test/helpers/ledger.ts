@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Queryable } from '../../src/db/index.js';
-import { audit, formatAuditReport } from '../../src/ledger/index.js';
+import { audit, formatAuditReport } from '../../src/tasks/index.js';
 
 export async function expectAuditClean(db: Queryable): Promise<void> {
   const report = await audit(db);

@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
-import {
-  audit,
-  captureHold,
-  formatAuditReport,
-  grantCredits,
-  releaseHold,
-  type AuditReport,
-} from '../../src/ledger/index.js';
+import { captureHold, grantCredits, releaseHold } from '../../src/ledger/index.js';
+import { audit, formatAuditReport, type AuditReport } from '../../src/tasks/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { HOUR, createFundedUser, createUser, insertTask, setTaskStatus, submitTask, type TaskStatus } from './fixtures.js';
 
@@ -48,8 +42,8 @@ describe('audit on a clean ledger', () => {
       await userWithEveryTaskState(t.db);
       await createUser(t.db);
       const report = await audit(t.db);
-      expect(report).toEqual({ ok: true, checkedUsers: 3, checkedTasks: 12, violations: [] });
-      expect(formatAuditReport(report)).toBe('Audit passed: 3 users, 12 tasks checked');
+      expect(report).toEqual({ ok: true, checkedAccounts: 2, checkedTasks: 12, violations: [] }); // the third user has no account yet
+      expect(formatAuditReport(report)).toBe('Audit passed: 2 accounts, 12 tasks checked');
     } finally {
       await t.drop();
     }
@@ -210,7 +204,7 @@ describe('audit on a corrupted ledger', () => {
     const text = formatAuditReport(report);
 
     expect(text).toMatch(
-      new RegExp(`^Audit failed: ${report.violations.length} violations of \\d+ invariants \\(\\d+ users, \\d+ tasks checked\\)`),
+      new RegExp(`^Audit failed: ${report.violations.length} violations of \\d+ invariants \\(\\d+ accounts, \\d+ tasks checked\\)`),
     );
     expect(text).toContain(`\nbalance_equals_journal (`);
     expect(text).toContain(`\n  user ${userId}: balance is 991 but grants - charges + refunds = 990`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/index.js';
-import { InsufficientCreditsError, audit, captureHold, getCredits, releaseHold } from '../../src/ledger/index.js';
+import { InsufficientCreditsError, captureHold, getCredits, releaseHold } from '../../src/ledger/index.js';
+import { audit } from '../../src/tasks/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { createFundedUser, holdOf, journalOf, setTaskStatus, submitTask } from './fixtures.js';
 

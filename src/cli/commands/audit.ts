@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { audit, formatAuditReport } from '../../ledger/index.js';
+import { audit, formatAuditReport } from '../../tasks/index.js';
 import { action, printJson, withSystem } from '../context.js';
 
 export function registerAuditCommand(program: Command): void {

@@ -1,22 +1,31 @@
-import { HELD, holdCreditsAndInsert, REQUESTS } from '../../ledger/index.js';
-import type { Queryable } from '../../db/index.js';
+import { prepared, type Queryable } from '../../db/index.js';
+import { HOLD_REQUEST_COLUMNS, holdCtes, holdRequestFields } from '../../ledger/index.js';
 import type { TaskRow } from '../types.js';
 import { taskColumns } from './taskColumns.js';
 
-const INSERT_GATED = `
-    INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms,
-                       idempotency_key, request_hash, lease_owner, lease_expires_at, next_check_at)
-    SELECT r.task_id, r.user_id, r.type, r.model, r.provider, r.input, 'pending', r.amount, r.max_attempts, r.timeout_ms,
-           r.idempotency_key, r.request_hash, r.lease,
-           now() + make_interval(secs => r.lease_ms / 1000),
-           now() + make_interval(secs => r.lease_ms / 1000)
-      FROM ${REQUESTS} r JOIN ${HELD} USING (task_id)
-    RETURNING ${taskColumns()}`;
+/** The task's own fields in each request row, beside the hold's. */
+const TASK_REQUEST_COLUMNS = [
+  'type text', 'model text', 'provider text', 'input jsonb', 'max_attempts integer', 'timeout_ms integer',
+  'idempotency_key text', 'request_hash text', 'lease text', 'lease_ms double precision',
+];
+const REQUEST_COLUMNS = [...HOLD_REQUEST_COLUMNS, ...TASK_REQUEST_COLUMNS];
+const names = (columns: readonly string[]) => columns.map((c) => c.split(' ')[0]).join(', ');
 
-const COLUMNS = {
-  type: 'text', model: 'text', provider: 'text', input: 'jsonb', max_attempts: 'integer', timeout_ms: 'integer',
-  idempotency_key: 'text', request_hash: 'text', lease: 'text', lease_ms: 'double precision',
-};
+// The ledger's CTEs freeze the credits; a task is inserted only for a request in `held`.
+const INSERT_TASKS = prepared(
+  'insertTasks',
+  `WITH req AS (
+     SELECT ${names(REQUEST_COLUMNS)} FROM jsonb_to_recordset($1::jsonb) AS r(${REQUEST_COLUMNS.join(', ')})
+   ), ${holdCtes('req')}
+   INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms,
+                      idempotency_key, request_hash, lease_owner, lease_expires_at, next_check_at)
+   SELECT r.task_id, r.user_id, r.type, r.model, r.provider, r.input, 'pending', r.amount, r.max_attempts, r.timeout_ms,
+          r.idempotency_key, r.request_hash, r.lease,
+          now() + make_interval(secs => r.lease_ms / 1000),
+          now() + make_interval(secs => r.lease_ms / 1000)
+     FROM req r JOIN held USING (task_id)
+   RETURNING ${taskColumns()}`,
+);
 
 export interface NewTaskRow {
   id: string;
@@ -44,13 +53,12 @@ export interface NewTaskRow {
  * statement with a unique violation, changing nothing.
  */
 export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): Promise<Map<string, TaskRow>> {
-  const requests = tasks.map((t) => ({
-    hold: { userId: t.userId, taskId: t.id, amount: t.price, expiresAt: t.holdExpiresAt },
-    row: {
-      type: t.type, model: t.model, provider: t.provider, input: t.input, max_attempts: t.maxAttempts, timeout_ms: t.timeoutMs,
-      idempotency_key: t.idempotencyKey ?? null, request_hash: t.requestHash, lease: t.lease, lease_ms: t.leaseMs,
-    },
+  const holds = holdRequestFields(tasks.map((t) => ({ userId: t.userId, taskId: t.id, amount: t.price, expiresAt: t.holdExpiresAt })));
+  const requests = tasks.map((t, i) => ({
+    ...holds[i],
+    type: t.type, model: t.model, provider: t.provider, input: t.input, max_attempts: t.maxAttempts, timeout_ms: t.timeoutMs,
+    idempotency_key: t.idempotencyKey ?? null, request_hash: t.requestHash, lease: t.lease, lease_ms: t.leaseMs,
   }));
-  const rows = await holdCreditsAndInsert<TaskRow>(db, requests, { name: 'insertTasks', columns: COLUMNS, sql: INSERT_GATED });
+  const { rows } = await db.query<TaskRow>(INSERT_TASKS, [JSON.stringify(requests)]);
   return new Map(rows.map((row) => [row.id, row]));
 }

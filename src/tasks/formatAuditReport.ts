@@ -2,7 +2,7 @@ import type { AuditReport, AuditViolation } from './audit.js';
 
 /** Human text for `settle audit`: one pass line, or the violations grouped under the invariant they break. */
 export function formatAuditReport(report: AuditReport): string {
-  const checked = `${report.checkedUsers} users, ${report.checkedTasks} tasks checked`;
+  const checked = `${report.checkedAccounts} accounts, ${report.checkedTasks} tasks checked`;
   if (report.violations.length === 0) return `Audit passed: ${checked}`;
   const byInvariant = new Map<string, AuditViolation[]>();
   for (const v of report.violations) {
