@@ -19,7 +19,7 @@ export function settleEnv(simUrl: string, port: number, storageDir: string, extr
     PORT: String(port),
     HOST: '127.0.0.1',
     PUBLIC_URL: `http://127.0.0.1:${port}`,
-    KIE_BASE_URL: simUrl,
+    KIE_BASE_URL: simUrl, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
     KIE_API_KEY: 'bench',
     STORAGE_DIR: storageDir,
     SUBMIT_RATE_LIMIT_PER_MINUTE: '100000000',

@@ -199,7 +199,7 @@ async function startCluster(): Promise<Cluster> {
   const apiPorts = [await freePort(), await freePort()];
   const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
   const env = (publicUrl: string): Record<string, string> => ({
-    DATABASE_URL: databaseUrl, KIE_BASE_URL: simUrl, KIE_API_KEY: 'chaos', PUBLIC_URL: publicUrl, HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl, KIE_BASE_URL: simUrl, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1', KIE_API_KEY: 'chaos', PUBLIC_URL: publicUrl, HOST: '127.0.0.1',
     STORAGE_DIR: join(work, 'assets'), MODELS_FILE: modelsFile, LOG_LEVEL: 'warn', CRON_SECRET: 'chaos',
     STUCK_AFTER_MINUTES: '0.1', PENDING_STUCK_MINUTES: '0.1', RECONCILE_CRON: '*/3 * * * * *', CLEANUP_CRON: `*/${CLEANUP_EVERY_S} * * * * *`,
     WORKER_POLL_MIN_MS: '300', WORKER_POLL_MAX_MS: String(WORKER_POLL_MAX_MS), TASK_LEASE_MS: String(TASK_LEASE_MS),

@@ -12,7 +12,7 @@ import {
   type RunOptions,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../log/index.js';
-import { instrumentProviders } from '../metrics/index.js';
+import { countProviderErrors } from '../metrics/index.js';
 import {
   completionEmails,
   createEmailSender,
@@ -23,12 +23,16 @@ import {
   type Senders,
 } from '../notify/index.js';
 import {
+  aroundRegistry,
   createKieProvider,
   createProviderRegistry,
   createReplicateProvider,
   loadCatalog,
-  withRateLimits,
+  localDispatchSlots,
+  watchProviderHealth,
+  withBackOff,
   type Catalog,
+  type ProviderHealth,
   type ReplicateProvider,
 } from '../providers/index.js';
 import { RECOVERY_JOBS } from '../recovery/index.js';
@@ -51,6 +55,8 @@ export interface System {
   /** Verifies Replicate webhooks (Standard Webhooks) with REPLICATE_WEBHOOK_SECRET. */
   replicate: ReplicateProvider;
   tasks: TaskDeps;
+  /** The operator's provider accounts as this process last found them (/readyz, /metrics). */
+  providerHealth: ProviderHealth;
   delivery: DeliveryDeps;
   /** Which channels run alerts go to, and when they fire. */
   alerts: AlertSettings;
@@ -78,9 +84,14 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const localStore = config.r2 ? undefined : createLocalStore(config.storageDir, config.publicUrl);
   const s3Store = config.r2 ? createS3Store(config.r2) : undefined;
   const store: AssetStore = localStore ?? s3Store!;
-  const replicate = createReplicateProvider(config.replicate);
-  const kie = createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey });
-  const providers = withRateLimits(instrumentProviders(createProviderRegistry([kie, replicate])), config.providerRateLimit);
+  const downloads = { allowedHosts: config.downloadAllowedHosts, maxBytes: config.maxResultBytes };
+  const replicate = createReplicateProvider({ ...config.replicate, downloads });
+  const kie = createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey, downloads });
+  const providerHealth = watchProviderHealth((state) =>
+    logger[state.state === 'ok' ? 'info' : 'warn']({ provider: state.provider, code: state.code }, `provider account ${state.state}`),
+  );
+  // Every path reaches the providers through the same wrappers: errors counted, account health watched, 429s obeyed.
+  const providers = withBackOff(aroundRegistry(aroundRegistry(createProviderRegistry([kie, replicate]), countProviderErrors), providerHealth.around));
   const instanceId = `${hostname()}:${process.pid}`;
   const senders = buildSenders(config, db, store);
   if (!senders.email) logger.info('SMTP_URL is not set: user e-mails are off and none are queued');
@@ -94,6 +105,10 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     pollMinMs: config.workerPollMinMs,
     pollMaxMs: config.workerPollMaxMs,
     leaseMs: config.taskLeaseMs,
+    dispatchSlots: localDispatchSlots(config.providerRateLimit),
+    dispatchDoubtMs: config.dispatchDoubtMs,
+    submitWaitMs: config.submitWaitMs,
+    pendingDeadlineMs: config.pendingDeadlineMs,
     instanceId,
     onSettled: senders.email ? completionEmails(config.emailOn, config.outbox.maxAttempts) : undefined,
   };
@@ -118,6 +133,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     localStore,
     replicate,
     tasks,
+    providerHealth,
     delivery,
     alerts,
     jobs: RECOVERY_JOBS,

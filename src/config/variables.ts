@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { minutesAsMs, oneOf, positiveNumber, text, url, variable, wholeNumber } from './variable.js';
+import { list, minutesAsMs, oneOf, positiveNumber, text, url, variable, wholeNumber } from './variable.js';
 
 const baseUrl = url.transform((u) => u.replace(/\/+$/, ''));
 const cron = text;
@@ -34,6 +34,11 @@ export const VARIABLES = {
     max: variable('PROVIDER_RATE_LIMIT', 'provider', wholeNumber(1), 'new provider tasks per window (KIE: 20 per 10 s)', { default: '20' }),
     windowMs: variable('PROVIDER_RATE_WINDOW_MS', 'provider', wholeNumber(1), 'the rate limit\'s window', { default: '10000' }),
   },
+  dispatchDoubtMs: variable('DISPATCH_DOUBT_MS', 'provider', wholeNumber(0), 'a createTask whose answer was lost is in doubt this long (a callback may adopt the provider task it created) before the task is sent again', { default: '600000' }),
+  submitWaitMs: variable('SUBMIT_WAIT_MS', 'provider', wholeNumber(0), 'how long a submission waits for the provider\'s createTask answer before answering 202 `pending` (the call goes on in the background)', { default: '3000' }),
+  pendingDeadlineMs: variable('PENDING_DEADLINE_MS', 'provider', wholeNumber(1), 'a task the provider has not accepted this long after submission is failed and refunded', { default: '1800000' }),
+  downloadAllowedHosts: variable('DOWNLOAD_ALLOWED_HOSTS', 'provider', list, 'result URL hosts (`host` or `host:port`, comma-separated) allowed although they resolve to a loopback, private or link-local address (the simulators\' in the demo and tests)', { default: '' }),
+  maxResultBytes: variable('MAX_RESULT_BYTES', 'provider', wholeNumber(1), 'a result file larger than this is refused (the task fails with a refund: `result_refused`)', { default: '2147483648' }),
   storageDir: variable('STORAGE_DIR', 'storage', text, 'local asset storage, served under `/assets/`', { defaultDoc: '$SETTLE_DATA_DIR/assets' }),
   r2: {
     bucket: variable('R2_BUCKET_NAME', 'storage', text, 'S3-compatible storage (R2, S3, MinIO) instead of local; needs the two keys below'),
@@ -63,6 +68,7 @@ export const VARIABLES = {
     stuckAgeMinutes: variable('ALERT_STUCK_AGE_MINUTES', 'alerts', positiveNumber, '…for longer than this', { default: '60' }),
     frozenCredits: variable('ALERT_FROZEN_CREDITS', 'alerts', wholeNumber(0), 'alert when frozen credits total more than this', { default: '10000' }),
     consecutiveFailures: variable('ALERT_CONSECUTIVE_FAILURES', 'alerts', wholeNumber(1), 'alert when this many runs in a row failed', { default: '3' }),
+    providerCredits: variable('ALERT_PROVIDER_CREDITS', 'alerts', wholeNumber(0), 'alert when the operator\'s provider account has fewer credits than this (0: off)', { default: '0' }),
     dedupeMinutes: variable('ALERT_DEDUPE_MINUTES', 'alerts', positiveNumber, 'the same condition is not re-sent within this window', { default: '60' }),
   },
   stuckAfterMs: variable('STUCK_AFTER_MINUTES', 'recovery', minutesAsMs, 'a task processing longer than this is stuck (decimals allowed)', { default: '10' }),

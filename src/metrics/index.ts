@@ -1,3 +1,3 @@
 export { createMetrics, type Metrics, type MetricsOptions } from './registry.js';
 export { readSnapshot, LATENCY_BUCKETS, RUN_DURATION_BUCKETS, type MetricsSnapshot } from './snapshot.js';
-export { instrumentProvider, instrumentProviders, recordProviderError, providerErrorsCounter } from './providerErrors.js';
+export { countProviderErrors, recordProviderError, providerErrorsCounter } from './providerErrors.js';

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { ProviderError, type Provider } from '../providers/index.js';
+import { ProviderError, type Around } from '../providers/index.js';
 
 /**
  * Provider errors by code, counted in this process as they happen (the database keeps only a per-task count,
@@ -24,38 +24,12 @@ export function recordProviderError(provider: string, operation: string, code: s
   });
 }
 
-function counted<T>(provider: string, operation: string, call: () => Promise<T>): Promise<T> {
-  return call().catch((err: unknown) => {
+/** Counts every ProviderError a provider call throws, by provider, operation and code. */
+export const countProviderErrors: Around = async (provider, operation, call) => {
+  try {
+    return await call();
+  } catch (err) {
     if (err instanceof ProviderError) recordProviderError(provider, operation, err.code);
     throw err;
-  });
-}
-
-/** The same provider, counting every ProviderError its submit, status and download calls throw. */
-export function instrumentProvider(provider: Provider): Provider {
-  return {
-    name: provider.name,
-    submit: (request) => counted(provider.name, 'submit', () => provider.submit(request)),
-    status: (providerTaskId) => counted(provider.name, 'status', () => provider.status(providerTaskId)),
-    download: (url) => counted(provider.name, 'download', () => provider.download(url)),
-    // A callback body that does not parse is bad input from the caller, not a provider error.
-    parseCallback: (body, query) => provider.parseCallback(body, query),
-  };
-}
-
-/** A provider registry whose providers are instrumented (each wrapped once). Wire it where the registry is built. */
-export function instrumentProviders<R extends { get(name: string): Provider }>(registry: R): R {
-  const wrapped = new Map<Provider, Provider>();
-  return {
-    ...registry,
-    get(name: string): Provider {
-      const provider = registry.get(name);
-      let instrumented = wrapped.get(provider);
-      if (!instrumented) {
-        instrumented = instrumentProvider(provider);
-        wrapped.set(provider, instrumented);
-      }
-      return instrumented;
-    },
-  };
-}
+  }
+};

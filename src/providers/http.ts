@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 // undici 6, the major Node 20 bundles: importing undici installs its Agent as the dispatcher Node's own fetch uses
 // too, and another major would change fetch for the whole process (undici 7 refuses requests Node 20 accepts).
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 
 /** How a call that ran out of time fails; the providers' error mappers recognise it by its name. */
 class ProviderTimeoutError extends Error {
@@ -42,11 +42,18 @@ export async function callProvider(url: string, call: ProviderCall): Promise<Pro
   }
 }
 
-/** Opens a download; the deadline covers the whole transfer, so a body that stalls fails with ProviderTimeoutError. */
-export async function openProviderStream(url: string, timeoutMs: number): Promise<ProviderStream> {
-  const deadline = startDeadline(timeoutMs);
+/**
+ * Opens a download; the deadline covers the whole transfer, so a body that stalls fails with ProviderTimeoutError.
+ * Aborting `signal` stops it at any point, headers or body.
+ */
+export async function openProviderStream(
+  url: string,
+  timeoutMs: number,
+  options: { dispatcher?: Dispatcher; signal?: AbortSignal } = {},
+): Promise<ProviderStream> {
+  const deadline = startDeadline(timeoutMs, options.signal);
   try {
-    const response = await request(url, { method: 'GET', signal: deadline.signal });
+    const response = await request(url, { method: 'GET', signal: deadline.signal, dispatcher: options.dispatcher });
     response.body.once('close', deadline.clear);
     return { ...answer(response.statusCode, response.headers), body: response.body };
   } catch (err) {
@@ -74,12 +81,25 @@ function answer(status: number, headers: Headers): ProviderAnswer {
   };
 }
 
-/** An EventEmitter signal (undici accepts one) costs a timer, not an AbortController and its DOMException. */
-function startDeadline(timeoutMs: number) {
+/**
+ * An EventEmitter signal (undici accepts one) costs a timer, not an AbortController and its DOMException. It also
+ * fires when the caller's own `abort` signal does.
+ */
+function startDeadline(timeoutMs: number, abort?: AbortSignal) {
   const signal = Object.assign(new EventEmitter(), { reason: undefined as Error | undefined });
-  const timer = setTimeout(() => {
-    signal.reason = new ProviderTimeoutError(timeoutMs);
+  const fire = (reason: Error) => {
+    signal.reason = reason;
     signal.emit('abort');
-  }, timeoutMs);
-  return { signal, clear: () => clearTimeout(timer) };
+  };
+  const timer = setTimeout(() => fire(new ProviderTimeoutError(timeoutMs)), timeoutMs);
+  const onAbort = () => fire(abort!.reason instanceof Error ? abort!.reason : new Error('download aborted'));
+  abort?.addEventListener('abort', onAbort, { once: true });
+  if (abort?.aborted) onAbort();
+  return {
+    signal,
+    clear: () => {
+      clearTimeout(timer);
+      abort?.removeEventListener('abort', onAbort);
+    },
+  };
 }

@@ -3,7 +3,7 @@ export * from './catalog.js';
 export { createKieProvider, type KieProviderOptions } from './kie/adapter.js';
 export { signKieCallback, verifyKieCallback, type KieSignatureCheck } from './kie/signature.js';
 export { createProviderRegistry, type ProviderRegistry } from './registry.js';
-export { streamDownload, type DownloadOptions } from './download.js';
+export { streamDownload, type DownloadPolicy } from './download.js';
 export {
   createReplicateProvider,
   parseReplicateCallback,
@@ -18,4 +18,6 @@ export {
   type ReplicateWebhookCheck,
   type ReplicateWebhookSigning,
 } from './replicate/webhook.js';
-export { ProviderGate, withRateLimits, type RateLimit } from './limits.js';
+export { localDispatchSlots, withBackOff, type DispatchSlots, type RateLimit } from './limits.js';
+export { aroundCalls, aroundRegistry, type Around } from './wrap.js';
+export { watchProviderHealth, type ProviderHealth, type ProviderHealthState } from './health.js';

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ProviderError, type Provider } from './types.js';
+import { ProviderError } from './types.js';
+import { aroundRegistry } from './wrap.js';
+import type { Provider } from './types.js';
 
 /** At most `max` new provider tasks in any `windowMs` (KIE: 20 per 10 s). */
 export interface RateLimit {
@@ -7,96 +9,58 @@ export interface RateLimit {
   windowMs: number;
 }
 
-/** A dispatch that cannot get a slot within this long stays pending and is retried later, so no lease runs out. */
-const MAX_SLOT_WAIT_MS = 10_000;
-/** How long to hold off after a 429 that did not say how long. */
-const DEFAULT_BACKOFF_MS = 5_000;
-
 /**
- * One provider's traffic from this process: a sliding window over new tasks (createTask), and a pause for every
- * call after the provider answered 429, so we back off instead of hammering it.
+ * Slots for new provider tasks (createTask calls). `take` never waits: it answers 0 when a slot was taken, or how
+ * long until one frees up, so a dispatcher leaves the task pending and due then instead of holding a worker slot or a
+ * submitting request.
  */
-export class ProviderGate {
-  private readonly sent: number[] = [];
-  private pausedUntil = 0;
-
-  constructor(private readonly limit: RateLimit | null) {}
-
-  /** Waits for a dispatch slot; throws a transient ProviderError when none frees up in time. */
-  async acquireDispatch(): Promise<void> {
-    const giveUpAt = Date.now() + MAX_SLOT_WAIT_MS;
-    for (;;) {
-      const now = Date.now();
-      const waitMs = Math.max(this.pausedUntil - now, this.windowWait(now));
-      if (waitMs <= 0) {
-        if (this.limit) this.sent.push(now);
-        return;
-      }
-      if (now + waitMs > giveUpAt) {
-        throw new ProviderError('transient', 'rate_limited', 'No provider dispatch slot free in time; the task stays pending', waitMs);
-      }
-      await sleep(waitMs);
-    }
-  }
-
-  /** Waits out a 429 pause (status checks and downloads are not windowed, only paused). */
-  async whenOpen(): Promise<void> {
-    const waitMs = this.pausedUntil - Date.now();
-    if (waitMs > 0) await sleep(Math.min(waitMs, MAX_SLOT_WAIT_MS));
-  }
-
-  backOff(ms: number | undefined): void {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + (ms ?? this.limit?.windowMs ?? DEFAULT_BACKOFF_MS));
-  }
-
-  private windowWait(now: number): number {
-    if (!this.limit) return 0;
-    while (this.sent.length > 0 && this.sent[0]! <= now - this.limit.windowMs) this.sent.shift();
-    if (this.sent.length < this.limit.max) return 0;
-    return this.sent[this.sent.length - this.limit.max]! + this.limit.windowMs - now;
-  }
+export interface DispatchSlots {
+  take(provider: string): Promise<number>;
 }
 
-const isRateLimited = (err: unknown): err is ProviderError => err instanceof ProviderError && err.code === '429';
+/** This process's own sliding window per provider. */
+export function localDispatchSlots(limit: RateLimit | null): DispatchSlots {
+  const sent = new Map<string, number[]>();
+  return {
+    async take(provider) {
+      if (!limit) return 0;
+      const now = Date.now();
+      const times = sent.get(provider) ?? [];
+      while (times.length > 0 && times[0]! <= now - limit.windowMs) times.shift();
+      sent.set(provider, times);
+      if (times.length < limit.max) {
+        times.push(now);
+        return 0;
+      }
+      return Math.max(1, times[times.length - limit.max]! + limit.windowMs - now);
+    },
+  };
+}
 
-function gated(provider: Provider, gate: ProviderGate): Provider {
-  const observe = async <T>(call: () => Promise<T>): Promise<T> => {
+/** How long to hold off after a 429 that did not say how long. */
+const DEFAULT_BACKOFF_MS = 5_000;
+/** A call waits out a 429 pause at most this long in line; a longer pause fails it as rate limited. */
+const MAX_PAUSE_WAIT_MS = 10_000;
+
+/**
+ * After a provider answers 429, every call to it from this process waits out the pause (Retry-After, bounded), so we
+ * back off instead of hammering it. A pause longer than MAX_PAUSE_WAIT_MS fails the call at once as rate limited.
+ */
+export function withBackOff(registry: { get(name: string): Provider }): { get(name: string): Provider } {
+  const pausedUntil = new Map<string, number>();
+  return aroundRegistry(registry, async (provider, _operation, call) => {
+    const waitMs = (pausedUntil.get(provider) ?? 0) - Date.now();
+    if (waitMs > MAX_PAUSE_WAIT_MS) {
+      throw new ProviderError('transient', 'rate_limited', `${provider} asked us to wait; calls resume in ${Math.ceil(waitMs / 1000)} s`, { retryAfterMs: waitMs });
+    }
+    if (waitMs > 0) await sleep(waitMs);
     try {
       return await call();
     } catch (err) {
-      if (isRateLimited(err)) gate.backOff(err.retryAfterMs);
+      if (err instanceof ProviderError && err.code === '429') {
+        pausedUntil.set(provider, Math.max(pausedUntil.get(provider) ?? 0, Date.now() + (err.retryAfterMs ?? DEFAULT_BACKOFF_MS)));
+      }
       throw err;
     }
-  };
-  return {
-    name: provider.name,
-    parseCallback: (body, query) => provider.parseCallback(body, query),
-    async submit(request) {
-      await gate.acquireDispatch();
-      return observe(() => provider.submit(request));
-    },
-    async status(providerTaskId) {
-      await gate.whenOpen();
-      return observe(() => provider.status(providerTaskId));
-    },
-    download: (url) => provider.download(url),
-  };
-}
-
-/**
- * Providers whose calls go through this process's rate limit and 429 back-off: one gate per provider, shared by
- * every caller of the returned registry (submissions, the worker, recovery runs).
- */
-export function withRateLimits(providers: { get(name: string): Provider }, limit: RateLimit | null): { get(name: string): Provider } {
-  const gates = new Map<string, Provider>();
-  return {
-    get(name) {
-      let provider = gates.get(name);
-      if (!provider) {
-        provider = gated(providers.get(name), new ProviderGate(limit));
-        gates.set(name, provider);
-      }
-      return provider;
-    },
-  };
+  });
 }

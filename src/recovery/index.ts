@@ -1,6 +1,6 @@
 export { startWorker, type Worker, type WorkerOptions } from './worker.js';
 export { reconcileStuckTasks, type ReconcileOptions } from './reconciler.js';
-export { redispatchPendingTasks, RECENT_DISPATCH_MS, type RedispatchOptions } from './redispatch.js';
+export { redispatchPendingTasks, type RedispatchOptions } from './redispatch.js';
 export {
   cleanupTimedOutTasks,
   DEFAULT_CLEANUP_BATCH_SIZE,

@@ -3,7 +3,7 @@ import { findLateResultCandidates, findPendingTasks, findStuckTasks, type TaskDe
 import { handleEach } from './batch.js';
 import { LATE_RESULT_WINDOW_MS, recoverLateResult } from './lateResults.js';
 import { recheckProcessingTask } from './recheck.js';
-import { RECENT_DISPATCH_MS, redispatchPendingTask } from './redispatch.js';
+import { redispatchPendingTask } from './redispatch.js';
 import { chunkedStuckClaims } from './stuckClaims.js';
 import { Tally } from './tally.js';
 import type { ReconcileResult } from './types.js';
@@ -24,7 +24,6 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   /** Tasks handled at once. */
   concurrency?: number;
-  recentDispatchMs?: number;
   lateResultWindowMs?: number;
   /** Once aborted (the process is shutting down), the run finishes its batch and takes no other. */
   stopping?: AbortSignal;
@@ -75,7 +74,6 @@ export async function reconcileStuckTasks(deps: TaskDeps, options: ReconcileOpti
 
 function pagedSets(deps: TaskDeps, options: ReconcileOptions, tally: Tally): PagedSet[] {
   const dryRun = options.dryRun ?? false;
-  const recentDispatchMs = options.recentDispatchMs ?? RECENT_DISPATCH_MS;
   const each = { concurrency: options.concurrency ?? 10, tally, logger: deps.logger };
   const { batchSize: limit, stuckAfterMs } = options;
   return [
@@ -89,8 +87,8 @@ function pagedSets(deps: TaskDeps, options: ReconcileOptions, tally: Tally): Pag
     ),
     pagedSet(
       true,
-      (after) => findPendingTasks(deps.db, { olderThanMs: options.pendingStuckMs, recentDispatchMs, limit, after }),
-      (rows) => handleEach(rows, each, (row) => redispatchPendingTask(deps, row, { dryRun, recentDispatchMs, path: 'reconciler' })),
+      (after) => findPendingTasks(deps.db, { olderThanMs: options.pendingStuckMs, doubtMs: deps.dispatchDoubtMs, limit, after }),
+      (rows) => handleEach(rows, each, (row) => redispatchPendingTask(deps, row, { dryRun, path: 'reconciler' })),
     ),
     pagedSet(
       false,

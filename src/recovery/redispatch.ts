@@ -1,8 +1,8 @@
 import {
   advanceClaimed,
+  decideDispatch,
   claimPendingTask,
   findPendingTasks,
-  neverAcceptedInTime,
   newLease,
   type PendingTask,
   type SettlementPath,
@@ -13,34 +13,30 @@ import { CLAIM_LOST, leaseReason } from './leaseReason.js';
 import { act, Tally } from './tally.js';
 import type { ReconcileResult, Verdict } from './types.js';
 
-/**
- * Race protection: a task dispatched this recently may have a dispatch still on its way to the provider (a slow
- * createTask whose answer we lost); sending it again now could create a second provider task.
- */
-export const RECENT_DISPATCH_MS = 5 * 60_000;
-
 export interface RedispatchTaskOptions {
   dryRun: boolean;
-  recentDispatchMs: number;
   path: SettlementPath;
 }
 
-/** Dispatches one pending task again, unless its lease is live or it was dispatched too recently (and says why). */
+/**
+ * Dispatches one pending task again, unless its lease is live or its last createTask is still in doubt (it may have
+ * created a provider task whose callback is on its way; sending it again now could make a second one), and says why.
+ */
 export async function redispatchPendingTask(deps: TaskDeps, row: PendingTask, options: RedispatchTaskOptions): Promise<Verdict> {
   if (row.lease_live) return { skipped: leaseReason(row) };
-  if (row.dispatched_recently) return { skipped: recentDispatchReason(row, options.recentDispatchMs) };
-  // dispatchTask fails a task no provider accepted within its timeout instead of sending it; report that honestly.
-  const action = neverAcceptedInTime(row) ? 'fail' : 'redispatch';
+  if (row.in_doubt) return { skipped: inDoubtReason(row, deps.dispatchDoubtMs) };
+  // dispatchTask fails a task past its deadline or out of attempts instead of sending it; report that honestly.
+  const action = decideDispatch(row, deps.dispatchDoubtMs).action === 'fail' ? 'fail' : 'redispatch';
   if (options.dryRun) return { action };
   const lease = newLease(deps);
-  const task = await claimPendingTask(deps.db, row.id, lease, deps.leaseMs, options.recentDispatchMs);
+  const task = await claimPendingTask(deps.db, row.id, lease, deps.leaseMs, deps.dispatchDoubtMs);
   if (!task) return { skipped: CLAIM_LOST };
   return act(action, () => advanceClaimed(deps, { task, lease }, options.path));
 }
 
-function recentDispatchReason(row: PendingTask, recentDispatchMs: number): string {
-  const ago = Math.max(0, Math.round((row.dispatched_ago_ms ?? 0) / 1000));
-  return `dispatched ${ago}s ago; waiting ${Math.round(recentDispatchMs / 60_000)} min before dispatching again (race protection)`;
+function inDoubtReason(row: PendingTask, doubtMs: number): string {
+  const ago = Math.max(0, Math.round((row.dispatch_started_ago_ms ?? 0) / 1000));
+  return `sent ${ago}s ago without an answer; in doubt for ${Math.round(doubtMs / 1000)} s before it is sent again (DISPATCH_DOUBT_MS)`;
 }
 
 export interface RedispatchOptions {
@@ -51,23 +47,21 @@ export interface RedispatchOptions {
   taskId?: string;
   dryRun?: boolean;
   concurrency?: number;
-  recentDispatchMs?: number;
   path?: SettlementPath;
 }
 
 /** Re-dispatches stuck pending tasks, oldest first: `settle retry` and part of every reconciler run. */
 export async function redispatchPendingTasks(deps: TaskDeps, options: RedispatchOptions): Promise<ReconcileResult> {
   const dryRun = options.dryRun ?? false;
-  const recentDispatchMs = options.recentDispatchMs ?? RECENT_DISPATCH_MS;
   const rows = await findPendingTasks(deps.db, {
     olderThanMs: options.taskId ? undefined : options.olderThanMs,
     taskId: options.taskId,
-    recentDispatchMs,
+    doubtMs: deps.dispatchDoubtMs,
     limit: options.batchSize,
   });
   const tally = new Tally(dryRun);
   tally.result.totalFound = rows.length;
-  const taskOptions = { dryRun, recentDispatchMs, path: options.path ?? 'reconciler' };
+  const taskOptions = { dryRun, path: options.path ?? 'reconciler' };
   await handleEach(rows, { concurrency: options.concurrency ?? 5, tally, logger: deps.logger }, (row) =>
     redispatchPendingTask(deps, row, taskOptions),
   );

@@ -1,12 +1,11 @@
 import { claimTask, findPendingTasks, findTask, newLease, TERMINAL_STATUSES, type SettlementPath, type TaskDeps, type TaskRow } from '../tasks/index.js';
 import { recheckProcessingTask } from './recheck.js';
-import { RECENT_DISPATCH_MS, redispatchPendingTask } from './redispatch.js';
+import { redispatchPendingTask } from './redispatch.js';
 import type { Verdict } from './types.js';
 
 export interface RetryNowOptions {
   dryRun?: boolean;
   path?: SettlementPath;
-  recentDispatchMs?: number;
 }
 
 export interface RetryNowResult {
@@ -27,16 +26,15 @@ export async function retryTaskNow(deps: TaskDeps, taskId: string, options: Retr
   const settings = {
     dryRun: options.dryRun ?? false,
     path: options.path ?? 'admin',
-    recentDispatchMs: options.recentDispatchMs ?? RECENT_DISPATCH_MS,
   };
   const verdict = task.status === 'pending' ? await retryPending(deps, taskId, settings) : await recheckNow(deps, task, settings);
   return { task: await findTask(deps.db, taskId), verdict };
 }
 
-type Settings = { dryRun: boolean; path: SettlementPath; recentDispatchMs: number };
+type Settings = { dryRun: boolean; path: SettlementPath };
 
 async function retryPending(deps: TaskDeps, taskId: string, settings: Settings): Promise<Verdict> {
-  const [row] = await findPendingTasks(deps.db, { taskId, recentDispatchMs: settings.recentDispatchMs, limit: 1 });
+  const [row] = await findPendingTasks(deps.db, { taskId, doubtMs: deps.dispatchDoubtMs, limit: 1 });
   if (!row) return { skipped: 'no longer pending' };
   return redispatchPendingTask(deps, row, settings);
 }

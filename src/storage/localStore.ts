@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
@@ -52,6 +52,17 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
     },
     async url(key: string) {
       return `${publicUrl}/${key}`;
+    },
+    async delete(key: string) {
+      const path = pathOf(key);
+      if (path) await rm(path, { force: true });
+    },
+    async *list() {
+      for (const prefix of await readdir(join(root, 'assets')).catch(() => [])) {
+        for (const name of await readdir(join(root, 'assets', prefix)).catch(() => [])) {
+          if (!name.endsWith('.partial')) yield `assets/${prefix}/${name}`;
+        }
+      }
     },
     async open(key: string) {
       const path = pathOf(key);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 export interface StoredAsset {
@@ -16,8 +17,24 @@ export interface AssetStore {
   put(key: string, body: Readable, contentType?: string, declaredSize?: number): Promise<StoredAsset>;
   /** A URL the end user can download the asset from. */
   url(key: string): Promise<string>;
+  /** Removes a stored file; a key that is not there is no error. */
+  delete(key: string): Promise<void>;
+  /** Every stored asset key (audits compare them with the keys tasks link). */
+  list(): AsyncIterable<string>;
 }
 
+/**
+ * A new key for a result file: the task id (an operator can tell whose file it is) plus a random part nobody can
+ * derive from it, so a file is reachable only through the link its settled task gives out. The first characters of
+ * the random part pick one of 256 shared prefix directories.
+ */
 export function assetKey(taskId: string, index: number, extension: string): string {
-  return `assets/${taskId.slice(0, 2)}/${taskId}-${index}.${extension}`;
+  const random = randomBytes(16).toString('hex');
+  return `assets/${random.slice(0, 2)}/${taskId}-${index}-${random}.${extension}`;
+}
+
+/** The task a key names (keys are `assets/<prefix>/<taskId>-<n>-<random>.<ext>`); null for anything else. */
+export function taskIdOfAssetKey(key: string): string | null {
+  const match = /^assets\/[0-9a-f]{2}\/([0-9a-f-]{36})-\d+-[0-9a-f]{32}\.[a-z0-9]{2,5}$/.exec(key);
+  return match ? match[1]! : null;
 }

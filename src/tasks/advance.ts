@@ -3,11 +3,11 @@ import { ProviderError, type ProviderStatus } from '../providers/index.js';
 import { nextCheckDelay } from './backoff.js';
 import { decideCheck } from './decide.js';
 import { dispatchTask } from './dispatch.js';
-import { ingestResults } from './ingest.js';
+import { deleteAssets, ingestResults, LeaseLostError } from './ingest.js';
 import { completeTask, failTask } from './settle.js';
 import { claimTask } from './sql/claimTask.js';
 import { findTask } from './sql/findTask.js';
-import { rescheduleTask } from './sql/fencedUpdates.js';
+import { rescheduleTask, type Reschedule } from './sql/fencedUpdates.js';
 import type { ClaimedTask, SettlementPath, TaskDeps, TaskRow } from './types.js';
 
 export type AdvanceOutcome =
@@ -16,6 +16,8 @@ export type AdvanceOutcome =
   | 'busy'
   | 'dispatched'
   | 'still_pending'
+  | 'in_doubt'
+  | 'ready'
   | 'running'
   | 'completed'
   | 'failed'
@@ -44,7 +46,11 @@ export async function advanceTask(deps: TaskDeps, taskId: string, path: Settleme
  * it): the provider is asked once per task, and the action reported is the action taken.
  */
 export async function advanceClaimed(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath, known?: ProviderAnswer): Promise<AdvanceOutcome> {
-  if (claim.task.status === 'pending') return dispatchTask(deps, claim, path);
+  if (claim.task.status === 'pending') {
+    // A status poll never makes a createTask in the reader's request: the worker dispatches.
+    if (path === 'poll') return reschedule(deps, claim, { delayMs: 0 }, 'still_pending');
+    return dispatchTask(deps, claim, path);
+  }
   return checkProcessing(deps, claim, path, known ?? (await askProvider(deps, claim.task)));
 }
 
@@ -71,24 +77,45 @@ async function checkProcessing(deps: TaskDeps, claim: ClaimedTask, path: Settlem
   const decision = decideCheck(claim.task, answer.status);
   switch (decision.action) {
     case 'complete':
+      if (path === 'poll') return ingestInBackground(deps, claim, decision.resultUrls, decision.completedAt);
       return ingestAndComplete(deps, claim, decision.resultUrls, decision.completedAt, path);
     case 'retry':
       return retry(deps, claim, decision.code, path);
     case 'fail':
       return (await failTask(deps, claim, decision, path)) ? 'failed' : 'fenced';
     case 'wait':
-      return reschedule(deps, claim, { progress: decision.progress });
+      return reschedule(deps, claim, { progress: decision.progress, delayMs: checkDelay(deps, claim) });
   }
+}
+
+/**
+ * A status poll never downloads in the reader's request (a large result would hold it for minutes): the poll's claim
+ * stores and settles the result in the background, renewing its lease as any ingest does, and the reader sees
+ * `completed` on a later poll.
+ */
+function ingestInBackground(deps: TaskDeps, claim: ClaimedTask, urls: string[], completedAt: Date): AdvanceOutcome {
+  ingestAndComplete(deps, claim, urls, completedAt, 'poll').then(
+    (outcome) => deps.logger.debug({ taskId: claim.task.id, outcome }, 'result stored after a status poll'),
+    (err: unknown) => deps.logger.error({ err, taskId: claim.task.id }, 'storing a result found by a status poll failed; its lease runs out and recovery retries'),
+  );
+  return 'ready';
 }
 
 async function ingestAndComplete(deps: TaskDeps, claim: ClaimedTask, urls: string[], completedAt: Date, path: SettlementPath): Promise<AdvanceOutcome> {
   let keys: string[];
   try {
-    keys = await ingestResults(deps, claim.task, urls);
+    keys = await ingestResults(deps, claim.task, urls, claim);
   } catch (err) {
+    if (err instanceof LeaseLostError) return 'fenced';
+    if (err instanceof ProviderError && err.code === 'result_refused') {
+      return (await failTask(deps, claim, { code: 'result_refused', message: err.message }, path)) ? 'failed' : 'fenced';
+    }
     return providerTrouble(deps, claim, err);
   }
-  return (await completeTask(deps, claim, keys, completedAt, path)) ? 'completed' : 'fenced';
+  if (await completeTask(deps, claim, keys, completedAt, path)) return 'completed';
+  // Canceled or taken over while the files came in: nobody will link them, so nobody may fetch them.
+  await deleteAssets(deps, keys);
+  return 'fenced';
 }
 
 async function retry(deps: TaskDeps, claim: ClaimedTask, reason: string, path: SettlementPath): Promise<AdvanceOutcome> {
@@ -97,15 +124,15 @@ async function retry(deps: TaskDeps, claim: ClaimedTask, reason: string, path: S
   return outcome === 'dispatched' ? 'retried' : outcome;
 }
 
-async function reschedule(deps: TaskDeps, claim: ClaimedTask, change: { progress?: number; providerError?: string }): Promise<AdvanceOutcome> {
-  const delayMs = nextCheckDelay(claim.task.check_count, deps.pollMinMs, deps.pollMaxMs);
-  const done = await rescheduleTask(deps.db, claim.task.id, claim.lease, { delayMs, ...change });
-  if (!done) return 'fenced';
-  return change.providerError ? 'provider_error' : 'running';
+const checkDelay = (deps: TaskDeps, claim: ClaimedTask) => nextCheckDelay(claim.task.check_count, deps.pollMinMs, deps.pollMaxMs);
+
+async function reschedule(deps: TaskDeps, claim: ClaimedTask, change: Reschedule, outcome: AdvanceOutcome = 'running'): Promise<AdvanceOutcome> {
+  return (await rescheduleTask(deps.db, claim.task.id, claim.lease, change)) ? outcome : 'fenced';
 }
 
 async function providerTrouble(deps: TaskDeps, claim: ClaimedTask, err: unknown): Promise<AdvanceOutcome> {
   if (!(err instanceof ProviderError)) throw err;
   deps.logger.warn({ taskId: claim.task.id, code: err.code }, 'provider error while advancing task');
-  return reschedule(deps, claim, { providerError: `${err.code}: ${err.message}` });
+  const delayMs = err.retryAfterMs ?? checkDelay(deps, claim);
+  return reschedule(deps, claim, { delayMs, providerError: `${err.code}: ${err.message}` }, 'provider_error');
 }

@@ -32,7 +32,28 @@ function retryOrFail(task: TaskRow, code: string, message: string): CheckDecisio
   return task.attempts < task.max_attempts ? { action: 'retry', code, message } : { action: 'fail', code, message };
 }
 
-/** A pending task that no provider accepted within the model's timeout is failed instead of dispatched again. */
-export function neverAcceptedInTime(task: TaskRow, now = new Date()): boolean {
-  return task.status === 'pending' && task.attempts === 0 && now.getTime() - task.created_at.getTime() > task.timeout_ms;
+/**
+ * Whether a pending task may be sent to its provider now (DESIGN section 11):
+ * - past its deadline (PENDING_DEADLINE_MS after submission): failed and refunded, whatever the provider answers;
+ * - a createTask whose answer was lost less than doubtMs ago may have created a provider task: wait for a callback
+ *   to adopt it, or for the doubt to run out;
+ * - every attempt used (each createTask that may have created a provider task counts): failed and refunded;
+ * - otherwise: send.
+ */
+export type DispatchDecision =
+  | { action: 'send' }
+  | { action: 'wait'; waitMs: number }
+  | { action: 'fail'; code: 'dispatch_timeout' | 'attempts_exhausted'; message: string };
+
+export function decideDispatch(task: TaskRow, doubtMs: number, now = new Date()): DispatchDecision {
+  // A processing task being resubmitted (a retry) is past its processing deadline by design; its attempts bound it.
+  if (task.status === 'pending' && task.deadline_at && now.getTime() > task.deadline_at.getTime()) {
+    return { action: 'fail', code: 'dispatch_timeout', message: 'The provider did not accept the task before its deadline' };
+  }
+  const doubtLeft = task.dispatch_started_at ? task.dispatch_started_at.getTime() + doubtMs - now.getTime() : 0;
+  if (doubtLeft > 0) return { action: 'wait', waitMs: doubtLeft };
+  if (task.attempts >= task.max_attempts) {
+    return { action: 'fail', code: 'attempts_exhausted', message: `The provider did not take the task in ${task.max_attempts} attempts` };
+  }
+  return { action: 'send' };
 }

@@ -1,12 +1,18 @@
+import { isUniqueViolation } from '../db/index.js';
 import { ProviderError } from '../providers/index.js';
 import { nextCheckDelay } from './backoff.js';
-import { neverAcceptedInTime } from './decide.js';
+import { decideDispatch } from './decide.js';
 import { GroupCommit, onePerDatabase } from './groupCommit.js';
 import { failTask } from './settle.js';
-import { recordDispatches, rescheduleTask, type Dispatch } from './sql/fencedUpdates.js';
+import { markDispatchStarted, recordDispatches, rescheduleTask, type Dispatch, type Reschedule } from './sql/fencedUpdates.js';
 import type { ClaimedTask, SettlementPath, TaskDeps } from './types.js';
 
-export type DispatchOutcome = 'dispatched' | 'still_pending' | 'failed' | 'fenced';
+/**
+ * dispatched: the provider accepted it (processing). still_pending: not sent now (no dispatch slot, or the provider
+ * refused for now). in_doubt: a createTask left and its answer was lost; the task waits for a callback to adopt the
+ * provider task or for DISPATCH_DOUBT_MS. failed: refused for good, past its deadline or out of attempts (refunded).
+ */
+export type DispatchOutcome = 'dispatched' | 'still_pending' | 'in_doubt' | 'failed' | 'fenced';
 
 /** Acceptances recorded per statement at most. */
 const MAX_GROUP = 200;
@@ -21,15 +27,18 @@ const acceptancesOf = onePerDatabase(
 );
 
 /**
- * Sends a claimed task to its provider. Accepted: processing. Transient error: stays pending, due again later.
- * Permanent rejection, or no acceptance within the model's timeout: failed and refunded.
+ * Sends a claimed task to its provider, if it may be sent now (decideDispatch). The attempt and its send time are
+ * recorded before the call, so a call whose answer is lost leaves the task in doubt rather than free to be sent again
+ * (a second provider task the operator would pay for).
  */
 export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath): Promise<DispatchOutcome> {
-  const { task, lease } = claim;
-  if (neverAcceptedInTime(task)) {
-    const failed = await failTask(deps, claim, { code: 'dispatch_timeout', message: 'The provider did not accept the task before its timeout' }, path);
-    return failed ? 'failed' : 'fenced';
-  }
+  const { task } = claim;
+  const decision = decideDispatch(task, deps.dispatchDoubtMs);
+  if (decision.action === 'fail') return (await failTask(deps, claim, decision, path)) ? 'failed' : 'fenced';
+  if (decision.action === 'wait') return reschedule(deps, claim, 'in_doubt', { delayMs: decision.waitMs, status: 'pending' });
+  const slotWaitMs = await deps.dispatchSlots.take(task.provider);
+  if (slotWaitMs > 0) return reschedule(deps, claim, 'still_pending', { delayMs: slotWaitMs, status: 'pending' });
+  if (!(await markDispatchStarted(deps.db, task.id, claim.lease, deps.leaseMs, deps.pendingDeadlineMs))) return 'fenced';
   try {
     const { providerTaskId } = await deps.providers.get(task.provider).submit({
       taskId: task.id,
@@ -37,18 +46,42 @@ export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: Set
       input: task.input,
       callbackUrl: deps.callbackBaseUrl ? `${deps.callbackBaseUrl}/api/webhooks/${task.provider}?task=${task.id}` : undefined,
     });
-    const updated = await acceptancesOf(deps.db).run({ taskId: task.id, lease, providerTaskId, firstCheckMs: deps.pollMinMs });
-    if (!updated) deps.logger.warn({ taskId: task.id, providerTaskId }, 'lease lost after the provider accepted the task');
-    return updated ? 'dispatched' : 'fenced';
+    return await recordAcceptance(deps, claim, providerTaskId);
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
-    if (err.kind === 'permanent') {
-      const failed = await failTask(deps, claim, { code: 'provider_rejected', message: err.message }, path);
-      return failed ? 'failed' : 'fenced';
-    }
-    deps.logger.warn({ taskId: task.id, code: err.code }, 'dispatch failed transiently; the task stays pending');
-    const delayMs = err.retryAfterMs ?? nextCheckDelay(task.check_count, deps.pollMinMs, deps.pollMaxMs);
-    const rescheduled = await rescheduleTask(deps.db, task.id, lease, { delayMs, providerError: err.message, status: 'pending' });
-    return rescheduled ? 'still_pending' : 'fenced';
+    return dispatchFailed(deps, claim, err, path);
   }
+}
+
+async function recordAcceptance(deps: TaskDeps, claim: ClaimedTask, providerTaskId: string): Promise<DispatchOutcome> {
+  const dispatch = { taskId: claim.task.id, lease: claim.lease, providerTaskId, firstCheckMs: deps.pollMinMs };
+  try {
+    if (await acceptancesOf(deps.db).run(dispatch)) return 'dispatched';
+  } catch (err) {
+    // The provider answered with an id another task already holds: never attach one provider task to two tasks.
+    if (!isUniqueViolation(err)) throw err;
+    deps.logger.error({ taskId: claim.task.id, providerTaskId }, 'the provider answered with a task id another task holds; not recorded');
+    return 'fenced';
+  }
+  deps.logger.warn({ taskId: claim.task.id, providerTaskId }, 'lease lost after the provider accepted the task (a callback adopted it, or it was canceled)');
+  return 'fenced';
+}
+
+async function dispatchFailed(deps: TaskDeps, claim: ClaimedTask, err: ProviderError, path: SettlementPath): Promise<DispatchOutcome> {
+  const { task } = claim;
+  if (err.kind === 'permanent') {
+    return (await failTask(deps, claim, { code: 'provider_rejected', message: err.message }, path)) ? 'failed' : 'fenced';
+  }
+  const providerError = `${err.code}: ${err.message}`;
+  if (err.inDoubt) {
+    deps.logger.warn({ taskId: task.id, code: err.code }, 'createTask answer lost; the task is in doubt until a callback adopts it or DISPATCH_DOUBT_MS passes');
+    return reschedule(deps, claim, 'in_doubt', { delayMs: deps.dispatchDoubtMs, providerError, status: 'pending', dispatch: 'in_doubt' });
+  }
+  deps.logger.warn({ taskId: task.id, code: err.code }, 'dispatch refused for now; the task stays pending');
+  const delayMs = err.retryAfterMs ?? nextCheckDelay(task.check_count, deps.pollMinMs, deps.pollMaxMs);
+  return reschedule(deps, claim, 'still_pending', { delayMs, providerError, status: 'pending', dispatch: 'refused' });
+}
+
+async function reschedule(deps: TaskDeps, claim: ClaimedTask, outcome: DispatchOutcome, change: Reschedule): Promise<DispatchOutcome> {
+  return (await rescheduleTask(deps.db, claim.task.id, claim.lease, change)) ? outcome : 'fenced';
 }

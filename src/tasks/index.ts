@@ -21,14 +21,14 @@ export {
 } from './types.js';
 export { claimDueTasks } from './sql/claimDueTasks.js';
 export { claimTask } from './sql/claimTask.js';
-export { decideCheck, neverAcceptedInTime, type CheckDecision } from './decide.js';
+export { decideCheck, decideDispatch, type CheckDecision, type DispatchDecision } from './decide.js';
 export { recordLateResult, type LateResultOutcome } from './lateResult.js';
 export { applyCallback, type CallbackOutcome } from './callback.js';
 export { findTaskByProviderTaskId } from './sql/findTask.js';
 export { watchTasks, type WatchedTask } from './sql/watchTasks.js';
 export { claimStuckTasks, findStuckTasks, type StuckTask } from './sql/stuckTasks.js';
 export { claimPendingTask, findPendingTasks, type PendingQuery, type PendingTask } from './sql/pendingTasks.js';
-export { claimTimedOutTask, findTimedOutTasks, type TimedOutTask } from './sql/timedOutTasks.js';
+export { claimOverdueTask, findOverdueTasks, type OverdueTask } from './sql/overdueTasks.js';
 export { findLateResultCandidates, type LateResultCandidate } from './sql/lateResultCandidates.js';
 export { releaseLeases } from './sql/releaseLeases.js';
 export { listTasksForAdmin, type TaskListQuery, type TaskListRow } from './sql/listTasksForAdmin.js';

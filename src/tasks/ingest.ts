@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { assetKey } from '../storage/index.js';
-import type { TaskDeps, TaskRow } from './types.js';
+import { renewLease } from './sql/fencedUpdates.js';
+import type { ClaimedTask, TaskDeps, TaskRow } from './types.js';
 
 const EXTENSIONS: Record<string, string> = {
   'video/mp4': 'mp4',
@@ -20,18 +21,85 @@ function extensionFor(url: string, contentType: string | undefined, type: TaskRo
   return type === 'video' ? 'mp4' : 'png';
 }
 
-/**
- * Streams every result file from the provider into storage under deterministic keys. Storing before settling
- * means a crash in between only leaves a file that the next attempt overwrites.
- */
-export async function ingestResults(deps: TaskDeps, task: TaskRow, resultUrls: string[]): Promise<string[]> {
-  const provider = deps.providers.get(task.provider);
-  const keys: string[] = [];
-  for (const [index, url] of resultUrls.entries()) {
-    const download = await provider.download(url);
-    const key = assetKey(task.id, index, extensionFor(url, download.contentType, task.type));
-    await deps.store.put(key, download.body, download.contentType, download.contentLength);
-    keys.push(key);
+/** The ingest's holder lost its lease: another path owns the task now, and this one must not write. */
+export class LeaseLostError extends Error {
+  constructor(readonly taskId: string) {
+    super(`lost the lease on task ${taskId} during the result download`);
+    this.name = 'LeaseLostError';
   }
-  return keys;
+}
+
+/**
+ * Streams every result file from the provider into storage, each under a key nobody can derive from the task id
+ * (a random part per file). With a claim, the lease is renewed before each download and every TASK_LEASE_MS / 3
+ * during it, and a download whose lease cannot be renewed is aborted (LeaseLostError): a long download is never
+ * taken over and fetched again by another path. On any failure the files already stored are deleted, and the caller
+ * deletes them too if its completion is fenced out, so a file is only ever kept when a settled task links it.
+ */
+export async function ingestResults(deps: TaskDeps, task: TaskRow, resultUrls: string[], claim?: ClaimedTask): Promise<string[]> {
+  const keeper = claim ? keepLease(deps, claim) : undefined;
+  const keys: string[] = [];
+  try {
+    for (const [index, url] of resultUrls.entries()) {
+      await keeper?.renew();
+      const download = await deps.providers.get(task.provider).download(url, { signal: keeper?.signal });
+      const key = assetKey(task.id, index, extensionFor(url, download.contentType, task.type));
+      await deps.store.put(key, download.body, download.contentType, download.contentLength);
+      keys.push(key);
+    }
+    keeper?.check();
+    return keys;
+  } catch (err) {
+    await deleteAssets(deps, keys);
+    if (keeper?.lost) throw new LeaseLostError(task.id);
+    throw err;
+  } finally {
+    keeper?.stop();
+  }
+}
+
+/** Deletes stored files no task will link; a failure is logged (the audit lists unlinked files). */
+export async function deleteAssets(deps: TaskDeps, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    await deps.store.delete(key).catch((err: unknown) => deps.logger.warn({ err, key }, 'could not delete an unlinked result file'));
+  }
+}
+
+interface LeaseKeeper {
+  signal: AbortSignal;
+  readonly lost: boolean;
+  /** Renews now; throws LeaseLostError when the lease is gone. */
+  renew(): Promise<void>;
+  /** Throws LeaseLostError if a renewal has failed meanwhile. */
+  check(): void;
+  stop(): void;
+}
+
+function keepLease(deps: TaskDeps, claim: ClaimedTask): LeaseKeeper {
+  const aborter = new AbortController();
+  const { id } = claim.task;
+  const renew = async () => {
+    if (aborter.signal.aborted) throw new LeaseLostError(id);
+    if (!(await renewLease(deps.db, id, claim.lease, deps.leaseMs))) {
+      aborter.abort(new LeaseLostError(id));
+      throw new LeaseLostError(id);
+    }
+  };
+  const timer = setInterval(() => {
+    renew().catch((err: unknown) => {
+      if (!(err instanceof LeaseLostError)) deps.logger.warn({ err, taskId: id }, 'lease renewal failed; retrying at the next interval');
+    });
+  }, Math.max(100, Math.floor(deps.leaseMs / 3)));
+  timer.unref();
+  return {
+    signal: aborter.signal,
+    get lost() {
+      return aborter.signal.aborted;
+    },
+    renew,
+    check() {
+      if (aborter.signal.aborted) throw new LeaseLostError(id);
+    },
+    stop: () => clearInterval(timer),
+  };
 }

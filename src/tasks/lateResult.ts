@@ -1,4 +1,4 @@
-import { ingestResults } from './ingest.js';
+import { deleteAssets, ingestResults } from './ingest.js';
 import { findTask } from './sql/findTask.js';
 import { markLateResult } from './sql/markLateResult.js';
 import type { TaskDeps } from './types.js';
@@ -15,6 +15,10 @@ export async function recordLateResult(deps: TaskDeps, taskId: string, resultUrl
   if (task.late_result) return 'already_recorded';
   const keys = await ingestResults(deps, task, resultUrls);
   const linked = await markLateResult(deps.db, taskId, keys);
-  if (linked) deps.logger.info({ taskId }, 'late provider result stored; the user is not charged');
-  return linked ? 'recorded' : 'already_recorded';
+  if (!linked) {
+    await deleteAssets(deps, keys);
+    return 'already_recorded';
+  }
+  deps.logger.info({ taskId }, 'late provider result stored; the user is not charged');
+  return 'recorded';
 }

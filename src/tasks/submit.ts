@@ -3,11 +3,12 @@ import { isUniqueViolation } from '../db/index.js';
 import type { ModelSpec } from '../providers/index.js';
 import { InsufficientCreditsError } from '../ledger/index.js';
 import { newLease } from './advance.js';
-import { dispatchTask } from './dispatch.js';
+import { dispatchTask, type DispatchOutcome } from './dispatch.js';
+import { unstorableInput } from './storableInput.js';
 import { GroupCommit, onePerDatabase } from './groupCommit.js';
 import { findTask, findTaskByIdempotencyKey } from './sql/findTask.js';
 import { insertTasks, type NewTaskRow } from './sql/insertTasks.js';
-import { IdempotencyConflictError, ProviderRejectedError, TaskInputError, type TaskDeps, type TaskRow } from './types.js';
+import { IdempotencyConflictError, ProviderRejectedError, TaskInputError, type ClaimedTask, type TaskDeps, type TaskRow } from './types.js';
 
 export interface SubmitInput {
   userId: string;
@@ -26,11 +27,15 @@ export interface SubmitResult {
 }
 
 /** What the submitting request learns from the dispatch, without reading the row back. */
-const STATUS_AFTER: Record<'dispatched' | 'still_pending', TaskRow['status']> = { dispatched: 'processing', still_pending: 'pending' };
+const STATUS_AFTER: Partial<Record<DispatchOutcome, TaskRow['status']>> = {
+  dispatched: 'processing',
+  still_pending: 'pending',
+  in_doubt: 'pending',
+};
 
 /**
- * The submitting request's lease covers one provider call (at most its 15 s request timeout), not an ingest; kept
- * short so that a task whose submitter died is picked up by recovery within seconds.
+ * The submitting request's lease covers the time until its createTask leaves (the dispatch then renews it for the
+ * call), not an ingest; kept short so that a task whose submitter died before sending is picked up within seconds.
  */
 const SUBMIT_LEASE_MS = 30_000;
 
@@ -56,14 +61,16 @@ const insertionsOf = onePerDatabase(
 );
 
 /**
- * Hold the credits and insert the task in one statement, then make one provider call. The caller answers 202
- * for pending or processing; a permanent rejection fails the task, releases the hold and throws.
+ * Hold the credits and insert the task in one statement, then make one provider call, waiting for its answer at most
+ * SUBMIT_WAIT_MS: past that the caller answers 202 pending while the call goes on and is recorded when it answers. A
+ * permanent rejection within the wait fails the task, releases the hold and throws.
  */
 export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<SubmitResult> {
   const model = deps.catalog.find(input.model);
   if (!model) throw new TaskInputError(`Unknown model "${input.model}"`);
   if (model.type !== input.type) throw new TaskInputError(`Model "${model.id}" makes ${model.type}s, not ${input.type}s`);
-  if (containsNul(input.input)) throw new TaskInputError('The input must not contain the NUL character (\\u0000)');
+  const unstorable = unstorableInput(input.input);
+  if (unstorable) throw new TaskInputError(unstorable);
   const requestHash = hashRequest(input);
   if (input.idempotencyKey) {
     const earlier = await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey);
@@ -79,13 +86,31 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
     if (winner) return replay(winner, requestHash);
     throw err;
   }
-  const outcome = await dispatchTask(deps, { task, lease }, 'submit');
-  if (outcome === 'dispatched' || outcome === 'still_pending') {
-    return { taskId: task.id, status: STATUS_AFTER[outcome], creditsHeld: task.price, replayed: false };
-  }
+  const outcome = await dispatchWithin(deps, { task, lease });
+  const status = STATUS_AFTER[outcome];
+  if (status) return { taskId: task.id, status, creditsHeld: task.price, replayed: false };
   const current = (await findTask(deps.db, task.id))!;
   if (outcome === 'failed') throw new ProviderRejectedError(task.id, current.error_message ?? 'The provider rejected the task');
   return { taskId: task.id, status: current.status, creditsHeld: current.price, replayed: false };
+}
+
+/**
+ * The submission's dispatch, waited for at most SUBMIT_WAIT_MS: a provider that hangs must not hold the submitter
+ * (the seeds' clients answer a user within 5 s). The call goes on, and its answer is recorded when it comes.
+ */
+async function dispatchWithin(deps: TaskDeps, claim: ClaimedTask): Promise<DispatchOutcome> {
+  const dispatching = dispatchTask(deps, claim, 'submit');
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<'in_doubt'>((resolve) => (timer = setTimeout(() => resolve('in_doubt'), deps.submitWaitMs)));
+  try {
+    const outcome = await Promise.race([dispatching, waited]);
+    if (outcome === 'in_doubt') {
+      dispatching.catch((err: unknown) => deps.logger.error({ err, taskId: claim.task.id }, 'the background dispatch of a submission failed; the worker retries it'));
+    }
+    return outcome;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Inserts the task with its hold, in a group with other users' submissions. Throws InsufficientCreditsError. */
@@ -94,6 +119,7 @@ async function insertPendingTask(deps: TaskDeps, input: SubmitInput, model: Mode
     id: randomUUID(), userId: input.userId, type: model.type, model: model.id, provider: model.provider,
     input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
     idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
+    pendingDeadlineMs: deps.pendingDeadlineMs,
     holdExpiresAt: new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS),
   });
   if (!task) throw new InsufficientCreditsError(input.userId, model.price);
@@ -107,14 +133,6 @@ function replay(earlier: TaskRow, requestHash: string): SubmitResult {
 
 function hashRequest(input: SubmitInput): string {
   return createHash('sha256').update(canonicalJson({ type: input.type, model: input.model, input: input.input })).digest('hex');
-}
-
-/** PostgreSQL's jsonb cannot store the NUL character, in a value or a key. */
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\0');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value && typeof value === 'object') return Object.entries(value).some(([key, v]) => key.includes('\0') || containsNul(v));
-  return false;
 }
 
 /** JSON with sorted keys, so {a,b} and {b,a} are the same request. */

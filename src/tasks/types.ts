@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/index.js';
 import type { Logger } from '../log/index.js';
-import type { Catalog, Provider } from '../providers/index.js';
+import type { Catalog, DispatchSlots, Provider } from '../providers/index.js';
 import type { AssetStore } from '../storage/index.js';
 
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'canceled';
@@ -42,6 +42,8 @@ export interface TaskRow {
   deadline_at: Date | null;
   provider_completed_at: Date | null;
   completed_at: Date | null;
+  /** When the last createTask left, while no answer has confirmed it (cleared on acceptance or a clean refusal). */
+  dispatch_started_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -74,6 +76,14 @@ export interface TaskDeps {
   pollMinMs: number;
   pollMaxMs: number;
   leaseMs: number;
+  /** New provider tasks allowed now (PROVIDER_RATE_LIMIT); a dispatch without a slot stays pending until one frees. */
+  dispatchSlots: DispatchSlots;
+  /** DISPATCH_DOUBT_MS: how long a createTask whose answer was lost keeps its task from being sent again. */
+  dispatchDoubtMs: number;
+  /** SUBMIT_WAIT_MS: how long a submission waits for the createTask answer before answering pending. */
+  submitWaitMs: number;
+  /** PENDING_DEADLINE_MS: a task not accepted this long after submission is failed and refunded. */
+  pendingDeadlineMs: number;
   /** Identifies this process in lease tokens, for operators reading the tasks table. */
   instanceId: string;
   onSettled?: SettlementHook;

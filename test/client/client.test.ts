@@ -65,7 +65,7 @@ describe('settle/client against a running server', () => {
     const seen: Task[] = [];
     const task = await client.waitForCompletion(submitted.taskId, { onProgress: (t) => seen.push(t), timeoutMs: 20_000 });
     expect(task).toMatchObject({ taskId: submitted.taskId, status: 'completed', progress: 100, creditsCharged: 30 });
-    expect(task.assetUrl).toMatch(new RegExp(`/assets/${submitted.taskId.slice(0, 2)}/${submitted.taskId}-0\\.mp4$`));
+    expect(task.assetUrl).toMatch(new RegExp(`/assets/[0-9a-f]{2}/${submitted.taskId}-0-[0-9a-f]{32}\\.mp4$`));
     expect((await fetch(task.assetUrl!)).status).toBe(200);
     expect(seen.some((t) => t.status === 'processing' && t.progress > 0 && t.progress < 100)).toBe(true);
     expect(seen.map((t) => t.progress)).toEqual([...seen.map((t) => t.progress)].sort((a, b) => a - b));

@@ -309,7 +309,7 @@ describe.skipIf(!enabled)('admin dashboard in headless Chromium', () => {
     const stampBefore = await page.getAttribute('#last-updated', 'datetime');
     let external: string;
     if (usingPostgres()) {
-      const cli = await runCli(['reconcile', '--json'], { DATABASE_URL: h.database.url, KIE_BASE_URL: h.sim.url, KIE_API_KEY: 'test-key', STORAGE_DIR: h.system.config.storageDir });
+      const cli = await runCli(['reconcile', '--json'], { DATABASE_URL: h.database.url, KIE_BASE_URL: h.sim.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1', KIE_API_KEY: 'test-key', STORAGE_DIR: h.system.config.storageDir });
       expect(cli.code, cli.stderr).toBe(0);
       external = JSON.parse(cli.stdout).executionId;
     } else {

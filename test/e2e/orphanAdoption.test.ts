@@ -50,7 +50,7 @@ describe('orphan adoption: the provider accepted, the id was never recorded', ()
     const proxy = await killingProxy(h.sim.url, () => child.kill('SIGKILL'));
     const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', String(port)], {
       env: {
-        PATH: process.env.PATH, DATABASE_URL: h.database.url, KIE_BASE_URL: proxy.url, KIE_API_KEY: 'test-key',
+        PATH: process.env.PATH, DATABASE_URL: h.database.url, KIE_BASE_URL: proxy.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1', KIE_API_KEY: 'test-key',
         PUBLIC_URL: h.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', STUCK_AFTER_MINUTES: '60', PENDING_STUCK_MINUTES: '60',
       },
       stdio: 'ignore',

@@ -39,7 +39,7 @@ function withStatus429(deps: TaskDeps, share: number, counter: { n: number }): T
           status: async (id) => {
             if (Math.random() < share) {
               counter.n++;
-              throw new ProviderError('transient', '429', 'KIE recordInfo failed: 429 Too many requests', 200);
+              throw new ProviderError('transient', '429', 'KIE recordInfo failed: 429 Too many requests', { retryAfterMs: 200 });
             }
             return real.status(id);
           },
@@ -122,7 +122,7 @@ describe('recovery under provider faults (simulator), with worker and scheduled 
         DATABASE_URL: h.database.url,
         PORT: String(port),
         HOST: '127.0.0.1',
-        KIE_BASE_URL: blackhole.url,
+        KIE_BASE_URL: blackhole.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
         KIE_API_KEY: 'test-key',
         MODELS_FILE: modelsFile,
         STORAGE_DIR: join(dir, 'child-assets'),

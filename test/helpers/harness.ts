@@ -53,6 +53,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     WORKER_POLL_MAX_MS: '1000',
     SUBMIT_RATE_LIMIT_PER_MINUTE: '100000',
     PROVIDER_RATE_LIMIT: '100000',
+    DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
     ...options.env,
   });
   const system = await createSystem(config, { db: database.db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });

@@ -56,7 +56,7 @@ describe('GET /api/v1/tasks/:taskId/events (same process)', () => {
     const done = stream.events.at(-1)!;
     expect(taskOf(done)).toMatchObject({ status: 'completed', progress: 100, creditsCharged: 30 });
     expect(JSON.parse(done.data)).not.toHaveProperty('userId');
-    expect(taskOf(done).assetUrl).toMatch(new RegExp(`/assets/${taskId.slice(0, 2)}/${taskId}-0\\.mp4$`));
+    expect(taskOf(done).assetUrl).toMatch(new RegExp(`/assets/[0-9a-f]{2}/${taskId}-0-[0-9a-f]{32}\\.mp4$`));
     const lagMs = done.receivedAt - (await completedAt(h, taskId));
     console.log(`completed event ${lagMs} ms after the settlement (same process)`);
     expect(lagMs).toBeLessThan(1000);
@@ -152,7 +152,7 @@ describe.skipIf(!usingPostgres())('GET /api/v1/tasks/:taskId/events with the set
       env: {
         PATH: process.env.PATH,
         DATABASE_URL: h.database.url!,
-        KIE_BASE_URL: h.sim.url,
+        KIE_BASE_URL: h.sim.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
         KIE_API_KEY: 'test-key',
         PUBLIC_URL: h.url,
         STORAGE_DIR: h.system.config.storageDir,

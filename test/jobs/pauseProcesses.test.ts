@@ -27,7 +27,7 @@ describe.skipIf(!usingPostgres())('a paused schedule across two `settle worker` 
     const db = r.system.db;
     const env = {
       DATABASE_URL: r.database.url!,
-      KIE_BASE_URL: r.sim.url,
+      KIE_BASE_URL: r.sim.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
       KIE_API_KEY: 'test-key',
       STORAGE_DIR: storage,
       RECONCILE_CRON: '* * * * * *',

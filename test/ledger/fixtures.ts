@@ -50,7 +50,7 @@ export function submitTask(
 }
 
 export async function setTaskStatus(db: Queryable, taskId: string, status: TaskStatus): Promise<void> {
-  await db.query(`UPDATE tasks SET status = $2, provider_task_id = coalesce(provider_task_id, 'kie') WHERE id = $1`, [
+  await db.query(`UPDATE tasks SET status = $2, provider_task_id = coalesce(provider_task_id, 'kie-' || id) WHERE id = $1`, [
     taskId,
     status,
   ]);

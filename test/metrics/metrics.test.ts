@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/index.js';
-import { createMetrics, instrumentProvider, instrumentProviders, LATENCY_BUCKETS } from '../../src/metrics/index.js';
-import { ProviderError, type Provider } from '../../src/providers/index.js';
+import { countProviderErrors, createMetrics, LATENCY_BUCKETS } from '../../src/metrics/index.js';
+import { aroundRegistry, ProviderError, type Provider } from '../../src/providers/index.js';
 import { startWorker } from '../../src/recovery/index.js';
 import { createUser, type CreatedUser } from '../../src/users/index.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -238,14 +238,14 @@ describe('metrics building blocks', () => {
         throw new ProviderError('permanent', '400', 'not a callback');
       },
     };
-    const registry = instrumentProviders<{ get(name: string): Provider }>({ get: () => failing });
+    const registry = aroundRegistry({ get: () => failing }, countProviderErrors);
     const provider = registry.get('fake-provider');
     expect(registry.get('fake-provider')).toBe(provider);
     await expect(provider.submit({ taskId: 't', model: 'm', input: {} })).rejects.toThrow('slow down');
     await expect(provider.submit({ taskId: 't', model: 'm', input: {} })).rejects.toThrow('slow down');
     await expect(provider.status('p')).rejects.toThrow('unreachable');
     await expect(provider.download('u')).rejects.toThrow('a bug');
-    expect(() => instrumentProvider(failing).parseCallback({}, {})).toThrow('not a callback');
+    expect(() => provider.parseCallback({}, {})).toThrow('not a callback');
 
     const db = { query: async () => ({ rows: [], rowCount: 0 }), exec: async () => undefined };
     const m = parsePrometheusText(await createMetrics({ db, logger, processMetrics: false }).render());

@@ -64,7 +64,11 @@ describe('user e-mails through the outbox and a real SMTP server', () => {
     const res = await h.api(user.apiKey, 'POST', '/api/v1/tasks', VIDEO);
     const { rows } = await h.system.db.query<{ provider_task_id: string }>('SELECT provider_task_id FROM tasks WHERE id = $1', [res.body.taskId]);
     h.sim.finish(rows[0]!.provider_task_id, 'success');
-    expect(await advanceTask(h.system.tasks, res.body.taskId, 'poll')).toBe('completed');
+    // The poll stores the result in the background (never in the reader's request) and settles it as the poll's.
+    expect(await advanceTask(h.system.tasks, res.body.taskId, 'poll')).toBe('ready');
+    await waitFor('the polled task to complete', async () =>
+      (await h.system.db.query(`SELECT 1 FROM tasks WHERE id = $1 AND status = 'completed' AND settled_by = 'poll'`, [res.body.taskId])).rowCount === 1,
+    );
     const queued = await h.system.db.query(`SELECT 1 FROM notification_outbox WHERE payload->>'taskId' = $1`, [res.body.taskId]);
     expect(queued.rowCount).toBe(0);
   });

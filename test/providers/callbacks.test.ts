@@ -14,7 +14,7 @@ async function setup(options: Parameters<typeof startSimulator>[0], failFirst = 
   const receiver = await startReceiver(failFirst);
   const sim = await startSimulator({ seed: 3, durationMs: [30, 60], ...options });
   running.push(receiver, sim);
-  const kie = createKieProvider({ baseUrl: sim.url });
+  const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
   const submit = (taskId: string) =>
     kie.submit({ ...videoRequest(taskId), callbackUrl: `${receiver.url}/api/webhooks/kie?task=${taskId}` });
   return { receiver, sim, kie, submit };
@@ -84,7 +84,7 @@ describe('simulator callbacks', () => {
 });
 
 describe('parseCallback', () => {
-  const kie = createKieProvider({ baseUrl: 'http://127.0.0.1:1' });
+  const kie = createKieProvider({ baseUrl: 'http://127.0.0.1:1', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
   const success = { state: 'success', resultJson: '{"resultUrls":["https://cdn.example/a.mp4"]}' };
 
   it('takes our task id from the query and the provider task id from data.taskId', () => {

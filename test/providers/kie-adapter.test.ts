@@ -33,7 +33,7 @@ async function providerError(promise: Promise<unknown>): Promise<ProviderError> 
 describe('KIE adapter against the simulator', () => {
   it('submits, reports progress while running, then success with the result URLs', async () => {
     const sim = await simulator({ durationMs: [150, 150], apiKey: 'sk-test' });
-    const kie = createKieProvider({ baseUrl: sim.url, apiKey: 'sk-test' });
+    const kie = createKieProvider({ baseUrl: sim.url, apiKey: 'sk-test', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
 
     const { providerTaskId } = await kie.submit(videoRequest());
     expect(providerTaskId).toMatch(/^[0-9a-f]{32}$/);
@@ -50,7 +50,7 @@ describe('KIE adapter against the simulator', () => {
 
   it('reports a failed task with its code, transient only for provider-side failures', async () => {
     const sim = await simulator({ failRate: 1 });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const failures = [];
     for (let i = 0; i < 8; i++) {
       const { providerTaskId } = await kie.submit(videoRequest(`t${i}`));
@@ -63,7 +63,7 @@ describe('KIE adapter against the simulator', () => {
 
   it('maps injected 500 / 455 envelope errors to transient ProviderErrors on createTask and recordInfo', async () => {
     const sim = await simulator({ transientErrorRate: 1 });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const codes = new Set<string>();
     for (let i = 0; i < 12; i++) {
       const err = await providerError(i % 2 ? kie.submit(videoRequest()) : kie.status('0123'));
@@ -74,18 +74,18 @@ describe('KIE adapter against the simulator', () => {
     expect(sim.stats().transientErrors).toBe(12);
   });
 
-  it('treats a wrong API key as permanent 401 and never echoes the key', async () => {
+  it('treats a wrong API key as the operator\'s account problem (401, transient, kept alive) and never echoes the key', async () => {
     const sim = await simulator({ apiKey: 'sk-right' });
-    const kie = createKieProvider({ baseUrl: sim.url, apiKey: 'sk-wrong-secret' });
+    const kie = createKieProvider({ baseUrl: sim.url, apiKey: 'sk-wrong-secret', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const err = await providerError(kie.submit(videoRequest()));
-    expect(err).toMatchObject({ kind: 'permanent', code: '401' });
+    expect(err).toMatchObject({ kind: 'transient', code: '401', account: true });
     expect(`${err.message} ${err.stack}`).not.toContain('sk-wrong-secret');
-    expect(await providerError(kie.status('abc'))).toMatchObject({ kind: 'permanent', code: '401' });
+    expect(await providerError(kie.status('abc'))).toMatchObject({ kind: 'transient', code: '401', account: true });
   });
 
   it('treats a 422 on create (unknown model, missing prompt) as permanent', async () => {
     const sim = await simulator();
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const unknownModel = await providerError(kie.submit({ ...videoRequest(), model: 'no-such-model' }));
     expect(unknownModel).toMatchObject({ kind: 'permanent', code: '422' });
     expect(unknownModel.message).toContain('model not supported');
@@ -97,7 +97,7 @@ describe('KIE adapter against the simulator', () => {
 
   it('rate-limits the 21st create in the window as transient 429 with a Retry-After, then recovers', async () => {
     const sim = await simulator({ rateLimit: { max: 20, windowMs: 400 } });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     for (let i = 0; i < 20; i++) await kie.submit(videoRequest(`t${i}`));
     const err = await providerError(kie.submit(videoRequest('t20')));
     expect(err).toMatchObject({ kind: 'transient', code: '429' });
@@ -110,7 +110,7 @@ describe('KIE adapter against the simulator', () => {
 
   it('reports a task KIE has not indexed ("recordInfo is null") as running and not found', async () => {
     const sim = await simulator();
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await kie.status('ffffffffffffffffffffffffffffffff')).toEqual({ state: 'running', notFound: true });
   });
 });
@@ -125,7 +125,7 @@ describe('KIE adapter transport failures', () => {
 
   it('reports a provider that never answers as transient "timeout"', async () => {
     const silent = await rawServer(() => undefined);
-    const kie = createKieProvider({ baseUrl: silent.url, requestTimeoutMs: 150 });
+    const kie = createKieProvider({ baseUrl: silent.url, requestTimeoutMs: 150, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(kie.status('abc'))).toMatchObject({ kind: 'transient', code: 'timeout' });
   });
 
@@ -135,7 +135,7 @@ describe('KIE adapter transport failures', () => {
       const status = statuses.shift()!;
       res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '3' }).end('{"message":"nope"}');
     });
-    const kie = createKieProvider({ baseUrl: server.url });
+    const kie = createKieProvider({ baseUrl: server.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(kie.submit(videoRequest()))).toMatchObject({ kind: 'transient', code: '503' });
     expect(await providerError(kie.submit(videoRequest()))).toMatchObject({ kind: 'permanent', code: '404' });
     expect(await providerError(kie.submit(videoRequest()))).toMatchObject({ kind: 'transient', code: '429', retryAfterMs: 3000 });
@@ -147,16 +147,16 @@ describe('KIE adapter transport failures', () => {
       authorization = req.headers.authorization;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":402,"message":"Credits insufficient"}');
     });
-    const kie = createKieProvider({ baseUrl: server.url, apiKey: 'sk-abc' });
+    const kie = createKieProvider({ baseUrl: server.url, apiKey: 'sk-abc', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const err = await providerError(kie.submit(videoRequest()));
-    expect(err).toMatchObject({ kind: 'permanent', code: '402' });
+    expect(err).toMatchObject({ kind: 'transient', code: '402', account: true });
     expect(err.message).toContain('Credits insufficient');
     expect(authorization).toBe('Bearer sk-abc');
   });
 
   it('treats a 200 that is not a KIE envelope as transient', async () => {
     const server = await rawServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>gateway</html>'));
-    const kie = createKieProvider({ baseUrl: server.url });
+    const kie = createKieProvider({ baseUrl: server.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(kie.status('abc'))).toMatchObject({ kind: 'transient', code: 'invalid_response' });
   });
 
@@ -165,7 +165,7 @@ describe('KIE adapter transport failures', () => {
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '1000' });
       res.write(Buffer.alloc(100));
     });
-    const kie = createKieProvider({ baseUrl: server.url, downloadTimeoutMs: 200 });
+    const kie = createKieProvider({ baseUrl: server.url, downloadTimeoutMs: 200, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const download = await kie.download(`${server.url}/slow.mp4`);
     expect(download.contentLength).toBe(1000);
     const reading = (async () => {
@@ -176,7 +176,7 @@ describe('KIE adapter transport failures', () => {
 
   it('refuses a download that answers 404 (permanent) or 502 (transient)', async () => {
     const server = await rawServer((req, res) => res.writeHead(req.url === '/gone' ? 404 : 502).end());
-    const kie = createKieProvider({ baseUrl: server.url });
+    const kie = createKieProvider({ baseUrl: server.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(kie.download(`${server.url}/gone`))).toMatchObject({ kind: 'permanent', code: '404' });
     expect(await providerError(kie.download(`${server.url}/flaky`))).toMatchObject({ kind: 'transient', code: '502' });
   });

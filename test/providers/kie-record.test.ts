@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isTransientFailure, parseResultUrls, recordToStatus } from '../../src/providers/kie/record.js';
-import { isTransientCode, parseRetryAfter } from '../../src/providers/kie/errors.js';
+import { isTransientCode } from '../../src/providers/kie/errors.js';
+import { parseRetryAfter } from '../../src/providers/failures.js';
 
 describe('recordToStatus', () => {
   it('maps the running states, with the record progress as a percent or an estimate', () => {
@@ -48,7 +49,8 @@ describe('recordToStatus', () => {
 describe('KIE error codes', () => {
   it('classifies API codes', () => {
     expect([429, 455, 500, 502, 503].every(isTransientCode)).toBe(true);
-    expect([400, 401, 402, 404, 422, 501].some(isTransientCode)).toBe(false);
+    expect([400, 404, 422, 501, 505].some(isTransientCode)).toBe(false);
+    expect([401, 402, 429, 433, 455].every(isTransientCode)).toBe(true); // the operator's account: kept alive, alerted
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

@@ -1,40 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError, ProviderGate, withRateLimits, type Provider } from '../../src/providers/index.js';
+import { localDispatchSlots, ProviderError, withBackOff, type Provider } from '../../src/providers/index.js';
 
 describe('provider rate limit and 429 back-off', () => {
-  it('lets at most max dispatches through in any window', async () => {
-    const gate = new ProviderGate({ max: 3, windowMs: 300 });
+  it('gives at most max dispatch slots in any window, and says how long until the next one frees', async () => {
+    const slots = localDispatchSlots({ max: 3, windowMs: 300 });
     const started = Date.now();
-    const at: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      await gate.acquireDispatch();
-      at.push(Date.now() - started);
-    }
-    for (let i = 0; i + 3 < at.length; i++) expect(at[i + 3]! - at[i]!).toBeGreaterThanOrEqual(295);
-    expect(at[2]!).toBeLessThan(100); // the first three at once
+    expect([await slots.take('kie'), await slots.take('kie'), await slots.take('kie')]).toEqual([0, 0, 0]);
+    const wait = await slots.take('kie');
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(300);
+    expect(await slots.take('replicate')).toBe(0); // a window per provider
+    await new Promise((r) => setTimeout(r, wait));
+    expect(await slots.take('kie')).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(295);
+    expect(await localDispatchSlots(null).take('kie')).toBe(0);
   });
 
-  it('after a 429 every call waits out the pause; a slot that cannot free up in time is a transient error', async () => {
-    const gate = new ProviderGate(null);
-    gate.backOff(250);
-    const started = Date.now();
-    await gate.whenOpen();
-    await gate.acquireDispatch();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
-    gate.backOff(60_000);
-    await expect(gate.acquireDispatch()).rejects.toMatchObject({ kind: 'transient', code: 'rate_limited' });
-  });
-
-  it('a 429 from the provider pauses the next calls through the same registry', async () => {
+  it('a 429 from the provider pauses the next calls through the same registry; a long pause fails them at once', async () => {
     const calls: number[] = [];
-    let first = true;
+    let answer429: number | undefined = 300;
     const provider: Provider = {
       name: 'kie',
       async submit() {
         calls.push(Date.now());
-        if (first) {
-          first = false;
-          throw new ProviderError('transient', '429', 'Too many requests', 300);
+        if (answer429 !== undefined) {
+          const retryAfterMs = answer429;
+          answer429 = undefined;
+          throw new ProviderError('transient', '429', 'Too many requests', { retryAfterMs });
         }
         return { providerTaskId: 'p' };
       },
@@ -46,12 +38,22 @@ describe('provider rate limit and 429 back-off', () => {
         throw new Error('unused');
       },
     };
-    const limited = withRateLimits({ get: () => provider }, { max: 100, windowMs: 1000 });
+    const limited = withBackOff({ get: () => provider });
     expect(limited.get('kie')).toBe(limited.get('kie'));
     const kie = limited.get('kie');
     const request = { taskId: 't', model: 'm', input: {} };
     await expect(kie.submit(request)).rejects.toMatchObject({ code: '429' });
     await kie.submit(request);
     expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(290);
+
+    answer429 = 60_000;
+    await expect(kie.submit(request)).rejects.toMatchObject({ code: '429' });
+    const before = calls.length;
+    await expect(kie.status('p')).rejects.toMatchObject({ code: 'rate_limited', kind: 'transient' });
+    expect(calls.length).toBe(before);
+  });
+
+  it('bounds the wait a provider may impose with Retry-After', () => {
+    expect(new ProviderError('transient', '429', 'x', { retryAfterMs: 10 * 24 * 3600_000 }).retryAfterMs).toBe(5 * 60_000);
   });
 });

@@ -38,7 +38,7 @@ describe('Replicate adapter against its simulator', () => {
   it('submits, reports starting then processing, then success with the output URL (a string for video)', async () => {
     // `starting` lasts the first 25% of the duration: 500 ms, room enough on a loaded machine.
     const sim = await simulator({ durationMs: [2000, 2000], apiToken: 'r8_test', resultBytes: 100_000 });
-    const replicate = createReplicateProvider({ baseUrl: sim.url, apiToken: 'r8_test' });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, apiToken: 'r8_test', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
 
     const { providerTaskId } = await replicate.submit(video());
     expect(providerTaskId).toMatch(/^[a-z2-7]{26}$/);
@@ -62,7 +62,7 @@ describe('Replicate adapter against its simulator', () => {
 
   it('reads an array output (image models) and serves a byte-identical file on every download', async () => {
     const sim = await simulator({ resultBytes: 50_000 });
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await replicate.submit(image());
     const done = await terminalStatus(replicate, providerTaskId);
     if (done.state !== 'success') throw new Error(`expected success, got ${done.state}`);
@@ -79,7 +79,7 @@ describe('Replicate adapter against its simulator', () => {
 
   it('submits a version-pinned model through /v1/predictions', async () => {
     const sim = await simulator();
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const version = 'a'.repeat(64);
     const { providerTaskId } = await replicate.submit({ ...image(), model: `someone/custom-model:${version}` });
     const response = await fetch(`${sim.url}/v1/predictions/${providerTaskId}`);
@@ -89,7 +89,7 @@ describe('Replicate adapter against its simulator', () => {
 
   it('reports failed predictions with their error, transient only for provider-side trouble', async () => {
     const sim = await simulator({ failRate: 1 });
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const failures = new Map<string, unknown>();
     for (let i = 0; i < 8; i++) {
       const { providerTaskId } = await replicate.submit(video(`t${i}`));
@@ -106,7 +106,7 @@ describe('Replicate adapter against its simulator', () => {
 
   it('maps aborted and canceled predictions to the terminal, uncharged `aborted` state', async () => {
     const sim = await simulator({ abortRate: 1, durationMs: [40, 40] });
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const aborted = await replicate.submit(video('t-aborted'));
     // An aborted prediction never starts: it stays `starting` until its deadline passes.
     expect(await replicate.status(aborted.providerTaskId)).toEqual({ state: 'running', progress: 0 });
@@ -129,7 +129,7 @@ describe('Replicate adapter against its simulator', () => {
 
   it('rate-limits creates as transient 429 with the Retry-After honoured, then recovers', async () => {
     const sim = await simulator({ rateLimit: { max: 2, windowMs: 900 } });
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     await replicate.submit(video('t0'));
     await replicate.submit(video('t1'));
     const err = await providerError(replicate.submit(video('t2')));
@@ -144,7 +144,7 @@ describe('Replicate adapter against its simulator', () => {
 
   it('maps injected 500 / 503 answers to transient ProviderErrors on create and get', async () => {
     const sim = await simulator({ transientErrorRate: 1 });
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const codes = new Set<string>();
     for (let i = 0; i < 12; i++) {
       const err = await providerError(i % 2 ? replicate.submit(video()) : replicate.status('abc'));
@@ -156,19 +156,19 @@ describe('Replicate adapter against its simulator', () => {
     expect(sim.stats().transientErrors).toBe(12);
   });
 
-  it('treats a wrong token as permanent 401 and never echoes it', async () => {
+  it('treats a wrong token as the operator\'s account problem (401, transient) and never echoes it', async () => {
     const sim = await simulator({ apiToken: 'r8_right' });
-    const replicate = createReplicateProvider({ baseUrl: sim.url, apiToken: 'r8_wrong_secret' });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, apiToken: 'r8_wrong_secret', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const err = await providerError(replicate.submit(video()));
-    expect(err).toMatchObject({ kind: 'permanent', code: '401' });
+    expect(err).toMatchObject({ kind: 'transient', code: '401', account: true });
     expect(err.message).toContain('valid authentication token');
     expect(`${err.message} ${err.stack}`).not.toContain('r8_wrong_secret');
-    expect(await providerError(replicate.status('abc'))).toMatchObject({ kind: 'permanent', code: '401' });
+    expect(await providerError(replicate.status('abc'))).toMatchObject({ kind: 'transient', code: '401', account: true });
   });
 
   it('treats an unknown model or prediction (404) and invalid input (422) as permanent', async () => {
     const sim = await simulator();
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(replicate.submit({ ...video(), model: 'someone/no-such-thing' }))).toMatchObject({
       kind: 'permanent',
       code: '404',
@@ -214,7 +214,7 @@ describe('Replicate adapter wire format and transport failures', () => {
     expect(JSON.parse(seen[1]!.body)).toEqual({ input: { prompt: 'a red fox' } });
   });
 
-  it('maps real HTTP statuses: 402 and 422 permanent, 502 transient, problem details in the message', async () => {
+  it('maps real HTTP statuses: 402 the operator\'s billing (transient), 422 permanent, 502 transient, problem details in the message', async () => {
     const answers: Array<[number, string]> = [
       [402, '{"title":"Payment required","detail":"You have insufficient credit","status":402}'],
       [422, '{"title":"Input validation failed","detail":"input.prompt is required","status":422}'],
@@ -224,9 +224,9 @@ describe('Replicate adapter wire format and transport failures', () => {
       const [status, body] = answers.shift()!;
       res.writeHead(status, { 'content-type': 'application/problem+json' }).end(body);
     });
-    const replicate = createReplicateProvider({ baseUrl: server.url });
+    const replicate = createReplicateProvider({ baseUrl: server.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const billing = await providerError(replicate.submit(video()));
-    expect(billing).toMatchObject({ kind: 'permanent', code: '402' });
+    expect(billing).toMatchObject({ kind: 'transient', code: '402', account: true });
     expect(billing.message).toBe('Replicate create failed: 402 You have insufficient credit');
     expect(await providerError(replicate.submit(video()))).toMatchObject({ kind: 'permanent', code: '422' });
     expect(await providerError(replicate.status('x'))).toMatchObject({ kind: 'transient', code: '502' });
@@ -236,7 +236,7 @@ describe('Replicate adapter wire format and transport failures', () => {
     const server = await rawServer((_req, res) =>
       res.writeHead(400, { 'content-type': 'application/json' }).end('{"detail":"bad header Bearer r8_leaky"}'),
     );
-    const replicate = createReplicateProvider({ baseUrl: server.url, apiToken: 'r8_leaky' });
+    const replicate = createReplicateProvider({ baseUrl: server.url, apiToken: 'r8_leaky', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const err = await providerError(replicate.status('x'));
     expect(err.message).toBe('Replicate get failed: 400 bad header Bearer [redacted]');
   });
@@ -247,14 +247,14 @@ describe('Replicate adapter wire format and transport failures', () => {
     expect(err).toMatchObject({ kind: 'transient', code: 'network' });
     expect(err.message).toContain('ECONNREFUSED');
     const silent = await rawServer(() => undefined);
-    const slow = createReplicateProvider({ baseUrl: silent.url, requestTimeoutMs: 150 });
+    const slow = createReplicateProvider({ baseUrl: silent.url, requestTimeoutMs: 150, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(slow.status('abc'))).toMatchObject({ kind: 'transient', code: 'timeout' });
   });
 
   it('treats a 2xx that is not a prediction as transient, and a created prediction without an id too', async () => {
     const bodies = ['<html>gateway</html>', '{"status":"starting"}', '{"id":"p1"}'];
     const server = await rawServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(bodies.shift()));
-    const replicate = createReplicateProvider({ baseUrl: server.url });
+    const replicate = createReplicateProvider({ baseUrl: server.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(replicate.status('abc'))).toMatchObject({ kind: 'transient', code: 'invalid_response' });
     expect(await providerError(replicate.submit(video()))).toMatchObject({ kind: 'transient', code: 'invalid_response' });
     // {"id"} without a status is not a readable prediction.
@@ -267,7 +267,7 @@ describe('Replicate adapter wire format and transport failures', () => {
       authorization = req.headers.authorization;
       res.writeHead(req.url === '/gone' ? 404 : 502).end();
     });
-    const replicate = createReplicateProvider({ baseUrl: server.url, apiToken: 'r8_secret' });
+    const replicate = createReplicateProvider({ baseUrl: server.url, apiToken: 'r8_secret', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     expect(await providerError(replicate.download(`${server.url}/gone`))).toMatchObject({ kind: 'permanent', code: '404' });
     expect(authorization).toBeUndefined();
     expect(await providerError(replicate.download(`${server.url}/flaky`))).toMatchObject({ kind: 'transient', code: '502' });
@@ -278,7 +278,7 @@ describe('Replicate simulator', () => {
   /** Creates `count` predictions, lets them settle, and returns what GET says of each, in order. */
   async function outcomes(seed: number, count: number) {
     const sim = await simulator({ seed, durationMs: [20, 120], failRate: 0.3, hangRate: 0.1, abortRate: 0.2 });
-    const replicate = createReplicateProvider({ baseUrl: sim.url });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const ids: string[] = [];
     for (let i = 0; i < count; i++) ids.push((await replicate.submit(video(`t${i}`))).providerTaskId);
     await sleep(200);
@@ -307,7 +307,7 @@ describe('Replicate simulator', () => {
     expect(await ok.json()).toMatchObject({ resultBytes: 1234, apiToken: 'set', webhookSecret: 'set' });
     expect(() => sim.setFaults({ webhookSecret: 'plain' })).toThrow(/webhookSecret/);
 
-    const replicate = createReplicateProvider({ baseUrl: sim.url, apiToken: 'r8_x' });
+    const replicate = createReplicateProvider({ baseUrl: sim.url, apiToken: 'r8_x', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await replicate.submit(video());
     const finish = (outcome: string) =>
       fetch(`${sim.url}/sim/predictions/${providerTaskId}/finish`, {

@@ -29,7 +29,7 @@ describe('settle stuck, retry, reconcile, cleanup, executions', () => {
     server = process.env.TEST_DATABASE_URL ? await createTestDatabase() : undefined;
     env = {
       ...(server ? { DATABASE_URL: server.url! } : { SETTLE_DATA_DIR: dir }),
-      KIE_BASE_URL: sim.url,
+      KIE_BASE_URL: sim.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
       KIE_API_KEY: 'test-key',
       STORAGE_DIR: join(dir, 'assets'),
     };
@@ -44,7 +44,7 @@ describe('settle stuck, retry, reconcile, cleanup, executions', () => {
       sim.setFaults({ transientErrorRate: 0 });
       processing = await submitVideo(system.tasks, userId);
       for (const t of [...stale, recent]) await age(system.db, t.id, { createdMinutes: 15 });
-      await system.db.query(`UPDATE tasks SET dispatched_at = now() - interval '1 minute' WHERE id = $1`, [recent.id]);
+      await system.db.query(`UPDATE tasks SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1`, [recent.id]);
       await age(system.db, processing.id, { processingMinutes: 45 });
     } finally {
       if (!server) await system.close();
@@ -85,7 +85,7 @@ describe('settle stuck, retry, reconcile, cleanup, executions', () => {
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.trimEnd().split('\n');
     for (const t of stale) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^✓ dispatched ${t.id} \\(dry run: not sent; sora-2-text-to-video, created 15m ago\\)$`)));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^✗ Skipping ${recent.id}: dispatched \\d+s ago; waiting 5 min before dispatching again \\(race protection\\)$`)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^✗ Skipping ${recent.id}: sent \\d+s ago without an answer; in doubt for 600 s before it is sent again \\(DISPATCH_DOUBT_MS\\)$`)));
     expect(lines.slice(-5)).toEqual(['RETRY SUMMARY (dry run)', '  Found:      3', '  Triggered:  2', '  Skipped:    1', '  Failed:     0']);
     expect(sim.stats().submissions).toBe(1); // only the processing task's; the dry run sent nothing
 

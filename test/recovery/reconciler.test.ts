@@ -67,13 +67,14 @@ describe('reconcileStuckTasks', () => {
     await leaseElsewhere(leased.id);
 
     const stalePending = await pendingTask();
-    const recentlyDispatched = await pendingTask();
+    const inDoubt = await pendingTask();
     const leasedPending = await pendingTask();
     const neverAccepted = await pendingTask();
-    for (const t of [stalePending, recentlyDispatched, leasedPending]) await age(h.system.db, t.id, { createdMinutes: 15 });
-    // Past the model's 20-minute timeout without a provider ever accepting it: failed and refunded, not sent again.
-    await age(h.system.db, neverAccepted.id, { createdMinutes: 25 });
-    await h.system.db.query(`UPDATE tasks SET dispatched_at = now() - interval '1 minute' WHERE id = $1`, [recentlyDispatched.id]);
+    for (const t of [stalePending, inDoubt, leasedPending]) await age(h.system.db, t.id, { createdMinutes: 15 });
+    // Past its pending deadline without a provider ever accepting it: failed and refunded, not sent again.
+    await age(h.system.db, neverAccepted.id, { createdMinutes: 35, pastDeadline: true });
+    // A createTask sent a minute ago whose answer was lost: it may have made a provider task, so it is not sent again.
+    await h.system.db.query(`UPDATE tasks SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1`, [inDoubt.id]);
     await leaseElsewhere(leasedPending.id);
 
     const before = await databaseDigest(h.system.db);
@@ -92,8 +93,8 @@ describe('reconcileStuckTasks', () => {
         { taskId: late.id, action: 'late_result' },
       ]),
     );
-    expect(dry.skipped.map((s) => s.taskId).sort()).toEqual([leased.id, recentlyDispatched.id, leasedPending.id].sort());
-    expect(dry.skipped.find((s) => s.taskId === recentlyDispatched.id)!.reason).toMatch(/dispatched \d+s ago.*race protection/);
+    expect(dry.skipped.map((s) => s.taskId).sort()).toEqual([leased.id, inDoubt.id, leasedPending.id].sort());
+    expect(dry.skipped.find((s) => s.taskId === inDoubt.id)!.reason).toMatch(/sent \d+s ago without an answer; in doubt .*DISPATCH_DOUBT_MS/);
     expect(dry.skipped.find((s) => s.taskId === leased.id)!.reason).toMatch(/lease is live \(held by other-host/);
     expect(dry).toMatchObject({ dryRun: true, totalFound: 10, completed: 1, failed: 3, retried: 1, stillProcessing: 1, redispatched: 1, lateResults: 1, errors: 0 });
     expect(dry.tasks.find((t) => t.taskId === fresh.id)).toBeUndefined();
@@ -113,7 +114,7 @@ describe('reconcileStuckTasks', () => {
     expect(retried.provider_task_id).not.toBe(pastDeadline.provider_task_id);
     expect(await taskRow(h.system.db, running.id)).toMatchObject({ status: 'processing', attempts: 1, check_count: 1 });
     expect(await taskRow(h.system.db, stalePending.id)).toMatchObject({ status: 'processing', settled_by: null });
-    expect(await taskRow(h.system.db, recentlyDispatched.id)).toMatchObject({ status: 'pending' });
+    expect(await taskRow(h.system.db, inDoubt.id)).toMatchObject({ status: 'pending' });
     expect(await taskRow(h.system.db, neverAccepted.id)).toMatchObject({ status: 'failed', error_code: 'dispatch_timeout' });
     expect(await taskRow(h.system.db, leased.id)).toMatchObject({ status: 'processing', lease_owner: 'other-host:1:x' });
     const lateRow = await taskRow(h.system.db, late.id);

@@ -26,6 +26,7 @@ export function registerDemoCommand(program: Command): void {
         PORT: String(port),
         PUBLIC_URL: `http://localhost:${port}`,
         KIE_BASE_URL: sim.url,
+        DOWNLOAD_ALLOWED_HOSTS: new URL(sim.url).host,
         KIE_API_KEY: 'demo',
         WORKER_POLL_MIN_MS: '1000',
         WORKER_POLL_MAX_MS: '5000',

@@ -1,13 +1,16 @@
 import { z } from 'zod';
-import { streamDownload } from '../download.js';
-import { codeError, fetchFailure, isTransientCode } from './errors.js';
+import { PUBLIC_DOWNLOADS, streamDownload, type DownloadPolicy } from '../download.js';
+import { fetchFailure } from '../failures.js';
+import { codeError, isTransientCode } from './errors.js';
 import { isRecord, messageOf, requestEnvelope, type KieEnvelope } from './envelope.js';
 import { kieRecordSchema, recordToStatus } from './record.js';
 import {
   ProviderError,
   type CallbackEvent,
   type Download,
+  type DownloadOptions,
   type Provider,
+  type ProviderAccount,
   type ProviderStatus,
   type SubmitRequest,
   type SubmitResult,
@@ -21,6 +24,8 @@ export interface KieProviderOptions {
   requestTimeoutMs?: number;
   /** Whole download, headers to last byte. */
   downloadTimeoutMs?: number;
+  /** What result URLs may be fetched, and how large a result may be (default: public hosts only, 2 GiB). */
+  downloads?: DownloadPolicy;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -45,8 +50,8 @@ export function createKieProvider(options: KieProviderOptions): Provider {
     if (envelope.code !== 200) throw envelopeFailure('createTask', envelope);
     const created = createdSchema.safeParse(envelope.data);
     if (!created.success) {
-      // The task may exist at KIE without us knowing its id; the caller's pending-task recovery handles that.
-      throw new ProviderError('transient', 'invalid_response', 'KIE createTask succeeded without a taskId');
+      // The task may exist at KIE without us knowing its id: in doubt, until a callback's adoption or the doubt window.
+      throw new ProviderError('transient', 'invalid_response', 'KIE createTask succeeded without a taskId', { inDoubt: true });
     }
     return { providerTaskId: created.data.taskId };
   }
@@ -64,19 +69,31 @@ export function createKieProvider(options: KieProviderOptions): Provider {
     return recordToStatus(record.data);
   }
 
-  async function download(url: string): Promise<Download> {
+  async function download(url: string, downloadOptions: DownloadOptions = {}): Promise<Download> {
     // No Authorization header: result URLs point at KIE's file CDN, and the API key must not travel to other hosts.
     return streamDownload(url, {
+      ...downloadOptions,
       timeoutMs: downloadTimeoutMs,
+      policy: options.downloads ?? PUBLIC_DOWNLOADS,
       httpError: (status, statusText) => codeError('download', status, statusText),
-      fetchError: (err) => fetchFailure('download', err, downloadTimeoutMs),
+      fetchError: (err) => fetchFailure('download', 'KIE', err, downloadTimeoutMs),
     });
   }
 
-  return { name: 'kie', submit, status, parseCallback, download };
+  /** GET /api/v1/chat/credit: the account's remaining credits, as `data`. */
+  async function account(): Promise<ProviderAccount> {
+    const url = `${baseUrl}/api/v1/chat/credit`;
+    const envelope = await requestEnvelope({ op: 'credit', url, method: 'GET', apiKey, timeoutMs });
+    if (envelope.code !== 200) throw envelopeFailure('credit', envelope);
+    const credits = Number(envelope.data);
+    if (!Number.isFinite(credits)) throw new ProviderError('transient', 'invalid_response', 'KIE chat/credit returned no credit count');
+    return { credits };
+  }
+
+  return { name: 'kie', submit, status, parseCallback, download, account };
 }
 
-function envelopeFailure(op: 'createTask' | 'recordInfo', envelope: KieEnvelope): ProviderError {
+function envelopeFailure(op: 'createTask' | 'recordInfo' | 'credit', envelope: KieEnvelope): ProviderError {
   return codeError(op, envelope.code, envelope.message, envelope.retryAfterMs);
 }
 

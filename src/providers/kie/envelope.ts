@@ -1,4 +1,5 @@
-import { codeError, fetchFailure, parseRetryAfter, type KieOperation } from './errors.js';
+import { fetchFailure, parseRetryAfter } from '../failures.js';
+import { codeError, type KieOperation } from './errors.js';
 import { callProvider } from '../http.js';
 import { ProviderError } from '../types.js';
 
@@ -39,7 +40,7 @@ export async function requestEnvelope(request: KieRequest): Promise<KieEnvelope>
     }
     return toEnvelope(op, tryJson(text), retryAfterMs);
   } catch (err) {
-    throw fetchFailure(op, err, timeoutMs);
+    throw fetchFailure(op, 'KIE', err, timeoutMs);
   }
 }
 
@@ -54,7 +55,7 @@ function toEnvelope(op: KieOperation, json: unknown, retryAfterMs: number | unde
   const code = isRecord(json) ? Number(json.code) : NaN;
   if (!isRecord(json) || !Number.isInteger(code)) {
     // A 200 without an envelope is a proxy or gateway hiccup rather than an answer about the task.
-    throw new ProviderError('transient', 'invalid_response', `KIE ${op} returned a body that is not a KIE envelope`);
+    throw new ProviderError('transient', 'invalid_response', `KIE ${op} returned a body that is not a KIE envelope`, { inDoubt: true });
   }
   return { code, message: messageOf(json) ?? '', data: json.data, retryAfterMs };
 }

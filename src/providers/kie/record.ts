@@ -14,6 +14,8 @@ export const kieRecordSchema = z.looseObject({
   failMsg: optionalText,
   completeTime: z.union([z.number(), z.string()]).nullish(),
   progress: z.union([z.number(), z.string()]).nullish(),
+  /** The original createTask request, as a JSON string (or an object): it names our callBackUrl. */
+  param: z.unknown().optional(),
 });
 
 export type KieRecord = z.infer<typeof kieRecordSchema>;
@@ -22,6 +24,12 @@ export type KieRecord = z.infer<typeof kieRecordSchema>;
 const ESTIMATED_PROGRESS: Record<string, number> = { waiting: 0, queuing: 5, generating: 50 };
 
 export function recordToStatus(record: KieRecord): ProviderStatus {
+  const settleTaskId = taskIdOfCallbackUrl(callBackUrlOf(record.param));
+  const status = statusOf(record);
+  return settleTaskId ? { ...status, settleTaskId } : status;
+}
+
+function statusOf(record: KieRecord): ProviderStatus {
   const completedAt = toDate(record.completeTime);
   switch (record.state) {
     case 'success':
@@ -44,6 +52,21 @@ function successStatus(resultJson: unknown, completedAt: Date | undefined): Prov
   // Nothing to deliver: resubmitting the same input is unlikely to change a provider bug, so do not retry.
   const message = 'KIE reported success without result URLs';
   return { state: 'fail', code: 'no_result', message, transient: false, completedAt };
+}
+
+function callBackUrlOf(param: unknown): unknown {
+  const parsed = typeof param === 'string' ? tryParse(param) : param;
+  return (parsed as { callBackUrl?: unknown } | undefined)?.callBackUrl;
+}
+
+/** Our task id travels in the callback URL's query (`?task=<id>`). */
+export function taskIdOfCallbackUrl(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  try {
+    return new URL(url).searchParams.get('task') ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `resultJson` is documented as a JSON string (`"{\"resultUrls\":[...]}"`); an object is accepted too. */

@@ -1,13 +1,15 @@
-import { streamDownload } from '../download.js';
+import { PUBLIC_DOWNLOADS, streamDownload, type DownloadPolicy } from '../download.js';
+import { fetchFailure, parseRetryAfter } from '../failures.js';
 import { callProvider } from '../http.js';
 import { isRecord } from '../kie/envelope.js';
-import { fetchFailure, httpFailure, parseRetryAfter, type ReplicateOperation } from './errors.js';
+import { httpFailure, type ReplicateOperation } from './errors.js';
 import { predictionSchema, predictionToStatus } from './prediction.js';
 import { REPLICATE_WEBHOOK_HEADERS, verifyReplicateWebhook } from './webhook.js';
 import {
   ProviderError,
   type CallbackEvent,
   type Download,
+  type DownloadOptions,
   type Provider,
   type ProviderStatus,
   type SubmitRequest,
@@ -24,6 +26,8 @@ export interface ReplicateProviderOptions {
   requestTimeoutMs?: number;
   /** Whole download, headers to last byte. */
   downloadTimeoutMs?: number;
+  /** What result URLs may be fetched, and how large a result may be (default: public hosts only, 2 GiB). */
+  downloads?: DownloadPolicy;
 }
 
 export type WebhookVerdict = 'valid' | 'invalid' | 'not_configured';
@@ -57,13 +61,13 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
   /** An error body could in theory echo what we sent; the token never leaves in a message. */
   const redact = (text: string): string => (apiToken ? text.split(apiToken).join('[redacted]') : text);
 
-  async function call(op: ReplicateOperation, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  async function call(op: ReplicateOperation, path: string, body?: unknown, method: 'GET' | 'POST' = body === undefined ? 'GET' : 'POST'): Promise<Record<string, unknown>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (apiToken) headers.authorization = `Bearer ${apiToken}`;
     try {
       const response = await callProvider(`${baseUrl}${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
+        method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         timeoutMs,
@@ -75,11 +79,11 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
       }
       if (!isRecord(json)) {
         // A 2xx without a JSON object is a proxy or gateway hiccup rather than an answer about the prediction.
-        throw new ProviderError('transient', 'invalid_response', `Replicate ${op} returned a body that is not a prediction`);
+        throw new ProviderError('transient', 'invalid_response', `Replicate ${op} returned a body that is not a prediction`, { inDoubt: true });
       }
       return json;
     } catch (err) {
-      throw fetchFailure(op, err, timeoutMs);
+      throw fetchFailure(op, 'Replicate', err, timeoutMs);
     }
   }
 
@@ -93,8 +97,8 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
     }
     const created = await call('create', target.path, body);
     if (typeof created.id !== 'string' || created.id.length === 0) {
-      // The prediction may exist without us knowing its id; the caller's pending-task recovery handles that.
-      throw new ProviderError('transient', 'invalid_response', 'Replicate created a prediction without an id');
+      // The prediction may exist without us knowing its id: in doubt, until a webhook's adoption or the doubt window.
+      throw new ProviderError('transient', 'invalid_response', 'Replicate created a prediction without an id', { inDoubt: true });
     }
     return { providerTaskId: created.id };
   }
@@ -108,13 +112,20 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
     return predictionToStatus(prediction.data);
   }
 
-  async function download(url: string): Promise<Download> {
+  async function download(url: string, downloadOptions: DownloadOptions = {}): Promise<Download> {
     // Output files live on replicate.delivery and need no token; it must not travel there.
     return streamDownload(url, {
+      ...downloadOptions,
       timeoutMs: downloadTimeoutMs,
+      policy: options.downloads ?? PUBLIC_DOWNLOADS,
       httpError: (status, statusText) => httpFailure('download', status, statusText),
-      fetchError: (err) => fetchFailure('download', err, downloadTimeoutMs),
+      fetchError: (err) => fetchFailure('download', 'Replicate', err, downloadTimeoutMs),
     });
+  }
+
+  /** POST /v1/predictions/{id}/cancel: Replicate stops the prediction, so the operator stops paying for it. */
+  async function cancel(providerTaskId: string): Promise<void> {
+    await call('cancel', `/v1/predictions/${encodeURIComponent(providerTaskId)}/cancel`, undefined, 'POST');
   }
 
   function verifyWebhook(headers: Record<string, string | string[] | undefined>, rawBody: string, nowMs?: number): WebhookVerdict {
@@ -135,7 +146,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
     return valid ? 'valid' : 'invalid';
   }
 
-  return { name: 'replicate', submit, status, parseCallback: parseReplicateCallback, download, verifyWebhook };
+  return { name: 'replicate', submit, status, parseCallback: parseReplicateCallback, download, cancel, verifyWebhook };
 }
 
 /** Where a model id is submitted: official models by name, anything pinned to a version through /v1/predictions. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTransientFailure } from '../kie/record.js';
+import { isTransientFailure, taskIdOfCallbackUrl } from '../kie/record.js';
 import type { ProviderStatus } from '../types.js';
 
 /** A prediction as GET /v1/predictions/{id} returns it and as webhooks POST it (fields we do not read are kept). */
@@ -10,11 +10,19 @@ export const predictionSchema = z.looseObject({
   error: z.unknown().optional(),
   logs: z.string().nullish(),
   completed_at: z.string().nullish(),
+  /** The webhook URL the prediction was created with; it names our task (`?task=<id>`). */
+  webhook: z.string().nullish(),
 });
 
 export type Prediction = z.infer<typeof predictionSchema>;
 
 export function predictionToStatus(prediction: Prediction): ProviderStatus {
+  const settleTaskId = taskIdOfCallbackUrl(prediction.webhook);
+  const status = statusOf(prediction);
+  return settleTaskId ? { ...status, settleTaskId } : status;
+}
+
+function statusOf(prediction: Prediction): ProviderStatus {
   const completedAt = toDate(prediction.completed_at);
   switch (prediction.status) {
     case 'succeeded': {

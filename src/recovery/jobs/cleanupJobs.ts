@@ -4,7 +4,8 @@ import { cleanupTimedOutTasks, DEFAULT_CLEANUP_BATCH_SIZE, type CleanupResult } 
 
 const describe = (r: CleanupResult): string =>
   `${r.dryRun ? 'Dry run: would clean up' : 'Cleaned up'} ${r.cleanedUp} of ${r.totalFound} timed-out tasks, ` +
-  `refunding ${r.tokensRefunded} credits (${r.failed} failed, ${r.skipped} skipped)`;
+  `refunding ${r.tokensRefunded} credits; ${r.completed} finished at the provider ${r.dryRun ? 'would be' : 'were'} delivered instead ` +
+  `(${r.failed} failed, ${r.skipped} skipped)`;
 
 /** The timeout cleanup (DESIGN section 4, path 5). */
 export const cleanupJobs: JobDescriptor<TaskDeps, CleanupResult> = {
@@ -19,7 +20,7 @@ export const cleanupJobs: JobDescriptor<TaskDeps, CleanupResult> = {
     }),
   summarize: (r) => ({
     found: r.totalFound,
-    completed: 0,
+    completed: r.dryRun ? 0 : r.completed,
     retried: 0,
     redispatched: 0,
     lateResults: 0,

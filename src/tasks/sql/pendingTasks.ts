@@ -5,16 +5,17 @@ import { taskColumns } from './taskColumns.js';
 
 export interface PendingTask extends TaskRow, Paged {
   lease_live: boolean;
-  /** Dispatched within the race-protection window: an earlier dispatch may still be reaching the provider. */
-  dispatched_recently: boolean;
-  dispatched_ago_ms: number | null;
+  /** A createTask left less than DISPATCH_DOUBT_MS ago without an answer: it may have created a provider task. */
+  in_doubt: boolean;
+  dispatch_started_ago_ms: number | null;
 }
 
 export interface PendingQuery {
   /** Only tasks pending (since creation) for longer than this; omitted with taskId for an operator's explicit retry. */
   olderThanMs?: number;
   taskId?: string;
-  recentDispatchMs: number;
+  /** DISPATCH_DOUBT_MS. */
+  doubtMs: number;
   limit: number;
   /** The next page: tasks after this key in (created_at, id) order. */
   after?: PageKey;
@@ -24,8 +25,8 @@ export interface PendingQuery {
 export async function findPendingTasks(db: Queryable, q: PendingQuery): Promise<PendingTask[]> {
   const { rows } = await db.query<PendingTask>(
     `SELECT ${taskColumns()}, ${LEASE_LIVE} AS lease_live,
-            (dispatched_at IS NOT NULL AND dispatched_at > ${agoMs('$3')}) AS dispatched_recently,
-            (extract(epoch FROM now() - dispatched_at) * 1000)::bigint AS dispatched_ago_ms,
+            (dispatch_started_at IS NOT NULL AND dispatch_started_at > ${agoMs('$3')}) AS in_doubt,
+            (extract(epoch FROM now() - dispatch_started_at) * 1000)::bigint AS dispatch_started_ago_ms,
             ${pageAt('created_at')}
        FROM tasks
       WHERE status = 'pending'
@@ -34,27 +35,27 @@ export async function findPendingTasks(db: Queryable, q: PendingQuery): Promise<
         AND ${afterPageKey('created_at', '$5', '$6')}
       ORDER BY created_at, id
       LIMIT $4`,
-    [q.taskId ?? null, q.olderThanMs ?? null, q.recentDispatchMs, q.limit, q.after?.at ?? null, q.after?.id ?? null],
+    [q.taskId ?? null, q.olderThanMs ?? null, q.doubtMs, q.limit, q.after?.at ?? null, q.after?.id ?? null],
   );
   return rows;
 }
 
-/** Leases a pending task unless it is leased or was dispatched within recentDispatchMs (checked in the same statement). */
+/** Leases a pending task unless it is leased or its last createTask is still in doubt (checked in the same statement). */
 export async function claimPendingTask(
   db: Queryable,
   taskId: string,
   lease: string,
   leaseMs: number,
-  recentDispatchMs: number,
+  doubtMs: number,
 ): Promise<TaskRow | null> {
   const { rows } = await db.query<TaskRow>(
     `UPDATE tasks SET ${takeLease('$2', '$3')}
       WHERE id = (SELECT id FROM tasks
                    WHERE id = $1 AND status = 'pending' AND ${LEASE_FREE}
-                     AND (dispatched_at IS NULL OR dispatched_at <= ${agoMs('$4')})
+                     AND (dispatch_started_at IS NULL OR dispatch_started_at <= ${agoMs('$4')})
                    FOR UPDATE SKIP LOCKED)
       RETURNING ${taskColumns()}`,
-    [taskId, lease, leaseMs, recentDispatchMs],
+    [taskId, lease, leaseMs, doubtMs],
   );
   return rows[0] ?? null;
 }

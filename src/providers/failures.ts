@@ -1,0 +1,38 @@
+import { ProviderError } from './types.js';
+
+/** Socket errors that mean the request never left: nothing can have been created at the provider. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A fetch that never produced a whole answer: always transient. A timeout or a connection lost after the request was
+ * sent is in doubt (the provider may have acted on it); a connection never made is not. The URL is left out of the
+ * message, it may carry tokens.
+ */
+export function fetchFailure(op: string, provider: string, err: unknown, timeoutMs: number): ProviderError {
+  if (err instanceof ProviderError) return err;
+  if (err instanceof Error && err.name === 'TimeoutError') {
+    return new ProviderError('transient', 'timeout', `${provider} ${op} timed out after ${timeoutMs} ms`, { inDoubt: true });
+  }
+  const cause = describeCause(err);
+  return new ProviderError('transient', 'network', `${provider} ${op} could not reach the provider: ${cause}`, { inDoubt: !NEVER_SENT.has(cause) });
+}
+
+export function describeCause(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // A socket error carries its code (ECONNREFUSED, ENOTFOUND...); undici's fetch kept it in `cause`.
+  const own = (err as { code?: unknown }).code;
+  if (typeof own === 'string' && !own.startsWith('UND_ERR')) return own;
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return err.message;
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null, nowMs = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
