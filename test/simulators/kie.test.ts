@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKieProvider } from '../../src/providers/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
-import { sleep, terminalStatus, videoRequest, waitFor } from './helpers.js';
+import { sleep, terminalStatus, videoRequest, waitFor } from '../providers/helpers.js';
 
 const running: RunningSimulator[] = [];
 

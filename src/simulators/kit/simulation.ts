@@ -1,0 +1,120 @@
+import { deliverCallback } from './callbacks.js';
+import { planJob, readClock, type Clocked, type Ending, type Plan } from './clock.js';
+import type { FaultRules, KitFaults } from './faults.js';
+import type { Profile, SimJob } from './profile.js';
+import { seededRandom, type Random } from './random.js';
+import { createRateLimiter } from './rate-limit.js';
+import type { CommonStats } from './types.js';
+
+export type NewJob<J extends SimJob> = Omit<J, keyof Plan | keyof Clocked | 'ended' | 'timer'>;
+
+/** The state and rules both simulators share, free of HTTP: a profile's routes translate requests into these calls. */
+export class Simulation<F extends KitFaults, J extends SimJob> {
+  faults: F;
+  readonly jobs = new Map<string, J>();
+  private readonly counters: CommonStats = {
+    submissions: 0,
+    rejectedRateLimited: 0,
+    statusChecks: 0,
+    transientErrors: 0,
+    callbacksSent: 0,
+    callbacksLost: 0,
+    callbacksFailed: 0,
+    downloads: 0,
+  };
+  // Separate streams: how many status checks happen depends on timing, and must not shift the outcomes.
+  private readonly outcomeRandom: Random;
+  private readonly errorRandom: Random;
+  private readonly limiter = createRateLimiter();
+  private readonly closing = new AbortController();
+  private readonly deliveries = new Set<Promise<void>>();
+
+  constructor(
+    seed: number,
+    private readonly rules: FaultRules<F>,
+    initial: unknown,
+    readonly profile: Profile<J, F>,
+  ) {
+    this.faults = rules.merge(rules.defaults, initial);
+    this.outcomeRandom = seededRandom(seed);
+    this.errorRandom = seededRandom(seed ^ 0x5bd1e995);
+  }
+
+  setFaults(update: unknown): void {
+    this.faults = this.rules.merge(this.faults, update);
+  }
+
+  /** One of the two transient errors for `transientErrorRate` of the API calls, else undefined. */
+  injectedError<E>(errors: readonly [E, E]): E | undefined {
+    if (this.errorRandom() >= this.faults.transientErrorRate) return undefined;
+    this.counters.transientErrors++;
+    return this.errorRandom() < 0.5 ? errors[0] : errors[1];
+  }
+
+  /** How long until a submission would be accepted when over the rate limit, else undefined (and it counts). */
+  throttled(): number | undefined {
+    const retryAfterMs = this.limiter.take(this.faults.rateLimit, Date.now());
+    if (retryAfterMs !== undefined) this.counters.rejectedRateLimited++;
+    return retryAfterMs;
+  }
+
+  countStatusCheck(): void {
+    this.counters.statusChecks++;
+  }
+
+  countDownload(): void {
+    this.counters.downloads++;
+  }
+
+  /** Creates a job with its planned outcome and starts its clock. */
+  accept(fields: NewJob<J>): J {
+    const plan = planJob(this.outcomeRandom, this.faults, this.profile.failureKinds);
+    const job = { ...fields, ...plan, createdAt: Date.now(), ended: false } as unknown as J;
+    this.jobs.set(job.id, job);
+    this.counters.submissions++;
+    if (job.planned !== 'hang') job.timer = setTimeout(() => this.end(job), job.durationMs).unref();
+    return job;
+  }
+
+  /** Forces a job's end now, unless it already ended; fires its callback. */
+  finish(id: string, ending: Ending): J {
+    const job = this.jobs.get(id);
+    if (!job) throw new Error(`Unknown simulator ${this.profile.noun} ${id}`);
+    if (readClock(job, Date.now()).ending) return job;
+    clearTimeout(job.timer);
+    job.forced = { ending, at: Date.now() };
+    this.end(job);
+    return job;
+  }
+
+  /** The counters, and how many jobs are in each state now (under `tasks` or `predictions`). */
+  stats(): object {
+    const { states, stateOf, noun } = this.profile;
+    const tally = Object.fromEntries(states.map((state) => [state, 0]));
+    const now = Date.now();
+    for (const job of this.jobs.values()) tally[stateOf(job, now)]!++;
+    return { ...this.counters, [`${noun}s`]: tally };
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    for (const job of this.jobs.values()) clearTimeout(job.timer);
+    await Promise.all(this.deliveries);
+  }
+
+  /** Sends the terminal callback once: delivered, lost on purpose, or given up on after retries. */
+  private end(job: J): void {
+    if (job.ended) return;
+    job.ended = true;
+    // A timer may fire a hair before Date.now() reaches the planned end; the callback must show the terminal state.
+    const delivery = this.profile.callbackFor(job, Math.max(Date.now(), job.createdAt + job.durationMs), this.faults);
+    if (!delivery) return;
+    if (job.lostCallback) return void this.counters.callbacksLost++;
+    const sending = deliverCallback({ ...delivery, signal: this.closing.signal }).then(
+      (sent) => void (sent ? this.counters.callbacksSent++ : this.counters.callbacksFailed++),
+      () => void this.counters.callbacksFailed++,
+    );
+    this.deliveries.add(sending);
+    void sending.finally(() => this.deliveries.delete(sending));
+  }
+}
