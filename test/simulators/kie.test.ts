@@ -37,7 +37,8 @@ async function outcomes(seed: number, count: number) {
     ids.map(async (id) => {
       const response = await fetch(`${sim.url}/api/v1/jobs/recordInfo?taskId=${id}`);
       const { data } = (await response.json()) as { data: Record<string, unknown> };
-      return `${String(data.state)}:${String(data.failCode)}:${String(data.costTime)}`;
+      const durationMs = data.completeTime === null ? 'running' : Number(data.completeTime) - Number(data.createTime);
+      return `${String(data.state)}:${String(data.failCode)}:${durationMs}`;
     }),
   );
 }

@@ -1,26 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { TaskType } from '../../providers/types.js';
+import { answerDue, settleTaskIdOf } from '../kit/answer.js';
 import type { SimUrls } from '../kit/launch.js';
 import { modelType } from '../kit/models.js';
 import type { Simulation } from '../kit/simulation.js';
+import { accountRefusal, chargeAccount } from './account.js';
+import { sendKieError, TRANSIENT, type KieError } from './envelope.js';
 import type { KieFaults } from './faults.js';
-import { recordOf } from './record.js';
+import { recordOf, resultUrlOf } from './record.js';
 import type { KieTask } from './task.js';
 
 export type KieSimulation = Simulation<KieFaults, KieTask>;
-
-/** An answer in KIE's envelope: HTTP 200 with the code in the body. */
-export interface KieError {
-  code: number;
-  msg: string;
-  retryAfterMs?: number;
-}
-
-const TRANSIENT: readonly [KieError, KieError] = [
-  { code: 500, msg: 'Server Error' },
-  { code: 455, msg: 'Service Unavailable' },
-];
 
 const createTaskSchema = z.object({
   model: z.string({ error: 'model is required' }).min(1, 'model is required'),
@@ -30,9 +22,10 @@ const createTaskSchema = z.object({
   }),
 });
 
-export function sendKieError(reply: FastifyReply, error: KieError) {
-  if (error.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
-  return reply.send({ code: error.code, msg: error.msg, data: null });
+interface NewTask {
+  model: string;
+  type: TaskType;
+  callBackUrl?: string;
 }
 
 /** The KIE market jobs API: createTask, recordInfo, and the account's credit balance. */
@@ -47,16 +40,29 @@ export function registerKieRoutes(app: FastifyInstance, sim: KieSimulation, urls
     return retryAfterMs === undefined ? undefined : { code: 429, msg: 'Too many requests, please slow down', retryAfterMs };
   };
 
-  app.post('/api/v1/jobs/createTask', async (request, reply) => {
+  /** KIE's checks in the order it answers them; the task to create when all pass. */
+  const check = (request: FastifyRequest, settleTaskId: string | null): KieError | NewTask => {
     const refused = unauthorized(request) ?? sim.injectedError(TRANSIENT) ?? throttled();
-    if (refused) return sendKieError(reply, refused);
+    if (refused) return refused;
     const parsed = createTaskSchema.safeParse(request.body);
-    if (!parsed.success) return sendKieError(reply, { code: 422, msg: parsed.error.issues[0]!.message });
+    if (!parsed.success) return { code: 422, msg: parsed.error.issues[0]!.message };
     const { model, callBackUrl } = parsed.data;
     const type = modelType(model);
-    if (!type) return sendKieError(reply, { code: 422, msg: `model not supported: ${model}` });
+    if (!type) return { code: 422, msg: `model not supported: ${model}` };
+    return accountRefusal(sim.faults) ?? sim.refusedResubmission(settleTaskId, TRANSIENT) ?? { model, type, callBackUrl };
+  };
+
+  app.post('/api/v1/jobs/createTask', async (request, reply) => {
+    const settleTaskId = settleTaskIdOf(request.body, 'callBackUrl');
+    const checked = check(request, settleTaskId);
+    if ('code' in checked) {
+      sim.refuse(settleTaskId, checked.code);
+      return sendKieError(reply, checked);
+    }
     const id = randomBytes(16).toString('hex');
-    sim.accept({ id, model, type, callBackUrl, param: JSON.stringify(request.body) });
+    const param = JSON.stringify(request.body);
+    const { answer } = sim.accept(settleTaskId, 200, { id, ...checked, param, consumeCredits: chargeAccount(sim.faults) });
+    if (!(await answerDue(sim, request, reply, answer))) return reply;
     return { code: 200, msg: 'success', data: { taskId: id } };
   });
 
@@ -67,12 +73,12 @@ export function registerKieRoutes(app: FastifyInstance, sim: KieSimulation, urls
     const task = sim.jobs.get(request.query.taskId ?? '');
     if (!task) return sendKieError(reply, { code: 422, msg: 'recordInfo is null' });
     // KIE's documented recordInfo answer says `message` where the other endpoints say `msg`.
-    return { code: 200, message: 'success', data: recordOf(task, Date.now(), urls.public()) };
+    return { code: 200, message: 'success', data: recordOf(task, Date.now(), resultUrlOf(task, urls, sim.faults)) };
   });
 
   app.get('/api/v1/chat/credit', async (request, reply) => {
     const refused = unauthorized(request);
     if (refused) return sendKieError(reply, refused);
-    return { code: 200, msg: 'success', data: 100_000 };
+    return { code: 200, msg: 'success', data: sim.faults.accountCredits };
   });
 }

@@ -2,7 +2,8 @@ import { signKieCallback } from '../../providers/index.js';
 import { launchSimulator, type SimUrls } from '../kit/launch.js';
 import type { Profile } from '../kit/profile.js';
 import { KIE_FAULT_RULES, type KieFaults } from './faults.js';
-import { recordOf } from './record.js';
+import { refundFailed } from './account.js';
+import { callbackBody, resultUrlOf } from './record.js';
 import { registerKieRoutes } from './routes.js';
 import { KIE_FAILURES, KIE_STATES, kieFileName, viewTask, type KieTask } from './task.js';
 import type { RunningSimulator, SimulatorOptions } from './types.js';
@@ -24,10 +25,12 @@ function kieProfile(urls: SimUrls): Profile<KieTask, KieFaults, 'success' | 'fai
     fileName: kieFileName,
     // KIE answers its API errors as HTTP 200 with the code in the envelope; these are the real HTTP errors.
     problem: (reply, status, msg) => reply.code(status).send({ code: status, msg, data: null }),
-    callbackFor(task, at, { callbackHmacKey }) {
+    onEnd: (task, ending, faults) => refundFailed(task, faults, ending === 'fail'),
+    callbackFor(task, at, faults) {
       if (!task.callBackUrl) return undefined;
-      const body = { code: 200, msg: 'success', data: recordOf(task, at, urls.public()) };
-      return { url: task.callBackUrl, body, headers: callbackHmacKey ? () => signedHeaders(task.id, callbackHmacKey) : undefined };
+      const body = callbackBody(task, at, resultUrlOf(task, urls, faults), faults.accountCredits);
+      const key = faults.callbackHmacKey;
+      return { url: task.callBackUrl, body, headers: key ? () => signedHeaders(task.id, key) : undefined };
     },
   };
 }

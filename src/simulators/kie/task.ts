@@ -1,4 +1,3 @@
-import type { TaskType } from '../../providers/types.js';
 import { readClock } from '../kit/clock.js';
 import type { SimJob } from '../kit/profile.js';
 
@@ -14,8 +13,10 @@ export const KIE_FAILURES = [
 export interface KieTask extends SimJob {
   model: string;
   callBackUrl?: string;
-  /** The createTask body as sent, which KIE echoes in `param`. */
+  /** The createTask body as sent, which KIE echoes in `param` (our callBackUrl with our task id included). */
   param: string;
+  /** The account credits this task holds; 0 once it failed. */
+  consumeCredits: number;
 }
 
 export interface KieView {

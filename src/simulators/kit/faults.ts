@@ -3,6 +3,7 @@ import { z } from 'zod';
 export const share = z.number().min(0).max(1);
 export const milliseconds = z.number().int().min(0);
 const rateLimit = z.object({ max: z.number().int().positive(), windowMs: z.number().int().positive() });
+const host = z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'must be a host name or an IP address' });
 
 /** The knobs both simulators have; a profile adds its own (credentials, provider-specific outcomes) to this shape. */
 export const commonFaultShape = {
@@ -15,7 +16,13 @@ export const commonFaultShape = {
   transientErrorRate: share,
   rateLimit: rateLimit.nullable(),
   downloadDelayMs: milliseconds,
+  downloadBytesPerSecond: z.number().int().positive().nullable(),
   resultBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  createDelayMs: milliseconds,
+  createHangRate: share,
+  transientAfterAccept: z.boolean(),
+  resultHost: host.nullable(),
+  resultUrl: z.url({ error: 'must be a URL' }).nullable(),
 };
 
 type CommonShape = typeof commonFaultShape;
@@ -29,7 +36,13 @@ export const COMMON_DEFAULTS: Omit<KitFaults, 'rateLimit'> = {
   lostCallbackRate: 0,
   transientErrorRate: 0,
   downloadDelayMs: 0,
+  downloadBytesPerSecond: null,
   resultBytes: 64 * 1024,
+  createDelayMs: 0,
+  createHangRate: 0,
+  transientAfterAccept: false,
+  resultHost: null,
+  resultUrl: null,
 };
 
 export interface FaultRules<F> {

@@ -30,6 +30,8 @@ export interface Profile<J extends SimJob, F, O extends string = string, S exten
   fileName(job: J): string;
   /** An error in the provider's shape (KIE's envelope, Replicate's problem details). */
   problem(reply: FastifyReply, status: number, message: string): FastifyReply;
+  /** Called once when a job ends, before its callback (e.g. to refund the account for a failed task). */
+  onEnd?(job: J, ending: Ending, faults: F): void;
   /** The terminal callback of a job that ended at `at`, or undefined when it has nowhere to go. */
   callbackFor(job: J, at: number, faults: F): Omit<CallbackDelivery, 'signal'> | undefined;
 }

@@ -1,3 +1,5 @@
+import type { SimLog } from './ledger.js';
+
 /** The knobs both simulators have, changeable while they run (setFaults, POST /sim/faults). */
 export interface CommonFaults {
   /** Time from submit to terminal, uniform in [min, max] ms. */
@@ -14,8 +16,20 @@ export interface CommonFaults {
   rateLimit?: { max: number; windowMs: number } | null;
   /** Delay before a result file's body starts. */
   downloadDelayMs?: number;
+  /** Throttles result files to this many bytes a second (a slow link); null: as fast as the reader takes them. */
+  downloadBytesPerSecond?: number | null;
   /** Size of each result file; generated while streaming, so any size costs no memory. */
   resultBytes?: number;
+  /** The answer to an accepted createTask comes this late; the task exists from the moment the request arrived. */
+  createDelayMs?: number;
+  /** Share of accepted createTasks never answered: the connection stays open until the client gives up. */
+  createHangRate?: number;
+  /** Once a Settle task (the `task` query of its callback URL) got a provider task, every later submission for it gets a transient error. */
+  transientAfterAccept?: boolean;
+  /** resultUrls name this host (with the listening port) instead of the listening one, e.g. `localhost` or `127.0.0.2`; still served. */
+  resultHost?: string | null;
+  /** resultUrls are this URL, verbatim (e.g. an internal service's). */
+  resultUrl?: string | null;
 }
 
 export interface CommonOptions {
@@ -44,6 +58,17 @@ export interface CommonStats {
   callbacksFailed: number;
   /** Result files served. */
   downloads: number;
+  /** Resubmissions answered with a transient error (transientAfterAccept). */
+  resubmissionsRefused: number;
+  /** createTask calls by the code answered (KIE's envelope code, Replicate's HTTP status). */
+  createCalls: Record<string, number>;
+  /** Settle tasks (the `task` query of the callback URL) that got at least one provider task. */
+  settleTasks: number;
+  /** The invariant "one provider task per Settle task" holds while this is at most 1. */
+  mostProviderTasksPerSettleTask: number;
+  mostDownloadsPerProviderTask: number;
+  /** Cancel calls received (Replicate). */
+  cancels: number;
 }
 
 export interface RunningSim<Faults, Stats, Outcome extends string> {
@@ -55,5 +80,9 @@ export interface RunningSim<Faults, Stats, Outcome extends string> {
   setFaults(partial: Faults): void;
   /** Forces a task's outcome now and fires its callback (unless it is a lost-callback task). */
   finish(providerTaskId: string, outcome: Outcome): void;
+  /** The invariant counters: createTask calls, provider tasks per Settle task, downloads, cancels. */
+  log(): SimLog;
+  /** The most createTask calls (answered or not) within any `windowMs` span so far. */
+  mostCreateCallsInWindow(windowMs: number): number;
   close(): Promise<void>;
 }

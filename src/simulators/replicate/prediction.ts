@@ -13,14 +13,17 @@ export const REPLICATE_FAILURES = [
 const STATUS_OF: Record<Ending, ReplicateSimStatus> = { success: 'succeeded', fail: 'failed', abort: 'aborted', cancel: 'canceled' };
 
 export interface SimPrediction extends SimJob {
-  /** `owner/name`, or null when created by version. */
-  model: string | null;
+  /** `owner/name`. */
+  model: string;
   version: string;
   input: Record<string, unknown>;
   webhook?: string;
-  /** Whether the webhook wants the `completed` event (the only one the simulator sends). */
-  wantsCompleted: boolean;
+  /** Only `completed` is ever sent; a filter without it gets no webhook. */
+  webhookEventsFilter?: string[];
 }
+
+export const wantsCompletedWebhook = (prediction: SimPrediction): boolean =>
+  prediction.webhook !== undefined && (prediction.webhookEventsFilter?.includes('completed') ?? true);
 
 export interface PredictionView {
   status: ReplicateSimStatus;
@@ -47,17 +50,20 @@ export function viewPrediction(prediction: SimPrediction, now: number): Predicti
 /** Output file names as replicate.delivery serves them: `output.mp4` for video models, `out-0.png` for images. */
 export const outputFileName = (prediction: SimPrediction): string => (prediction.type === 'video' ? 'output.mp4' : 'out-0.png');
 
+export const resultPath = (prediction: SimPrediction): string => `/files/${prediction.id}/${outputFileName(prediction)}`;
+
 /** The prediction object, as GET /v1/predictions/{id} returns it and webhooks carry it. */
-export function predictionObject(prediction: SimPrediction, now: number, publicUrl: string) {
+export function predictionObject(prediction: SimPrediction, now: number, publicUrl: string, fileUrl: string) {
   const view = viewPrediction(prediction, now);
-  const fileUrl = `${publicUrl}/files/${prediction.id}/${outputFileName(prediction)}`;
   const succeeded = view.status === 'succeeded';
   const logs = view.status === 'starting' ? '' : `Generating...\n${view.progress}%|${'#'.repeat(Math.floor(view.progress / 10))}`;
   return {
     id: prediction.id,
-    model: prediction.model ?? undefined,
+    model: prediction.model,
     version: prediction.version,
     input: prediction.input,
+    webhook: prediction.webhook,
+    webhook_events_filter: prediction.webhookEventsFilter,
     logs,
     // Video models answer one URL, image models a list of them, as on Replicate.
     output: succeeded ? (prediction.type === 'video' ? fileUrl : [fileUrl]) : null,
@@ -71,11 +77,15 @@ export function predictionObject(prediction: SimPrediction, now: number, publicU
       get: `${publicUrl}/v1/predictions/${prediction.id}`,
       cancel: `${publicUrl}/v1/predictions/${prediction.id}/cancel`,
     },
-    metrics:
-      view.completedAt !== undefined && view.startedAt !== undefined
-        ? { predict_time: (view.completedAt - view.startedAt) / 1000 }
-        : {},
+    metrics: metricsOf(prediction, view),
   };
+}
+
+/** Seconds: `predict_time` once it ran, `total_time` (queueing included) once it ended. */
+function metricsOf(prediction: SimPrediction, { startedAt, completedAt }: PredictionView) {
+  if (completedAt === undefined) return {};
+  const total_time = (completedAt - prediction.createdAt) / 1000;
+  return startedAt === undefined ? { total_time } : { predict_time: (completedAt - startedAt) / 1000, total_time };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { TaskType } from '../../providers/types.js';
+import { answerDue, settleTaskIdOf } from '../kit/answer.js';
 import type { SimUrls } from '../kit/launch.js';
 import { modelType } from '../kit/models.js';
 import type { Simulation } from '../kit/simulation.js';
 import type { ReplicateFaults } from './faults.js';
-import { predictionObject, type SimPrediction } from './prediction.js';
+import { predictionObject, resultPath, type SimPrediction } from './prediction.js';
 
 export type ReplicateSimulation = Simulation<ReplicateFaults, SimPrediction>;
 
@@ -16,16 +17,6 @@ interface ApiError {
   title: string;
   detail: string;
   retryAfterMs?: number;
-}
-
-interface NewPrediction {
-  /** `owner/name` for POST /v1/models/{owner}/{name}/predictions. */
-  model?: string;
-  /** For POST /v1/predictions. */
-  version?: string;
-  input: Record<string, unknown>;
-  webhook?: string;
-  webhookEventsFilter?: string[];
 }
 
 const TRANSIENT: readonly [ApiError, ApiError] = [
@@ -78,41 +69,39 @@ export function registerReplicateRoutes(app: FastifyInstance, sim: ReplicateSimu
     const detail = `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`;
     return { status: 429, title: 'Request was throttled.', detail, retryAfterMs };
   };
-  const object = (prediction: SimPrediction) => predictionObject(prediction, Date.now(), urls.public());
-
-  const create = (reply: FastifyReply, request: NewPrediction) => {
-    const type: TaskType | undefined = request.model ? modelType(request.model) : 'image';
-    if (!type) return sendProblem(reply, { ...NOT_FOUND, detail: 'The requested resource could not be found.' });
-    const prediction = sim.accept({
-      id: predictionId(),
-      model: request.model ?? null,
-      version: request.version ?? 'official',
-      type,
-      input: request.input,
-      webhook: request.webhook,
-      wantsCompleted: !request.webhookEventsFilter || request.webhookEventsFilter.includes('completed'),
-    });
-    return reply.code(201).send(object(prediction));
+  const object = (prediction: SimPrediction) =>
+    predictionObject(prediction, Date.now(), urls.public(), urls.result(sim.faults, resultPath(prediction)));
+  const refuse = (reply: FastifyReply, settleTaskId: string | null, error: ApiError) => {
+    sim.refuse(settleTaskId, error.status);
+    return sendProblem(reply, error);
   };
 
-  app.post<{ Params: { owner: string; name: string } }>('/v1/models/:owner/:name/predictions', async (request, reply) => {
+  /** Replicate's checks in the order it answers them, then the prediction; a refusal is answered and recorded. */
+  const create = async (request: FastifyRequest, reply: FastifyReply, schema: typeof predictionBody, model?: string) => {
+    const settleTaskId = settleTaskIdOf(request.body, 'webhook');
     const error = refused(request) ?? throttled();
-    if (error) return sendProblem(reply, error);
-    const parsed = predictionBody.safeParse(request.body ?? {});
-    if (!parsed.success) return invalid(reply, parsed.error.issues);
-    const { input, webhook, webhook_events_filter } = parsed.data;
-    const model = `${request.params.owner}/${request.params.name}`;
-    return create(reply, { model, input, webhook, webhookEventsFilter: webhook_events_filter });
-  });
+    if (error) return refuse(reply, settleTaskId, error);
+    const parsed = schema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      sim.refuse(settleTaskId, 422);
+      return invalid(reply, parsed.error.issues);
+    }
+    const type: TaskType | undefined = model ? modelType(model) : 'image';
+    if (!type) return refuse(reply, settleTaskId, { ...NOT_FOUND, detail: 'The requested resource could not be found.' });
+    const refusal = sim.refusedResubmission(settleTaskId, TRANSIENT);
+    if (refusal) return refuse(reply, settleTaskId, refusal);
+    const { input, webhook, webhook_events_filter: webhookEventsFilter } = parsed.data;
+    const version = (parsed.data as { version?: string }).version;
+    const fields = { id: predictionId(), ...modelAndVersion(model, version), type, input, webhook, webhookEventsFilter };
+    const { job, answer } = sim.accept(settleTaskId, 201, fields);
+    if (!(await answerDue(sim, request, reply, answer))) return reply;
+    return reply.code(201).send(object(job));
+  };
 
-  app.post('/v1/predictions', async (request, reply) => {
-    const error = refused(request) ?? throttled();
-    if (error) return sendProblem(reply, error);
-    const parsed = versionedBody.safeParse(request.body ?? {});
-    if (!parsed.success) return invalid(reply, parsed.error.issues);
-    const { version, input, webhook, webhook_events_filter } = parsed.data;
-    return create(reply, { version, input, webhook, webhookEventsFilter: webhook_events_filter });
-  });
+  app.post<{ Params: { owner: string; name: string } }>('/v1/models/:owner/:name/predictions', (request, reply) =>
+    create(request, reply, predictionBody, `${request.params.owner}/${request.params.name}`),
+  );
+  app.post('/v1/predictions', (request, reply) => create(request, reply, versionedBody));
 
   app.get<{ Params: { id: string } }>('/v1/predictions/:id', async (request, reply) => {
     const error = refused(request);
@@ -128,8 +117,26 @@ export function registerReplicateRoutes(app: FastifyInstance, sim: ReplicateSimu
     if (error) return sendProblem(reply, error);
     const prediction = sim.jobs.get(request.params.id);
     if (!prediction) return sendProblem(reply, NOT_FOUND);
-    return object(sim.finish(prediction.id, 'cancel'));
+    return object(sim.cancel(prediction.id));
   });
+
+  app.get('/v1/webhooks/default/secret', async (request, reply) => {
+    const error = refused(request);
+    if (error) return sendProblem(reply, error);
+    const key = sim.faults.webhookSecret;
+    if (!key) return sendProblem(reply, { ...NOT_FOUND, detail: 'This simulator signs no webhooks: start it with a webhookSecret.' });
+    return { key };
+  });
+}
+
+/**
+ * A prediction created by version names its model too, as Replicate's do; the simulator knows the model only when the
+ * version is given as `owner/name:version`.
+ */
+function modelAndVersion(model: string | undefined, version = 'official'): { model: string; version: string } {
+  if (model) return { model, version };
+  const [named, hash] = version.includes(':') ? version.split(':', 2) : [`replicate-simulator/${version.slice(0, 12)}`, version];
+  return { model: named!, version: hash! };
 }
 
 /** Replicate prediction ids look like `ufawqhfynnddngldkgtslldrkq`: lowercase base32, 26 characters and more. */

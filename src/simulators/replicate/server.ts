@@ -4,7 +4,16 @@ import { signReplicateWebhook } from '../../providers/index.js';
 import { launchSimulator, type SimUrls } from '../kit/launch.js';
 import type { Profile } from '../kit/profile.js';
 import { REPLICATE_FAULT_RULES, type ReplicateFaults } from './faults.js';
-import { outputFileName, predictionObject, REPLICATE_FAILURES, REPLICATE_STATUSES, viewPrediction, type SimPrediction } from './prediction.js';
+import {
+  outputFileName,
+  predictionObject,
+  REPLICATE_FAILURES,
+  REPLICATE_STATUSES,
+  resultPath,
+  viewPrediction,
+  wantsCompletedWebhook,
+  type SimPrediction,
+} from './prediction.js';
 import { registerReplicateRoutes } from './routes.js';
 import type { ReplicateSimOutcome, ReplicateSimulatorOptions, RunningReplicateSimulator } from './types.js';
 
@@ -26,12 +35,14 @@ function replicateProfile(urls: SimUrls): Profile<SimPrediction, ReplicateFaults
     fileName: outputFileName,
     problem: (reply, status, detail) =>
       reply.code(status).type('application/problem+json').send({ title: STATUS_CODES[status] ?? 'Error', detail, status }),
-    callbackFor(prediction, at, { webhookSecret }) {
-      if (!prediction.webhook || !prediction.wantsCompleted) return undefined;
+    callbackFor(prediction, at, faults) {
+      if (!wantsCompletedWebhook(prediction)) return undefined;
       // One message id for every retry of this webhook, a fresh timestamp per attempt (Standard Webhooks).
       const messageId = `msg_${randomBytes(12).toString('hex')}`;
-      const headers = webhookSecret ? (rawBody: string) => signedHeaders(messageId, rawBody, webhookSecret) : undefined;
-      return { url: prediction.webhook, body: predictionObject(prediction, at, urls.public()), headers };
+      const secret = faults.webhookSecret;
+      const headers = secret ? (rawBody: string) => signedHeaders(messageId, rawBody, secret) : undefined;
+      const body = predictionObject(prediction, at, urls.public(), urls.result(faults, resultPath(prediction)));
+      return { url: prediction.webhook!, body, headers };
     },
   };
 }
