@@ -14,7 +14,7 @@ interface SimFlags {
   rateLimit: string | false;
   downloadDelayMs: string;
   downloadBytesPerSecond?: string;
-  resultBytes: string;
+  resultBytes?: string;
   createDelayMs: string;
   createHangRate: string;
   transientAfterAccept?: boolean;
@@ -50,7 +50,7 @@ export function registerSimCommand(program: Command): void {
     .option('--no-rate-limit', 'turn the createTask rate limit off')
     .option('--download-delay-ms <ms>', 'delay before a result file body starts', '0')
     .option('--download-bytes-per-second <n>', 'throttle result files to this many bytes a second (a slow link)')
-    .option('--result-bytes <bytes>', 'size of each result file', String(64 * 1024))
+    .option('--result-bytes <bytes>', 'serve generated result files of this size instead of the small real clip / PNG')
     .option('--create-delay-ms <ms>', 'answer createTask this late (the task exists at once)', '0')
     .option('--create-hang-rate <share>', 'share of createTasks created but never answered, 0..1', '0')
     .option('--transient-after-accept', 'answer 500 or 455 to every later createTask for a Settle task that already has a provider task')
@@ -106,7 +106,7 @@ export function parseSimFlags(flags: SimFlags): SimulatorOptions {
     rateLimit: flags.rateLimit === false ? null : rateLimit(flags.rateLimit),
     downloadDelayMs: integer('--download-delay-ms', flags.downloadDelayMs, 0),
     downloadBytesPerSecond: optional(flags.downloadBytesPerSecond, (v) => integer('--download-bytes-per-second', v, 1)),
-    resultBytes: integer('--result-bytes', flags.resultBytes, 1),
+    resultBytes: optional(flags.resultBytes, (v) => integer('--result-bytes', v, 1)),
     createDelayMs: integer('--create-delay-ms', flags.createDelayMs, 0),
     createHangRate: share('--create-hang-rate', flags.createHangRate),
     transientAfterAccept: flags.transientAfterAccept === true,

@@ -3,7 +3,8 @@ import { readClock } from './clock.js';
 import type { KitFaults } from './faults.js';
 import { contentType } from './models.js';
 import type { SimJob } from './profile.js';
-import { generatedFile, resultBody } from './result-file.js';
+import { mediaFile } from './media.js';
+import { bufferFile, generatedFile, resultBody } from './result-file.js';
 import type { Simulation } from './simulation.js';
 
 /**
@@ -17,7 +18,7 @@ export function registerFileRoute<F extends KitFaults, J extends SimJob>(app: Fa
     if (!job || !ready || request.params.name !== sim.profile.fileName(job)) return sim.profile.problem(reply, 404, 'file not found');
     sim.countDownload(job.id);
     const { resultBytes, downloadDelayMs, downloadBytesPerSecond } = sim.faults;
-    const file = generatedFile(job.id, job.type, resultBytes);
+    const file = resultBytes === null ? bufferFile(mediaFile(job.type)) : generatedFile(job.id, job.type, resultBytes);
     return reply
       .header('content-type', contentType(job.type))
       .header('content-length', String(file.size))

@@ -18,8 +18,11 @@ export interface CommonFaults {
   downloadDelayMs?: number;
   /** Throttles result files to this many bytes a second (a slow link); null: as fast as the reader takes them. */
   downloadBytesPerSecond?: number | null;
-  /** Size of each result file; generated while streaming, so any size costs no memory. */
-  resultBytes?: number;
+  /**
+   * Serve generated files of this size (streamed, so any size costs no memory) instead of the small real media (a
+   * playable 2 s MP4 clip, a PNG); null: the real media.
+   */
+  resultBytes?: number | null;
   /** The answer to an accepted createTask comes this late; the task exists from the moment the request arrived. */
   createDelayMs?: number;
   /** Share of accepted createTasks never answered: the connection stays open until the client gives up. */
