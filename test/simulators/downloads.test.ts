@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/net.js';
-import { createTask, getJson, kieSim, recordInfo, replicateSim, setFaults } from './helpers.js';
+import { createTask, digest, getJson, kieSim, recordInfo, replicateSim, setFaults } from './helpers.js';
 
 /** Submits a task, waits for success, and returns its one result URL. */
 async function resultUrlOf(sim: { url: string }, settleTaskId = 'dl-1'): Promise<string> {
@@ -13,16 +12,10 @@ async function resultUrlOf(sim: { url: string }, settleTaskId = 'dl-1'): Promise
   return JSON.parse(data.resultJson).resultUrls[0];
 }
 
-async function download(url: string): Promise<{ bytes: number; sha256: string; contentLength: string | null }> {
+async function download(url: string): Promise<{ bytes: number; hash: string; contentLength: string | null }> {
   const response = await fetch(url);
   expect(response.status).toBe(200);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of response.body!) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { bytes, sha256: hash.digest('hex'), contentLength: response.headers.get('content-length') };
+  return { ...(await digest(response.body!)), contentLength: response.headers.get('content-length') };
 }
 
 describe('result downloads', () => {
@@ -83,5 +76,9 @@ describe('result downloads', () => {
     expect(await setFaults(sim, { resultHost: 'http://evil' })).toEqual({ status: 400, body: { error: 'resultHost: must be a host name or an IP address' } });
     expect(await setFaults(sim, { resultUrl: 'not a url' })).toEqual({ status: 400, body: { error: 'resultUrl: must be a URL' } });
     expect(await setFaults(sim, { downloadBytesPerSecond: 0 })).toMatchObject({ status: 400 });
+    // An address of another machine (TEST-NET-1) cannot be listened on here; the knob stays as it was.
+    const elsewhere = await setFaults(sim, { resultHost: '192.0.2.1' });
+    expect(elsewhere).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^resultHost: cannot serve files on 192\.0\.2\.1:\d+ \(EADDRNOTAVAIL\)$/) } });
+    expect((await setFaults(sim, {})).body.resultHost).toBeNull();
   });
 });

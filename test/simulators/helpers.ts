@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach } from 'vitest';
 import {
   startReplicateSimulator,
@@ -65,4 +66,15 @@ export async function recordInfo(sim: { url: string }, providerTaskId: string) {
 /** Sets knobs the way another process would. */
 export async function setFaults(sim: { url: string }, faults: Record<string, unknown>) {
   return postJson(`${sim.url}/sim/faults`, faults);
+}
+
+/** Reads a body to its end: its size and SHA-256. */
+export async function digest(body: AsyncIterable<Uint8Array>): Promise<{ bytes: number; hash: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of body) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { bytes, hash: hash.digest('hex') };
 }

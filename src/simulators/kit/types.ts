@@ -27,9 +27,15 @@ export interface CommonFaults {
   createDelayMs?: number;
   /** Share of accepted createTasks never answered: the connection stays open until the client gives up. */
   createHangRate?: number;
-  /** Once a Settle task (the `task` query of its callback URL) got a provider task, every later submission for it gets a transient error. */
+  /**
+   * Once a Settle task (the `task` query of its callback URL) got a provider task, every later submission for it gets
+   * a transient error.
+   */
   transientAfterAccept?: boolean;
-  /** resultUrls name this host (with the listening port) instead of the listening one, e.g. `localhost` or `127.0.0.2`; still served. */
+  /**
+   * resultUrls name this host (with the listening port) instead of the listening one, e.g. `localhost` or `127.0.0.2`;
+   * the files are still served there.
+   */
   resultHost?: string | null;
   /** resultUrls are this URL, verbatim (e.g. an internal service's). */
   resultUrl?: string | null;
@@ -67,7 +73,7 @@ export interface CommonStats {
   createCalls: Record<string, number>;
   /** Settle tasks (the `task` query of the callback URL) that got at least one provider task. */
   settleTasks: number;
-  /** The invariant "one provider task per Settle task" holds while this is at most 1. */
+  /** The most provider tasks any one Settle task got: 1 while none was submitted twice. */
   mostProviderTasksPerSettleTask: number;
   mostDownloadsPerProviderTask: number;
   /** Cancel calls received (Replicate). */
