@@ -1,4 +1,5 @@
 // Fake providers for the demo, the tests, the benchmarks and the chaos run; never imported by Settle itself.
+export { mostCallsInWindow, providerTasksPerSettleTask, type Acceptance, type CreateCall, type SimLog } from './kit/ledger.js';
 export {
   startReplicateSimulator,
   type ReplicateSimOutcome,

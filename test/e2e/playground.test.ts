@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,62 +10,18 @@ import { expectAuditClean } from '../helpers/ledger.js';
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const enabled = browserTestsEnabled();
 
-/**
- * A real, decodable video for the provider to "generate": the simulator's result files only carry an mp4 header,
- * which no browser can play. Chromium records one second of a canvas into WebM (VP8), so the test needs no binary
- * fixture and no ffmpeg.
- */
-async function recordClip(browser: Browser): Promise<Buffer> {
-  const page = await browser.newPage();
-  await page.setContent('<canvas id="c" width="320" height="180"></canvas>');
-  const base64 = await page.evaluate(async () => {
-    const canvas = document.getElementById('c') as HTMLCanvasElement;
-    const g = canvas.getContext('2d')!;
-    const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm;codecs=vp8' });
-    const chunks: Blob[] = [];
-    recorder.ondataavailable = (e) => chunks.push(e.data);
-    const stopped = new Promise((resolve) => (recorder.onstop = resolve));
-    recorder.start();
-    for (let frame = 0; frame < 25; frame++) {
-      g.fillStyle = `hsl(${frame * 14}, 70%, 50%)`;
-      g.fillRect(0, 0, 320, 180);
-      g.fillStyle = '#fff';
-      g.font = '28px sans-serif';
-      g.fillText('Settle', 110 + frame * 2, 100);
-      await new Promise((r) => setTimeout(r, 40));
-    }
-    recorder.stop();
-    await stopped;
-    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
-    let binary = '';
-    for (const b of bytes) binary += String.fromCharCode(b);
-    return btoa(binary);
-  });
-  await page.close();
-  return Buffer.from(base64, 'base64');
-}
-
-/** The provider's file CDN: every result URL the simulator hands out downloads the clip. */
-async function serveClip(clip: Buffer): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'video/webm', 'content-length': clip.length }).end(clip));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
 const text = (page: Page, selector: string) => page.locator(selector).innerText();
 
 describe.skipIf(!enabled)('playground in headless Chromium', () => {
   let h: Harness;
   let browser: Browser;
-  let cdn: Server;
   let user: CreatedUser;
 
   beforeAll(async () => {
     browser = await launchBrowser();
-    const clip = await serveClip(await recordClip(browser));
-    cdn = clip.server;
+    // The simulator serves its own small real media: an H.264/AAC clip and a PNG.
     h = await startHarness({
-      sim: { durationMs: [3500, 4000], publicUrl: clip.url },
+      sim: { durationMs: [3500, 4000] },
       env: { EVENTS_POLL_MS: '100', EVENTS_NUDGE_MS: '300' },
     });
     user = await h.user(100);
@@ -76,10 +30,9 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    await new Promise((resolve) => cdn?.close(resolve));
   });
 
-  it('signs in with a user key, shows prices and balance, streams progress, plays the video; a failure shows the error and the refund', async () => {
+  it('signs in with a user key, shows prices and balance, streams progress, plays the video; a failure shows the error and the refund; an image shows', async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     const page = await context.newPage();
     const watch: PageWatch = watchPage(page);
@@ -123,8 +76,14 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
       const v = document.querySelector('#result video') as HTMLVideoElement;
       return { src: v.currentSrc, width: v.videoWidth, height: v.videoHeight, duration: v.duration };
     });
-    expect(video.src).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.webm$`));
+    expect(video.src).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.mp4$`));
     expect(video).toMatchObject({ width: 320, height: 180 });
+    expect(video.duration).toBeCloseTo(2, 0);
+    // It really plays: time moves on after play(), and the page never fell back to its download link.
+    await page.evaluate(() => (document.querySelector('#result video') as HTMLVideoElement).play());
+    await page.waitForFunction(() => (document.querySelector('#result video') as HTMLVideoElement).currentTime > 0.3, undefined, { timeout: 10_000 });
+    expect(await page.getByText('This browser cannot show the result').count()).toBe(0);
+    expect(await page.locator('#result-link').count()).toBe(0);
     await page.waitForFunction(() => document.getElementById('frozen')?.textContent === '0');
     expect(await text(page, '#available')).toBe('70');
     expect(await text(page, '#task-status')).toBe('completed');
@@ -145,12 +104,13 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     expect(await text(page, '#frozen')).toBe('0');
     await page.screenshot({ path: `${SCREENSHOTS}playground-failed.png`, fullPage: true });
 
-    // An image model: the provider's file (the clip again) is no image, so the page offers the download instead.
+    // An image model: the simulator's PNG shows as an image.
     await page.selectOption('#model', 'google/nano-banana');
     await page.fill('#prompt', 'A lighthouse at night');
     await page.click('#generate');
-    await page.waitForSelector('#result-link', { timeout: 30_000 });
-    expect(await page.getAttribute('#result-link', 'href')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.webm$`));
+    await page.waitForFunction(() => (document.querySelector('#result img') as HTMLImageElement | null)?.naturalWidth === 320, undefined, { timeout: 30_000 });
+    expect(await page.getAttribute('#result img', 'src')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.png$`));
+    expect(await page.locator('#result-link').count()).toBe(0);
     await page.waitForFunction(() => document.getElementById('available')?.textContent === '66');
 
     // The client stops reading a stream at its terminal event (the server is closing it anyway); Chromium records

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { startSimulator, type SimulatorOptions } from '../../simulators/index.js';
 
@@ -12,7 +13,16 @@ interface SimFlags {
   transientErrorRate: string;
   rateLimit: string | false;
   downloadDelayMs: string;
-  resultBytes: string;
+  downloadBytesPerSecond?: string;
+  resultBytes?: string;
+  createDelayMs: string;
+  createHangRate: string;
+  transientAfterAccept?: boolean;
+  accountError?: string;
+  accountCredits: string;
+  creditsPerTask: string;
+  resultHost?: string;
+  resultUrl?: string;
   apiKey?: string;
   callbackHmacKey?: string;
   publicUrl?: string;
@@ -24,7 +34,10 @@ export class SimFlagError extends Error {}
 export function registerSimCommand(program: Command): void {
   program
     .command('sim')
-    .description('Run the KIE-compatible provider simulator (createTask, recordInfo, callbacks, result files)')
+    .description(
+      'Run the KIE-compatible provider simulator (createTask, recordInfo, chat/credit, callbacks, result files); ' +
+        'GET /sim/stats, GET /sim/log, POST /sim/faults and POST /sim/tasks/:id/finish control it',
+    )
     .option('--port <port>', 'port to listen on, 0 for any free port', '4010')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--seed <n>', 'seed for deterministic outcomes (random when omitted, and printed)')
@@ -36,7 +49,16 @@ export function registerSimCommand(program: Command): void {
     .option('--rate-limit <max/windowMs>', 'createTask rate limit', '20/10000')
     .option('--no-rate-limit', 'turn the createTask rate limit off')
     .option('--download-delay-ms <ms>', 'delay before a result file body starts', '0')
-    .option('--result-bytes <bytes>', 'size of each result file', String(64 * 1024))
+    .option('--download-bytes-per-second <n>', 'throttle result files to this many bytes a second (a slow link)')
+    .option('--result-bytes <bytes>', 'serve generated result files of this size instead of the small real clip / PNG')
+    .option('--create-delay-ms <ms>', 'answer createTask this late (the task exists at once)', '0')
+    .option('--create-hang-rate <share>', 'share of createTasks created but never answered, 0..1', '0')
+    .option('--transient-after-accept', 'answer 500 or 455 to every later createTask for a Settle task that already has a provider task')
+    .option('--account-error <code>', 'answer every createTask with 402 (credits exhausted), 433 (sub-key limit) or 505 (feature disabled)')
+    .option('--account-credits <n>', 'the account credits GET /api/v1/chat/credit shows; createTask answers 402 when they run out', '100000')
+    .option('--credits-per-task <n>', 'credits each accepted task takes (given back when it fails)', '0')
+    .option('--result-host <host>', 'name this host (same port) in result URLs, e.g. localhost or 127.0.0.2; still served')
+    .option('--result-url <url>', 'give this URL verbatim as every result URL (e.g. an internal service)')
     .option('--api-key <key>', 'require Authorization: Bearer <key>')
     .option('--callback-hmac-key <key>', 'sign callbacks like KIE (X-Webhook-Timestamp, X-Webhook-Signature)')
     .option('--public-url <url>', 'base URL of result files (default: the listening URL)')
@@ -83,7 +105,16 @@ export function parseSimFlags(flags: SimFlags): SimulatorOptions {
     transientErrorRate: share('--transient-error-rate', flags.transientErrorRate),
     rateLimit: flags.rateLimit === false ? null : rateLimit(flags.rateLimit),
     downloadDelayMs: integer('--download-delay-ms', flags.downloadDelayMs, 0),
-    resultBytes: integer('--result-bytes', flags.resultBytes, 1),
+    downloadBytesPerSecond: optional(flags.downloadBytesPerSecond, (v) => integer('--download-bytes-per-second', v, 1)),
+    resultBytes: optional(flags.resultBytes, (v) => integer('--result-bytes', v, 1)),
+    createDelayMs: integer('--create-delay-ms', flags.createDelayMs, 0),
+    createHangRate: share('--create-hang-rate', flags.createHangRate),
+    transientAfterAccept: flags.transientAfterAccept === true,
+    accountError: optional(flags.accountError, accountError),
+    accountCredits: integer('--account-credits', flags.accountCredits, 0),
+    creditsPerTask: integer('--credits-per-task', flags.creditsPerTask, 0),
+    resultHost: optional(flags.resultHost, resultHost),
+    resultUrl: optional(flags.resultUrl, (v) => url('--result-url', v)),
     apiKey: flags.apiKey || undefined,
     callbackHmacKey: flags.callbackHmacKey || undefined,
     publicUrl: flags.publicUrl === undefined ? undefined : url('--public-url', flags.publicUrl),
@@ -122,6 +153,22 @@ function rateLimit(value: string): { max: number; windowMs: number } {
     throw new SimFlagError(`--rate-limit must be "max/windowMs", e.g. 20/10000, got "${value}"`);
   }
   return { max, windowMs };
+}
+
+function optional<T>(value: string | undefined, parse: (value: string) => T): T | null {
+  return value === undefined ? null : parse(value);
+}
+
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+function resultHost(value: string): string {
+  if (isIP(value) === 0 && !HOST_NAME.test(value)) throw new SimFlagError(`--result-host must be a host name or an IP address, got "${value}"`);
+  return value;
+}
+
+function accountError(value: string): 402 | 433 | 505 {
+  if (value === '402' || value === '433' || value === '505') return Number(value) as 402 | 433 | 505;
+  throw new SimFlagError(`--account-error must be 402, 433 or 505, got "${value}"`);
 }
 
 function url(flag: string, value: string): string {

@@ -1,51 +1,23 @@
 import { z } from 'zod';
+import { COMMON_DEFAULTS, commonFaultShape, faultRules } from '../kit/faults.js';
+import { ACCOUNT_ERROR_CODES } from './account.js';
 
-const share = z.number().min(0).max(1);
-const milliseconds = z.number().int().min(0);
+const credits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-const faultsSchema = z.strictObject({
-  durationMs: z
-    .tuple([milliseconds, milliseconds])
-    .refine(([min, max]) => min <= max, 'the minimum must not exceed the maximum'),
-  failRate: share,
-  hangRate: share,
-  lostCallbackRate: share,
-  transientErrorRate: share,
-  rateLimit: z.object({ max: z.number().int().positive(), windowMs: z.number().int().positive() }).nullable(),
-  downloadDelayMs: milliseconds,
-  resultBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+const kieFaultShape = {
+  ...commonFaultShape,
   apiKey: z.string().min(1).optional(),
   callbackHmacKey: z.string().min(1).optional(),
-});
-
-export type Faults = z.infer<typeof faultsSchema>;
-
-export const DEFAULT_FAULTS: Faults = {
-  durationMs: [2000, 5000],
-  failRate: 0,
-  hangRate: 0,
-  lostCallbackRate: 0,
-  transientErrorRate: 0,
-  rateLimit: { max: 20, windowMs: 10_000 },
-  downloadDelayMs: 0,
-  resultBytes: 64 * 1024,
+  accountError: z.literal(ACCOUNT_ERROR_CODES, { error: `must be one of ${ACCOUNT_ERROR_CODES.join(', ')}` }).nullable(),
+  accountCredits: credits,
+  creditsPerTask: credits,
 };
 
-/** Applies a partial update; throws one readable line naming the first bad knob. */
-export function mergeFaults(current: Faults, update: unknown): Faults {
-  const partial = faultsSchema.partial().safeParse(update ?? {});
-  if (!partial.success) throw new Error(describeIssue(partial.error));
-  const merged = { ...current, ...withoutUndefined(partial.data) };
-  if (merged.failRate + merged.hangRate > 1) throw new Error('failRate + hangRate must not exceed 1');
-  return merged;
-}
+export type KieFaults = z.output<z.ZodObject<typeof kieFaultShape>>;
 
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const path = issue.path.join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
-}
+export const KIE_FAULT_RULES = faultRules(
+  kieFaultShape,
+  // KIE's documented limit: 20 new tasks per 10 s per account.
+  { ...COMMON_DEFAULTS, rateLimit: { max: 20, windowMs: 10_000 }, accountError: null, accountCredits: 100_000, creditsPerTask: 0 },
+  ['failRate', 'hangRate'],
+);

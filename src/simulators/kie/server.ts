@@ -1,46 +1,45 @@
-import { randomInt } from 'node:crypto';
-import Fastify, { type FastifyError } from 'fastify';
-import { registerApiRoutes } from './api-routes.js';
-import { registerControlRoutes } from './control-routes.js';
-import { registerFileRoutes } from './file-routes.js';
-import { Simulation } from './simulation.js';
+import { signKieCallback } from '../../providers/index.js';
+import { launchSimulator, type SimUrls } from '../kit/launch.js';
+import type { Profile } from '../kit/profile.js';
+import { KIE_FAULT_RULES, type KieFaults } from './faults.js';
+import { refundFailed } from './account.js';
+import { callbackBody, resultUrlOf } from './record.js';
+import { registerKieRoutes } from './routes.js';
+import { KIE_FAILURES, KIE_STATES, kieFileName, viewTask, type KieTask } from './task.js';
 import type { RunningSimulator, SimulatorOptions } from './types.js';
 
 /** Starts a KIE-compatible fake provider (see DESIGN.md section 9). */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  const { port = 0, host = '127.0.0.1', seed = randomInt(2 ** 31), publicUrl, ...faults } = options;
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-  let url = '';
-  const sim = new Simulation(seed, faults, () => publicUrl?.replace(/\/+$/, '') ?? url);
-  const app = Fastify({ logger: false });
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    const status = error.statusCode ?? 500;
-    void reply.code(status).send({ code: status, msg: error.message, data: null });
-  });
-  registerApiRoutes(app, sim);
-  registerFileRoutes(app, sim);
-  registerControlRoutes(app, sim);
-  await app.listen({ port, host });
-  const address = app.server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  url = `http://${reachableHost(host)}:${boundPort}`;
+export function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  return launchSimulator(options, { rules: KIE_FAULT_RULES, profile: kieProfile, routes: registerKieRoutes });
+}
+
+function kieProfile(urls: SimUrls): Profile<KieTask, KieFaults, 'success' | 'fail'> {
   return {
-    url,
-    port: boundPort,
-    seed,
-    stats: () => sim.stats(),
-    setFaults: (partial) => sim.setFaults(partial),
-    finish: (providerTaskId, outcome) => sim.finish(providerTaskId, outcome),
-    async close() {
-      await sim.close();
-      await app.close();
+    noun: 'task',
+    failureKinds: KIE_FAILURES.length,
+    outcomes: { success: 'success', fail: 'fail' },
+    secretKnobs: ['apiKey', 'callbackHmacKey'],
+    states: KIE_STATES,
+    stateOf: (task, now) => viewTask(task, now).state,
+    finished: (task) => ({ taskId: task.id, state: viewTask(task, Date.now()).state }),
+    fileName: kieFileName,
+    // KIE answers its API errors as HTTP 200 with the code in the envelope; these are the real HTTP errors.
+    problem: (reply, status, msg) => reply.code(status).send({ code: status, msg, data: null }),
+    onEnd: (task, ending, faults) => refundFailed(task, faults, ending === 'fail'),
+    callbackFor(task, at, faults) {
+      if (!task.callBackUrl) return undefined;
+      const body = callbackBody(task, at, resultUrlOf(task, urls, faults), faults.accountCredits);
+      const key = faults.callbackHmacKey;
+      return { url: task.callBackUrl, body, headers: key ? () => signedHeaders(task.id, key) : undefined };
     },
   };
 }
 
-/** A wildcard bind address is not something a client can connect to. */
-function reachableHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
+/** KIE signs `taskId.timestamp`; a fresh timestamp per attempt, as a receiver checking clock skew would expect. */
+function signedHeaders(providerTaskId: string, key: string): Record<string, string> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    'x-webhook-timestamp': String(timestamp),
+    'x-webhook-signature': signKieCallback(providerTaskId, timestamp, key),
+  };
 }

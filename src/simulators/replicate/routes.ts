@@ -1,9 +1,29 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { contentType } from '../kie/models.js';
-import { resultFileStream } from '../kie/result-file.js';
-import { outputFileName, viewPrediction } from './prediction.js';
-import type { ApiError, NewPrediction, ReplicateSimulation } from './simulation.js';
+import type { TaskType } from '../../providers/types.js';
+import { answerDue, settleTaskIdOf } from '../kit/answer.js';
+import type { SimUrls } from '../kit/launch.js';
+import { modelType } from '../kit/models.js';
+import type { Simulation } from '../kit/simulation.js';
+import type { ReplicateFaults } from './faults.js';
+import { predictionObject, resultPath, type SimPrediction } from './prediction.js';
+
+export type ReplicateSimulation = Simulation<ReplicateFaults, SimPrediction>;
+
+/** An HTTP error as Replicate answers it: a status and a problem-details body. */
+interface ApiError {
+  status: number;
+  title: string;
+  detail: string;
+  retryAfterMs?: number;
+}
+
+const TRANSIENT: readonly [ApiError, ApiError] = [
+  { status: 500, title: 'Internal Server Error', detail: 'Internal server error' },
+  { status: 503, title: 'Service Unavailable', detail: 'Service temporarily unavailable', retryAfterMs: 1000 },
+];
+const NOT_FOUND: ApiError = { status: 404, title: 'Not found', detail: 'Not found.' };
 
 const predictionBody = z.object({
   input: z.record(z.string(), z.unknown(), { error: 'input is required' }),
@@ -13,7 +33,7 @@ const predictionBody = z.object({
 const versionedBody = predictionBody.extend({ version: z.string({ error: 'version is required' }).min(1) });
 
 /** Replicate answers errors with the HTTP status and a problem-details body. */
-function sendError(reply: FastifyReply, error: ApiError) {
+export function sendProblem(reply: FastifyReply, error: ApiError) {
   if (error.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
   return reply
     .code(error.status)
@@ -31,94 +51,96 @@ function invalid(reply: FastifyReply, issues: z.core.$ZodIssue[]) {
   });
 }
 
-/** The Replicate predictions API: create (by model or version), get, cancel; output files; control routes. */
-export function registerReplicateRoutes(app: FastifyInstance, sim: ReplicateSimulation): void {
+/** The Replicate predictions API: create (by model or version), get, cancel. */
+export function registerReplicateRoutes(app: FastifyInstance, sim: ReplicateSimulation, urls: SimUrls): void {
   const refused = (request: FastifyRequest): ApiError | undefined => {
-    if (!sim.authorized(request.headers.authorization)) {
+    const token = sim.faults.apiToken;
+    const header = request.headers.authorization;
+    // `Bearer`, or the older `Token` scheme.
+    if (token && header !== `Bearer ${token}` && header !== `Token ${token}`) {
       return { status: 401, title: 'Unauthenticated', detail: 'You did not pass a valid authentication token' };
     }
-    return sim.injectedError();
+    return sim.injectedError(TRANSIENT);
+  };
+  const throttled = (): ApiError | undefined => {
+    const retryAfterMs = sim.throttled();
+    if (retryAfterMs === undefined) return undefined;
+    const seconds = Math.ceil(retryAfterMs / 1000);
+    const detail = `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+    return { status: 429, title: 'Request was throttled.', detail, retryAfterMs };
+  };
+  const object = (prediction: SimPrediction) =>
+    predictionObject(prediction, Date.now(), urls.public(), urls.result(sim.faults, resultPath(prediction)));
+  const refuse = (reply: FastifyReply, settleTaskId: string | null, error: ApiError) => {
+    sim.refuse(settleTaskId, error.status);
+    return sendProblem(reply, error);
   };
 
-  const create = (reply: FastifyReply, prediction: NewPrediction) => {
-    const created = sim.create(prediction);
-    if (!('id' in created)) return sendError(reply, created);
-    return reply.code(201).send(sim.object(created));
+  /** Replicate's checks in the order it answers them, then the prediction; a refusal is answered and recorded. */
+  const create = async (request: FastifyRequest, reply: FastifyReply, schema: typeof predictionBody, model?: string) => {
+    const settleTaskId = settleTaskIdOf(request.body, 'webhook');
+    const error = refused(request) ?? throttled();
+    if (error) return refuse(reply, settleTaskId, error);
+    const parsed = schema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      sim.refuse(settleTaskId, 422);
+      return invalid(reply, parsed.error.issues);
+    }
+    const type: TaskType | undefined = model ? modelType(model) : 'image';
+    if (!type) return refuse(reply, settleTaskId, { ...NOT_FOUND, detail: 'The requested resource could not be found.' });
+    const refusal = sim.refusedResubmission(settleTaskId, TRANSIENT);
+    if (refusal) return refuse(reply, settleTaskId, refusal);
+    const { input, webhook, webhook_events_filter: webhookEventsFilter } = parsed.data;
+    const version = (parsed.data as { version?: string }).version;
+    const fields = { id: predictionId(), ...modelAndVersion(model, version), type, input, webhook, webhookEventsFilter };
+    const { job, answer } = sim.accept(settleTaskId, 201, fields);
+    if (!(await answerDue(sim, request, reply, answer))) return reply;
+    return reply.code(201).send(object(job));
   };
 
-  app.post<{ Params: { owner: string; name: string } }>('/v1/models/:owner/:name/predictions', async (request, reply) => {
-    const error = refused(request) ?? sim.rateLimited();
-    if (error) return sendError(reply, error);
-    const parsed = predictionBody.safeParse(request.body ?? {});
-    if (!parsed.success) return invalid(reply, parsed.error.issues);
-    const { input, webhook, webhook_events_filter } = parsed.data;
-    const model = `${request.params.owner}/${request.params.name}`;
-    return create(reply, { model, input, webhook, webhookEventsFilter: webhook_events_filter });
-  });
-
-  app.post('/v1/predictions', async (request, reply) => {
-    const error = refused(request) ?? sim.rateLimited();
-    if (error) return sendError(reply, error);
-    const parsed = versionedBody.safeParse(request.body ?? {});
-    if (!parsed.success) return invalid(reply, parsed.error.issues);
-    const { version, input, webhook, webhook_events_filter } = parsed.data;
-    return create(reply, { version, input, webhook, webhookEventsFilter: webhook_events_filter });
-  });
+  app.post<{ Params: { owner: string; name: string } }>('/v1/models/:owner/:name/predictions', (request, reply) =>
+    create(request, reply, predictionBody, `${request.params.owner}/${request.params.name}`),
+  );
+  app.post('/v1/predictions', (request, reply) => create(request, reply, versionedBody));
 
   app.get<{ Params: { id: string } }>('/v1/predictions/:id', async (request, reply) => {
     const error = refused(request);
-    if (error) return sendError(reply, error);
+    if (error) return sendProblem(reply, error);
     sim.countStatusCheck();
-    const prediction = sim.predictions.get(request.params.id);
-    if (!prediction) return sendError(reply, { status: 404, title: 'Not found', detail: 'Not found.' });
-    return sim.object(prediction);
+    const prediction = sim.jobs.get(request.params.id);
+    if (!prediction) return sendProblem(reply, NOT_FOUND);
+    return object(prediction);
   });
 
   app.post<{ Params: { id: string } }>('/v1/predictions/:id/cancel', async (request, reply) => {
     const error = refused(request);
-    if (error) return sendError(reply, error);
-    const prediction = sim.predictions.get(request.params.id);
-    if (!prediction) return sendError(reply, { status: 404, title: 'Not found', detail: 'Not found.' });
-    sim.finish(prediction.id, 'canceled');
-    return sim.object(prediction);
+    if (error) return sendProblem(reply, error);
+    const prediction = sim.jobs.get(request.params.id);
+    if (!prediction) return sendProblem(reply, NOT_FOUND);
+    return object(sim.cancel(prediction.id));
   });
 
-  // Output files, as replicate.delivery serves them: once the prediction succeeded, and without the token.
-  app.get<{ Params: { id: string; name: string } }>('/files/:id/:name', async (request, reply) => {
-    const prediction = sim.predictions.get(request.params.id);
-    const ready = prediction && viewPrediction(prediction, Date.now()).status === 'succeeded';
-    if (!prediction || !ready || request.params.name !== outputFileName(prediction.type)) {
-      return reply.code(404).send({ detail: 'file not found' });
-    }
-    sim.countDownload();
-    const { resultBytes, downloadDelayMs } = sim.faults;
-    return reply
-      .header('content-type', contentType(prediction.type))
-      .header('content-length', String(resultBytes))
-      .send(resultFileStream(prediction.id, prediction.type, resultBytes, downloadDelayMs));
+  app.get('/v1/webhooks/default/secret', async (request, reply) => {
+    const error = refused(request);
+    if (error) return sendProblem(reply, error);
+    const key = sim.faults.webhookSecret;
+    if (!key) return sendProblem(reply, { ...NOT_FOUND, detail: 'This simulator signs no webhooks: start it with a webhookSecret.' });
+    return { key };
   });
+}
 
-  // For tests and demos driving a simulator in another process. Unauthenticated: the simulator is a test tool.
-  app.get('/sim/stats', async () => sim.stats());
+/**
+ * A prediction created by version names its model too, as Replicate's do; the simulator knows the model only when the
+ * version is given as `owner/name:version`.
+ */
+function modelAndVersion(model: string | undefined, version = 'official'): { model: string; version: string } {
+  if (model) return { model, version };
+  const [named, hash] = version.includes(':') ? version.split(':', 2) : [`replicate-simulator/${version.slice(0, 12)}`, version];
+  return { model: named!, version: hash! };
+}
 
-  app.post('/sim/faults', async (request, reply) => {
-    try {
-      sim.setFaults(request.body);
-    } catch (err) {
-      return reply.code(400).send({ error: (err as Error).message });
-    }
-    const { apiToken, webhookSecret, ...faults } = sim.faults;
-    return { ...faults, apiToken: apiToken ? 'set' : undefined, webhookSecret: webhookSecret ? 'set' : undefined };
-  });
-
-  app.post<{ Params: { id: string }; Body: { outcome?: unknown } }>('/sim/predictions/:id/finish', async (request, reply) => {
-    const { outcome } = request.body ?? {};
-    if (outcome !== 'succeeded' && outcome !== 'failed' && outcome !== 'aborted') {
-      return reply.code(400).send({ error: 'outcome must be "succeeded", "failed" or "aborted"' });
-    }
-    const prediction = sim.predictions.get(request.params.id);
-    if (!prediction) return reply.code(404).send({ error: 'unknown prediction' });
-    sim.finish(prediction.id, outcome);
-    return { id: prediction.id, status: viewPrediction(prediction, Date.now()).status };
-  });
+/** Replicate prediction ids look like `ufawqhfynnddngldkgtslldrkq`: lowercase base32, 26 characters and more. */
+function predictionId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  return [...randomBytes(26)].map((byte) => alphabet[byte % 32]).join('');
 }

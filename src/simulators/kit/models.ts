@@ -13,5 +13,4 @@ export function modelType(model: string): TaskType | undefined {
   return undefined;
 }
 
-export const fileExtension = (type: TaskType): string => (type === 'video' ? 'mp4' : 'png');
 export const contentType = (type: TaskType): string => (type === 'video' ? 'video/mp4' : 'image/png');

@@ -1,45 +1,17 @@
-import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKieProvider } from '../../src/providers/index.js';
-import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
-import { sleep, terminalStatus, videoRequest, waitFor } from './helpers.js';
-
-const running: RunningSimulator[] = [];
-
-async function simulator(options: Parameters<typeof startSimulator>[0] = {}) {
-  const sim = await startSimulator({ durationMs: [30, 60], ...options });
-  running.push(sim);
-  return sim;
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-});
-
-async function sha256(body: AsyncIterable<Buffer>): Promise<{ hash: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of body) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { hash: hash.digest('hex'), bytes };
-}
+import { startSimulator } from '../../src/simulators/index.js';
+import { sleep, terminalStatus, videoRequest, waitFor } from '../providers/helpers.js';
+import { createTask, digest, kieSim, recordInfo } from './helpers.js';
 
 /** Submits `count` tasks, waits for them to settle, and returns what recordInfo says of each, in order. */
 async function outcomes(seed: number, count: number) {
-  const sim = await simulator({ seed, durationMs: [20, 120], failRate: 0.3, hangRate: 0.2 });
-  const kie = createKieProvider({ baseUrl: sim.url });
+  const sim = await kieSim({ seed, durationMs: [20, 120], failRate: 0.3, hangRate: 0.2 });
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push((await kie.submit(videoRequest(`t${i}`))).providerTaskId);
+  for (let i = 0; i < count; i++) ids.push((await createTask(sim, `t${i}`)).data!.taskId);
   await sleep(200);
-  return Promise.all(
-    ids.map(async (id) => {
-      const response = await fetch(`${sim.url}/api/v1/jobs/recordInfo?taskId=${id}`);
-      const { data } = (await response.json()) as { data: Record<string, unknown> };
-      return `${String(data.state)}:${String(data.failCode)}:${String(data.costTime)}`;
-    }),
-  );
+  const records = await Promise.all(ids.map((id) => recordInfo(sim, id)));
+  return records.map(({ data }) => `${data.state}:${data.failCode}:${data.completeTime === null ? 'running' : data.completeTime - data.createTime}`);
 }
 
 describe('simulator', () => {
@@ -52,7 +24,7 @@ describe('simulator', () => {
   });
 
   it('serves a result file byte-identical across downloads, with the advertised type and length', async () => {
-    const sim = await simulator({ resultBytes: 300_000 });
+    const sim = await kieSim({ resultBytes: 300_000 });
     const kie = createKieProvider({ baseUrl: sim.url });
     const { providerTaskId } = await kie.submit({ ...videoRequest(), model: 'google/nano-banana' });
     const done = await terminalStatus(kie, providerTaskId);
@@ -63,14 +35,14 @@ describe('simulator', () => {
     const first = await kie.download(url!);
     const second = await kie.download(url!);
     expect(first).toMatchObject({ contentType: 'image/png', contentLength: 300_000 });
-    const [a, b] = [await sha256(first.body), await sha256(second.body)];
+    const [a, b] = [await digest(first.body), await digest(second.body)];
     expect(a).toEqual(b);
     expect(a.bytes).toBe(300_000);
     expect(sim.stats().downloads).toBe(2);
   });
 
   it('serves no file before the task succeeded', async () => {
-    const sim = await simulator({ durationMs: [5000, 5000] });
+    const sim = await kieSim({ durationMs: [5000, 5000] });
     const kie = createKieProvider({ baseUrl: sim.url });
     const { providerTaskId } = await kie.submit(videoRequest());
     const response = await fetch(`${sim.url}/files/${providerTaskId}/0.mp4`);
@@ -79,7 +51,7 @@ describe('simulator', () => {
 
   it('streams a 200 MB result without holding it in memory', async () => {
     const size = 200 * 1024 * 1024;
-    const sim = await simulator({ resultBytes: size });
+    const sim = await kieSim({ resultBytes: size });
     const kie = createKieProvider({ baseUrl: sim.url });
     const { providerTaskId } = await kie.submit(videoRequest());
     sim.finish(providerTaskId, 'success');
@@ -101,20 +73,20 @@ describe('simulator', () => {
   });
 
   it('delays the file body by downloadDelayMs', async () => {
-    const sim = await simulator({ downloadDelayMs: 300, resultBytes: 1000 });
+    const sim = await kieSim({ downloadDelayMs: 300, resultBytes: 1000 });
     const kie = createKieProvider({ baseUrl: sim.url });
     const { providerTaskId } = await kie.submit(videoRequest());
     sim.finish(providerTaskId, 'success');
     const started = Date.now();
     const download = await kie.download(`${sim.url}/files/${providerTaskId}/0.mp4`);
-    await sha256(download.body);
+    await digest(download.body);
     expect(Date.now() - started).toBeGreaterThanOrEqual(280);
   });
 
   it('moves a task through waiting, queuing and generating with rising progress', async () => {
     // Long enough that a slow poll on a busy machine still sees each stage; polling stops at 75 % of the duration.
     const durationMs = 6000;
-    const sim = await simulator({ durationMs: [durationMs, durationMs] });
+    const sim = await kieSim({ durationMs: [durationMs, durationMs] });
     const kie = createKieProvider({ baseUrl: sim.url });
     const submittedAt = Date.now();
     const { providerTaskId } = await kie.submit(videoRequest());
@@ -133,7 +105,7 @@ describe('simulator', () => {
   });
 
   it('keeps a hanging task generating until it is forced to finish', async () => {
-    const sim = await simulator({ hangRate: 1 });
+    const sim = await kieSim({ hangRate: 1 });
     const kie = createKieProvider({ baseUrl: sim.url });
     const { providerTaskId } = await kie.submit(videoRequest());
     await sleep(150);
@@ -145,7 +117,7 @@ describe('simulator', () => {
   });
 
   it('can be driven over HTTP: stats, faults and forced outcomes', async () => {
-    const sim = await simulator({ hangRate: 1 });
+    const sim = await kieSim({ hangRate: 1 });
     const kie = createKieProvider({ baseUrl: sim.url });
     const { providerTaskId } = await kie.submit(videoRequest());
 
@@ -167,7 +139,7 @@ describe('simulator', () => {
   });
 
   it('answers the credit balance in the KIE envelope', async () => {
-    const sim = await simulator({ apiKey: 'k' });
+    const sim = await kieSim({ apiKey: 'k' });
     const denied = await (await fetch(`${sim.url}/api/v1/chat/credit`)).json();
     expect(denied).toMatchObject({ code: 401 });
     const allowed = await (await fetch(`${sim.url}/api/v1/chat/credit`, { headers: { authorization: 'Bearer k' } })).json();
@@ -177,7 +149,7 @@ describe('simulator', () => {
   it('refuses impossible knobs at start and at runtime', async () => {
     await expect(startSimulator({ failRate: 0.7, hangRate: 0.5 })).rejects.toThrow('failRate + hangRate');
     await expect(startSimulator({ durationMs: [500, 100] })).rejects.toThrow('durationMs');
-    const sim = await simulator();
+    const sim = await kieSim();
     expect(() => sim.setFaults({ lostCallbackRate: -1 })).toThrow('lostCallbackRate');
     expect(() => sim.finish('nope', 'success')).toThrow('Unknown simulator task');
   });

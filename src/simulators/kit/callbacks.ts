@@ -1,11 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signKieCallback } from '../../providers/kie/signature.js';
 
 export interface CallbackDelivery {
   url: string;
-  providerTaskId: string;
   body: unknown;
-  hmacKey?: string;
   /** Extra headers for one attempt, given the exact body sent (e.g. a signature over it); called per attempt. */
   headers?: (rawBody: string) => Record<string, string>;
   /** Aborted when the simulator closes. */
@@ -31,7 +28,7 @@ async function attemptDelivery(delivery: CallbackDelivery): Promise<boolean> {
     const rawBody = JSON.stringify(delivery.body);
     const response = await fetch(delivery.url, {
       method: 'POST',
-      headers: { ...headersFor(delivery), ...delivery.headers?.(rawBody) },
+      headers: { 'content-type': 'application/json', ...delivery.headers?.(rawBody) },
       body: rawBody,
       signal: AbortSignal.any([delivery.signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]),
     });
@@ -40,14 +37,4 @@ async function attemptDelivery(delivery: CallbackDelivery): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function headersFor(delivery: CallbackDelivery): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (!delivery.hmacKey) return headers;
-  // A fresh timestamp per attempt, as a receiver checking clock skew would expect.
-  const timestamp = Math.floor(Date.now() / 1000);
-  headers['x-webhook-timestamp'] = String(timestamp);
-  headers['x-webhook-signature'] = signKieCallback(delivery.providerTaskId, timestamp, delivery.hmacKey);
-  return headers;
 }
