@@ -76,7 +76,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
       const v = document.querySelector('#result video') as HTMLVideoElement;
       return { src: v.currentSrc, width: v.videoWidth, height: v.videoHeight, duration: v.duration };
     });
-    expect(video.src).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.mp4$`));
+    expect(video.src).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0-[0-9a-f]{32}\\.mp4$`));
     expect(video).toMatchObject({ width: 320, height: 180 });
     expect(video.duration).toBeCloseTo(2, 0);
     // It really plays: time moves on after play(), and the page never fell back to its download link.
@@ -109,7 +109,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     await page.fill('#prompt', 'A lighthouse at night');
     await page.click('#generate');
     await page.waitForFunction(() => (document.querySelector('#result img') as HTMLImageElement | null)?.naturalWidth === 320, undefined, { timeout: 30_000 });
-    expect(await page.getAttribute('#result img', 'src')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0\\.png$`));
+    expect(await page.getAttribute('#result img', 'src')).toMatch(new RegExp(`^${h.url}/assets/[0-9a-f]{2}/[0-9a-f-]{36}-0-[0-9a-f]{32}\\.png$`));
     expect(await page.locator('#result-link').count()).toBe(0);
     await page.waitForFunction(() => document.getElementById('available')?.textContent === '66');
 

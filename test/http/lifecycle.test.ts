@@ -65,9 +65,9 @@ describe('task lifecycle over HTTP against the simulator', () => {
     await expectAuditClean(h.system.db);
   });
 
-  it('a rejection at create answers 422 and leaves nothing frozen', async () => {
+  it('a permanent rejection at create (KIE 505: the feature is disabled) answers 422 and leaves nothing frozen', async () => {
     const { apiKey } = await h.user(100);
-    h.sim.setFaults({ apiKey: 'another-key' });
+    h.sim.setFaults({ accountError: 505 });
     try {
       const res = await h.api(apiKey, 'POST', '/api/v1/tasks', VIDEO);
       expect(res.status).toBe(422);
@@ -76,7 +76,7 @@ describe('task lifecycle over HTTP against the simulator', () => {
       const task = await h.api(apiKey, 'GET', `/api/v1/tasks/${res.body.taskId}`);
       expect(task.body).toMatchObject({ status: 'failed', creditsRefunded: PRICE });
     } finally {
-      h.sim.setFaults({ apiKey: 'test-key' });
+      h.sim.setFaults({ accountError: null });
     }
     expect(await h.api(apiKey, 'GET', '/api/v1/credits').then((r) => r.body)).toEqual({ balance: 100, frozen: 0, available: 100 });
     await expectAuditClean(h.system.db);

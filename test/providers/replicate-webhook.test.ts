@@ -73,7 +73,8 @@ describe('Replicate webhooks from the simulator', () => {
     expect(event).toEqual({
       taskId: 'task-42',
       providerTaskId,
-      status: { state: 'success', resultUrls: [`${sim.url}/files/${providerTaskId}/output.mp4`], completedAt: expect.any(Date) },
+      // The prediction names the webhook it was created with, so the event says whose task it is.
+      status: { state: 'success', resultUrls: [`${sim.url}/files/${providerTaskId}/output.mp4`], completedAt: expect.any(Date), settleTaskId: 'task-42' },
     });
     // Only the `completed` event was asked for, so exactly one delivery.
     await sleep(100);

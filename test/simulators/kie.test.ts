@@ -25,7 +25,7 @@ describe('simulator', () => {
 
   it('serves a result file byte-identical across downloads, with the advertised type and length', async () => {
     const sim = await kieSim({ resultBytes: 300_000 });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await kie.submit({ ...videoRequest(), model: 'google/nano-banana' });
     const done = await terminalStatus(kie, providerTaskId);
     if (done.state !== 'success') throw new Error(`expected success, got ${done.state}`);
@@ -43,7 +43,7 @@ describe('simulator', () => {
 
   it('serves no file before the task succeeded', async () => {
     const sim = await kieSim({ durationMs: [5000, 5000] });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await kie.submit(videoRequest());
     const response = await fetch(`${sim.url}/files/${providerTaskId}/0.mp4`);
     expect(response.status).toBe(404);
@@ -52,7 +52,7 @@ describe('simulator', () => {
   it('streams a 200 MB result without holding it in memory', async () => {
     const size = 200 * 1024 * 1024;
     const sim = await kieSim({ resultBytes: size });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await kie.submit(videoRequest());
     sim.finish(providerTaskId, 'success');
     const done = await kie.status(providerTaskId);
@@ -74,7 +74,7 @@ describe('simulator', () => {
 
   it('delays the file body by downloadDelayMs', async () => {
     const sim = await kieSim({ downloadDelayMs: 300, resultBytes: 1000 });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await kie.submit(videoRequest());
     sim.finish(providerTaskId, 'success');
     const started = Date.now();
@@ -87,7 +87,7 @@ describe('simulator', () => {
     // Long enough that a slow poll on a busy machine still sees each stage; polling stops at 75 % of the duration.
     const durationMs = 6000;
     const sim = await kieSim({ durationMs: [durationMs, durationMs] });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const submittedAt = Date.now();
     const { providerTaskId } = await kie.submit(videoRequest());
     const states: string[] = [];
@@ -106,7 +106,7 @@ describe('simulator', () => {
 
   it('keeps a hanging task generating until it is forced to finish', async () => {
     const sim = await kieSim({ hangRate: 1 });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await kie.submit(videoRequest());
     await sleep(150);
     expect(await kie.status(providerTaskId)).toMatchObject({ state: 'running' });
@@ -118,7 +118,7 @@ describe('simulator', () => {
 
   it('can be driven over HTTP: stats, faults and forced outcomes', async () => {
     const sim = await kieSim({ hangRate: 1 });
-    const kie = createKieProvider({ baseUrl: sim.url });
+    const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const { providerTaskId } = await kie.submit(videoRequest());
 
     const post = (path: string, body: unknown) =>
