@@ -36,7 +36,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   const sessions = createDashboardSessions(system);
   acceptPlaygroundSessions(app, sessions);
   await app.register(rateLimit, { global: false });
-  registerHealthRoutes(app, system.db);
+  registerHealthRoutes(app, system.db, system.providerHealth);
   registerMetricsRoutes(app, system);
   registerCreditRoutes(app, system.db);
   registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);

@@ -33,8 +33,11 @@ export function assetKey(taskId: string, index: number, extension: string): stri
   return `assets/${random.slice(0, 2)}/${taskId}-${index}-${random}.${extension}`;
 }
 
-/** The task a key names (keys are `assets/<prefix>/<taskId>-<n>-<random>.<ext>`); null for anything else. */
+/**
+ * The task a key names: `assets/<prefix>/<taskId>-<n>-<random>.<ext>`, or the derivable `assets/<prefix>/<taskId>-<n>.<ext>`
+ * of files stored before keys had a random part; null for anything else.
+ */
 export function taskIdOfAssetKey(key: string): string | null {
-  const match = /^assets\/[0-9a-f]{2}\/([0-9a-f-]{36})-\d+-[0-9a-f]{32}\.[a-z0-9]{2,5}$/.exec(key);
+  const match = /^assets\/[0-9a-f]{2}\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-\d+(-[0-9a-f]{32})?\.[a-z0-9]{2,5}$/.exec(key);
   return match ? match[1]! : null;
 }

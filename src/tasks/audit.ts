@@ -1,5 +1,7 @@
 import type { Queryable } from '../db/index.js';
 import { auditLedger, listHoldStates, type AuditViolation, type HoldState } from '../ledger/index.js';
+import { taskIdOfAssetKey, type AssetStore } from '../storage/index.js';
+import { findAssetOwners, findTaskViolations } from './sql/auditTasks.js';
 import { listTaskStates, type TaskState } from './sql/listTaskStates.js';
 import type { TaskStatus } from './types.js';
 
@@ -23,17 +25,59 @@ const HOLD_FOR: Record<TaskStatus, HoldState['status']> = {
 
 const PAGE = 5_000;
 
+export interface AuditOptions {
+  holdGraceMs?: number;
+  /** Where result files live: with it, every stored file must be linked by the task its key names. */
+  store?: AssetStore;
+}
+
 /**
- * `settle audit`: the ledger's own invariants, then that every task has exactly one hold (UNIQUE(task_id) rules out
- * two), for the same user, in the state the task's status requires. Tasks and holds are walked side by side in id
- * order, a page at a time, so memory stays flat however long the history. Exact only when each task's status change
- * commits in the same transaction as its hold's settlement; a settlement in flight while the walk passes may show.
+ * `settle audit`: the ledger's own invariants; that every task has exactly one hold (UNIQUE(task_id) rules out two),
+ * for the same user, in the state the task's status requires; that only delivered tasks link files and no two tasks
+ * share a provider task; and, given the store, that no stored file is unlinked unless an ingest for its task may be
+ * running. Tasks, holds and files are walked a page at a time, so memory stays flat however long the history. Exact
+ * only when each task's status change commits in the same transaction as its hold's settlement; a settlement in
+ * flight while the walk passes may show.
  */
-export async function audit(db: Queryable, options: { holdGraceMs?: number } = {}): Promise<AuditReport> {
+export async function audit(db: Queryable, options: AuditOptions = {}): Promise<AuditReport> {
   const ledger = await auditLedger(db, options);
-  const { checkedTasks, violations } = await auditTaskHolds(db);
-  const all = [...ledger.violations, ...violations];
-  return { ok: all.length === 0, checkedAccounts: ledger.checkedAccounts, checkedTasks, violations: all };
+  const holds = await auditTaskHolds(db);
+  const own = (await findTaskViolations(db)).map(toViolation);
+  const files = options.store ? await auditStoredFiles(db, options.store) : [];
+  const all = [...ledger.violations, ...holds.violations, ...own, ...files];
+  return { ok: all.length === 0, checkedAccounts: ledger.checkedAccounts, checkedTasks: holds.checkedTasks, violations: all };
+}
+
+function toViolation(row: { invariant: string; user_id: string | null; task_id: string | null; detail: string }): AuditViolation {
+  return { invariant: row.invariant, detail: row.detail, ...(row.user_id && { userId: row.user_id }), ...(row.task_id && { taskId: row.task_id }) };
+}
+
+const FILE_PAGE = 1_000;
+
+async function auditStoredFiles(db: Queryable, store: AssetStore): Promise<AuditViolation[]> {
+  const violations: AuditViolation[] = [];
+  let page: string[] = [];
+  const check = async () => {
+    violations.push(...(await unlinkedFiles(db, page)));
+    page = [];
+  };
+  for await (const key of store.list()) {
+    page.push(key);
+    if (page.length === FILE_PAGE) await check();
+  }
+  await check();
+  return violations;
+}
+
+async function unlinkedFiles(db: Queryable, keys: string[]): Promise<AuditViolation[]> {
+  const taskIds = [...new Set(keys.map(taskIdOfAssetKey).filter((id): id is string => id !== null))];
+  const owners = new Map((await findAssetOwners(db, taskIds)).map((t) => [t.id, t]));
+  return keys.flatMap((key) => {
+    const owner = owners.get(taskIdOfAssetKey(key) ?? '');
+    if (owner?.asset_keys.includes(key) || owner?.ingesting) return [];
+    const detail = owner ? `stored file ${key} is not linked by its task` : `stored file ${key} belongs to no task`;
+    return [{ invariant: 'every_file_linked', detail, ...(owner && { userId: owner.user_id, taskId: owner.id }) }];
+  });
 }
 
 async function auditTaskHolds(db: Queryable): Promise<{ checkedTasks: number; violations: AuditViolation[] }> {

@@ -33,5 +33,5 @@ export { findLateResultCandidates, type LateResultCandidate } from './sql/lateRe
 export { releaseLeases } from './sql/releaseLeases.js';
 export { listTasksForAdmin, type TaskListQuery, type TaskListRow } from './sql/listTasksForAdmin.js';
 export { countStuckTasks } from './sql/countStuckTasks.js';
-export { audit, type AuditReport, type AuditViolation } from './audit.js';
+export { audit, type AuditOptions, type AuditReport, type AuditViolation } from './audit.js';
 export { formatAuditReport } from './formatAuditReport.js';

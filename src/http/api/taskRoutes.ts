@@ -73,7 +73,9 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps, submits
     await findVisibleTask(deps, request);
     const result = await cancelTask(deps, taskIdOf(request), request.principal!.role === 'admin' ? 'admin' : 'owner');
     if (!result.canceled) {
-      throw new ApiError(409, 'not_cancelable', `The task is already ${result.task?.status ?? 'gone'} and cannot be canceled`);
+      // A completion that committed first wins over the cancel: the user has the result and was charged for it.
+      const code = result.task?.status === 'completed' ? 'already_completed' : 'not_cancelable';
+      throw new ApiError(409, code, `The task is already ${result.task?.status ?? 'gone'} and cannot be canceled`);
     }
     return { taskId: result.task.id, status: result.task.status, creditsRefunded: result.task.price };
   });

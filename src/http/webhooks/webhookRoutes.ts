@@ -12,7 +12,9 @@ export interface WebhookOptions {
 
 /**
  * Provider callbacks. The answer goes back as soon as the callback is checked and its task found; the work (a
- * download that may take minutes) runs after, so the provider's 15 s delivery timeout is never at risk.
+ * download that may take minutes) runs after, so the provider's 15 s delivery timeout is never at risk. A callback is
+ * a trigger: a KIE signature covers only the task id and a timestamp, so even a signed KIE body is not believed (the
+ * task asks KIE itself); a Replicate signature covers the body, so a signed Replicate body may be used as sent.
  */
 export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, options: WebhookOptions): void {
   const inFlight = new Set<Promise<unknown>>();
@@ -20,13 +22,13 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, opti
     await Promise.allSettled([...inFlight]);
   });
 
-  const accept = async (request: FastifyRequest, provider: string, event: CallbackEvent, trusted: boolean) => {
+  const accept = async (request: FastifyRequest, provider: string, event: CallbackEvent, bodyVerified: boolean) => {
     const task = await findCallbackTask(deps, provider, event);
     if (!task) {
       request.log.warn({ taskId: event.taskId, providerTaskId: event.providerTaskId, provider }, 'callback for an unknown task');
       throw new ApiError(404, 'not_found', 'No task matches this callback');
     }
-    const work = applyCallback(deps, task, event, trusted)
+    const work = applyCallback(deps, task, event, bodyVerified)
       .then((outcome) => request.log.info({ taskId: task.id, outcome }, 'callback applied'))
       .catch((err: unknown) => request.log.error({ err, taskId: task.id }, 'callback processing failed; recovery will retry'))
       .finally(() => inFlight.delete(work));
@@ -36,7 +38,8 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, opti
 
   app.post('/api/webhooks/kie', async (request) => {
     const event = parseCallback(() => deps.providers.get('kie').parseCallback(request.body, queryOf(request)));
-    return accept(request, 'kie', event, verifyKie(request, event, options.kieHmacKey));
+    verifyKie(request, event, options.kieHmacKey);
+    return accept(request, 'kie', event, false);
   });
 
   // Standard Webhooks sign the exact bytes sent, so this route keeps the body as the raw string.
@@ -65,9 +68,9 @@ function parseCallback(parse: () => CallbackEvent): CallbackEvent {
   }
 }
 
-/** With a key configured, only a correctly signed, fresh callback is accepted; without one, none is trusted. */
-function verifyKie(request: FastifyRequest, event: CallbackEvent, key: string | undefined): boolean {
-  if (!key) return false;
+/** With a key configured, only a correctly signed, fresh callback is accepted (its body is still not believed). */
+function verifyKie(request: FastifyRequest, event: CallbackEvent, key: string | undefined): void {
+  if (!key) return;
   const valid = verifyKieCallback({
     providerTaskId: event.providerTaskId,
     timestamp: headerOf(request, 'x-webhook-timestamp'),
@@ -75,7 +78,6 @@ function verifyKie(request: FastifyRequest, event: CallbackEvent, key: string | 
     key,
   });
   if (!valid) throw new ApiError(401, 'unauthorized', 'Missing, stale or invalid webhook signature');
-  return true;
 }
 
 async function findCallbackTask(deps: TaskDeps, provider: string, event: CallbackEvent) {
