@@ -84,9 +84,13 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const localStore = config.r2 ? undefined : createLocalStore(config.storageDir, config.publicUrl);
   const s3Store = config.r2 ? createS3Store(config.r2) : undefined;
   const store: AssetStore = localStore ?? s3Store!;
-  const downloads = { allowedHosts: config.downloadAllowedHosts, maxBytes: config.maxResultBytes };
-  const replicate = createReplicateProvider({ ...config.replicate, downloads });
-  const kie = createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey, downloads });
+  const calls = {
+    requestTimeoutMs: config.providerRequestTimeoutMs,
+    downloadTimeoutMs: config.providerDownloadTimeoutMs,
+    downloads: { allowedHosts: config.downloadAllowedHosts, maxBytes: config.maxResultBytes },
+  };
+  const replicate = createReplicateProvider({ ...config.replicate, ...calls });
+  const kie = createKieProvider({ baseUrl: config.kie.baseUrl, apiKey: config.kie.apiKey, ...calls });
   const providerHealth = watchProviderHealth((state) =>
     logger[state.state === 'ok' ? 'info' : 'warn']({ provider: state.provider, code: state.code }, `provider account ${state.state}`),
   );

@@ -42,7 +42,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerTaskRoutes(app, system.tasks, system.config.submitRateLimitPerMinute);
   registerTaskEventRoutes(app, system);
   registerModelRoutes(app, system.db, system.catalog);
-  if (system.localStore) registerAssetRoutes(app, system.localStore);
+  if (system.localStore) registerAssetRoutes(app, system.db, system.localStore);
   registerCronRoutes(app, system);
   registerAdminRoutes(app, system, sessions);
   registerScheduleRoutes(app, system, sessions);

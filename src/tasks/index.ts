@@ -35,3 +35,4 @@ export { listTasksForAdmin, type TaskListQuery, type TaskListRow } from './sql/l
 export { countStuckTasks } from './sql/countStuckTasks.js';
 export { audit, type AuditOptions, type AuditReport, type AuditViolation } from './audit.js';
 export { formatAuditReport } from './formatAuditReport.js';
+export { isDeliveredAsset } from './sql/findDeliveredAsset.js';

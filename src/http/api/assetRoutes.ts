@@ -1,6 +1,8 @@
 import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { LocalAssetStore } from '../../storage/index.js';
+import type { Db } from '../../db/index.js';
+import { taskIdOfAssetKey, type LocalAssetStore } from '../../storage/index.js';
+import { isDeliveredAsset } from '../../tasks/index.js';
 import { notFound } from '../errors.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -8,10 +10,16 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png', '.jpg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif',
 };
 
-/** Local storage only: anyone with the link may download; the task id in the key makes links unguessable. */
-export function registerAssetRoutes(app: FastifyInstance, store: LocalAssetStore): void {
+/**
+ * Local storage only: anyone with the link may download a file, and only while a task that delivered it (completed,
+ * or a late result) links it: a file stored by an ingest that lost to a cancel, or not yet settled, is never served.
+ * The random part of each key makes links unguessable.
+ */
+export function registerAssetRoutes(app: FastifyInstance, db: Db, store: LocalAssetStore): void {
   app.get('/assets/*', async (request, reply) => {
     const key = `assets/${(request.params as { '*': string })['*']}`;
+    const taskId = taskIdOfAssetKey(key);
+    if (!taskId || !(await isDeliveredAsset(db, taskId, key))) throw notFound('No such asset');
     const asset = await store.open(key);
     if (!asset) throw notFound('No such asset');
     return reply
