@@ -1,4 +1,3 @@
-import { fastifyCookie } from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { System } from '../system.js';
@@ -6,14 +5,15 @@ import { registerAdminRoutes } from './admin/adminRoutes.js';
 import { registerAssetRoutes } from './api/assetRoutes.js';
 import { registerCreditRoutes } from './api/creditRoutes.js';
 import { registerCronRoutes } from './admin/cronRoutes.js';
-import { createDashboardSessions, registerDashboard } from './ui/dashboard/index.js';
+import { registerDashboard } from './ui/dashboard/index.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerTaskEventRoutes } from './api/events/index.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoutes } from './metricsRoutes.js';
 import { registerModelRoutes } from './api/modelRoutes.js';
 import { registerOutboxRoutes } from './admin/outboxRoutes.js';
-import { acceptPlaygroundSessions, registerPlayground } from './ui/playground/index.js';
+import { registerPlayground } from './ui/playground/index.js';
+import { registerAuth } from './auth/index.js';
 import { trackRoutes } from './routeTable.js';
 import { registerScheduleRoutes } from './admin/scheduleRoutes.js';
 import { registerTaskRoutes } from './api/taskRoutes.js';
@@ -31,10 +31,8 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   });
   trackRoutes(app);
   registerErrorHandling(app);
-  // Dashboard sessions: the cookie parser for every route, so admin routes can accept the session (DESIGN section 6).
-  await app.register(fastifyCookie);
-  const sessions = createDashboardSessions(system);
-  acceptPlaygroundSessions(app, sessions);
+  // Sessions on every route, so admin routes can accept the dashboard's and API routes the playground's (DESIGN section 6).
+  const sessions = await registerAuth(app, system);
   await app.register(rateLimit, { global: false });
   registerHealthRoutes(app, system.db);
   registerMetricsRoutes(app, system);

@@ -11,7 +11,7 @@ import {
   type TaskListRow,
 } from '../../recovery/index.js';
 import type { System } from '../../system.js';
-import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
+import { requireAdminOrSession, type Sessions } from '../auth/index.js';
 import { runNow, sendRun } from './cronRoutes.js';
 import { ApiError, notFound, parseRequest } from '../errors.js';
 

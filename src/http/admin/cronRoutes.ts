@@ -14,7 +14,7 @@ import {
 import { raiseRunAlerts } from '../../notify/index.js';
 import { isSchedulePaused } from '../../scheduler/index.js';
 import type { System } from '../../system.js';
-import { requireCronSecret } from '../auth/apiKeys.js';
+import { requireCronSecret } from '../auth/index.js';
 import { ApiError } from '../errors.js';
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { System } from '../../../system.js';
 import { loadTaskView } from '../../../tasks/index.js';
-import { isOwnerOrAdmin, requireUser } from '../../auth/apiKeys.js';
+import { isOwnerOrAdmin, requireUser } from '../../auth/index.js';
 import { ApiError, notFound } from '../../errors.js';
 import { parseLastEventId } from './eventId.js';
 import { createStreamRegistry, type StreamRegistry } from './streamRegistry.js';
