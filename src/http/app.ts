@@ -26,7 +26,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: system.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: system.config.trustProxy,
     frameworkErrors,
   });
   trackRoutes(app);
