@@ -49,6 +49,10 @@ export const VARIABLES = {
   }),
   sessionTtlMs: variable('SESSION_TTL_MINUTES', 'server', minutesAsMs.pipe(z.number().max(7 * 24 * 60 * 60_000)), 'how long a dashboard or playground sign-in lasts', { default: '480' }),
   submitRateLimitPerMinute: variable('SUBMIT_RATE_LIMIT_PER_MINUTE', 'limits', wholeNumber(1), 'submissions per API key per minute per process', { default: '120' }),
+  http: {
+    requestTimeoutMs: variable('HTTP_REQUEST_TIMEOUT_MS', 'limits', wholeNumber(1000), 'a request\'s headers and body must arrive within this (a slow sender is cut); answers and event streams are not limited', { default: '30000' }),
+    maxConnections: variable('HTTP_MAX_CONNECTIONS', 'limits', wholeNumber(1), 'open connections per process, event streams included; keep it under the open-file limit (`ulimit -n`)', { default: '10000' }),
+  },
   logLevel: variable('LOG_LEVEL', 'server', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'pino level; secrets and API keys are redacted', { default: 'info' }),
   kie: {
     apiKey: variable('KIE_API_KEY', 'provider', text, 'KIE.ai API key', { secret: true }),

@@ -21,6 +21,10 @@ import { registerWebhookRoutes } from './webhooks/webhookRoutes.js';
 
 /** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** The headers of a request must arrive within this, or the request timeout if that is shorter. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node looks for requests past their timeouts (its default, 30 s, would add up to 30 s to each bound). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export async function buildApp(system: System): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,7 +32,9 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: system.config.trustProxy,
     frameworkErrors,
+    ...connectionLimits(system.config.http.requestTimeoutMs),
   });
+  app.server.maxConnections = system.config.http.maxConnections;
   trackRoutes(app);
   registerErrorHandling(app);
   // Sessions on every route, so admin routes can accept the dashboard's and API routes the playground's (DESIGN section 6).
@@ -50,4 +56,17 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   await registerPlayground(app, system, sessions);
   await app.ready();
   return app;
+}
+
+/**
+ * A client that sends its request slowly (or never finishes it) is cut once the headers take HEADERS_TIMEOUT_MS or
+ * the whole request HTTP_REQUEST_TIMEOUT_MS; an idle keep-alive connection is closed after Fastify's
+ * keepAliveTimeout (72 s). Nothing limits the time after a request has arrived: a cron run or an admin trigger may
+ * work for a minute, and an event stream lasts as long as its task, so no idle-socket timeout is set.
+ */
+function connectionLimits(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs), connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+  };
 }
