@@ -80,10 +80,27 @@ describe('GET /api/v1/tasks/:taskId/events (same process)', () => {
     expect(Number(resumed.events[0]!.id)).toBeGreaterThan(Number(seen.id));
     expectOrdered([...first.events, ...resumed.events], 'completed');
 
-    // Resuming a finished task with its terminal id still gets the terminal event, so a client never hangs.
-    const again = await openEventStream(h.url, key, taskId, resumed.events.at(-1)!.id);
-    await again.ended;
-    expect(again.events.map((e) => e.event)).toEqual(['completed']);
+    // Resuming a finished task from before its end still gets the terminal event, so a client never hangs.
+    const late = await openEventStream(h.url, key, taskId, seen.id);
+    await late.ended;
+    expect(late.events.map((e) => e.event)).toEqual(['completed']);
+  });
+
+  it('a reconnect at or past the terminal event answers 204 (an EventSource then stops), not the terminal event again', async () => {
+    const taskId = await submit();
+    const first = await openEventStream(h.url, key, taskId);
+    await first.ended;
+    const terminal = first.events.at(-1)!;
+    expect(terminal.event).toBe('completed');
+    for (const lastEventId of [terminal.id, String(Number(terminal.id) + 1), '99999']) {
+      const again = await openEventStream(h.url, key, taskId, lastEventId);
+      expect(again.status, `Last-Event-ID ${lastEventId}`).toBe(204);
+      expect(again.events).toEqual([]);
+    }
+    expect(h.server.app.taskEvents.open()).toBe(0);
+    // Another user still learns nothing about the task.
+    const stranger = await h.user(0);
+    expect((await openEventStream(h.url, stranger.apiKey, taskId, terminal.id)).status).toBe(404);
   });
 
   it('a client that disconnects frees its stream; past the per-key cap the answer is 429 JSON', async () => {
