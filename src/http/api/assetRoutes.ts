@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LocalAssetStore } from '../../storage/index.js';
 import { notFound } from '../errors.js';
 
@@ -8,9 +8,16 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png', '.jpg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif',
 };
 
-/** Local storage only: anyone with the link may download; the task id in the key makes links unguessable. */
+/**
+ * Local storage only: anyone with the link may download; the task id in the key makes links unguessable. A path
+ * that is not a plain key (`..`, `.`, backslashes, control characters, in any encoding) is a 404 like a missing
+ * file. No answer is sniffed into another type: a stored file is served only as what its name says.
+ */
 export function registerAssetRoutes(app: FastifyInstance, store: LocalAssetStore): void {
-  app.get('/assets/*', async (request, reply) => {
+  const noSniff = async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  };
+  app.get('/assets/*', { onRequest: noSniff }, async (request, reply) => {
     const key = `assets/${(request.params as { '*': string })['*']}`;
     const asset = await store.open(key);
     if (!asset) throw notFound('No such asset');
