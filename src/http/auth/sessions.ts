@@ -51,7 +51,6 @@ export interface SessionOptions {
 }
 
 export interface Sessions {
-  readonly ttlMs: number;
   /** True when no SESSION_SECRET was configured and a random one is in use. */
   readonly ephemeralSecret: boolean;
   readonly trustedOrigins: readonly string[];
@@ -78,7 +77,7 @@ export function createSessions(options: SessionOptions): Sessions {
   const secret = options.secret ?? randomBytes(32).toString('hex');
   if (ephemeralSecret) {
     options.logger.warn(
-      'SESSION_SECRET is not set: dashboard sessions are signed with a random per-process secret, so they end when the process restarts and are not valid on other instances',
+      'SESSION_SECRET is not set: dashboard and playground sessions are keyed with a random per-process secret, so they end when the process restarts and are not valid on other instances',
     );
   } else if (secret.length < 32) {
     options.logger.warn('SESSION_SECRET is shorter than 32 characters; use a long random value');
@@ -89,7 +88,6 @@ export function createSessions(options: SessionOptions): Sessions {
     (request as unknown as Record<string, Session<Partial<SessionClaims>> | null>)[sessionName(kind)] ?? null;
 
   return {
-    ttlMs: options.ttlMs,
     ephemeralSecret,
     trustedOrigins: options.trustedOrigins ?? [],
     async register(app) {
@@ -121,6 +119,8 @@ export function createSessions(options: SessionOptions): Sessions {
     },
     async read(request, kind) {
       const claims = claimsOf(sessionOf(request, kind)?.data());
+      // The plugin's expiry counts from the cookie's last write; exp is fixed at sign-in, and a sign-out is kept
+      // only until exp, so the session must end there whatever the plugin allows.
       if (!claims || claims.exp <= Date.now() / 1000) return null;
       // A playground cookie carries a key and a dashboard one none: each kind only ever reads its own.
       if ((kind === 'playground') !== (claims.key !== undefined)) return null;
