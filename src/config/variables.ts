@@ -1,8 +1,32 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { list, minutesAsMs, oneOf, positiveNumber, text, url, variable, wholeNumber } from './variable.js';
 
 const baseUrl = url.transform((u) => u.replace(/\/+$/, ''));
 const cron = text;
+
+/** A proxy address, a CIDR range, or one of the ranges Fastify (proxy-addr) names. */
+const isProxyAddress = (entry: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
+/**
+ * `false`, `true`, or a comma-separated list of proxy addresses: what Fastify's trustProxy takes. Not a hop count:
+ * Fastify 5 trusts nothing for one, since counting hops cannot tell the proxy from a client that adds headers.
+ */
+const trustProxy = z.string().transform((value, ctx): boolean | string[] => {
+  const text = value.trim().toLowerCase();
+  if (text === 'false' || text === 'off') return false;
+  if (text === 'true') return true;
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.find((entry) => !isProxyAddress(entry));
+  if (entries.length > 0 && bad === undefined) return entries;
+  ctx.addIssue({ code: 'custom', message: `expected false, true, or the proxies' addresses/CIDRs, comma-separated (not an address: ${bad ?? 'nothing given'})` });
+  return z.NEVER;
+});
 
 /** Every environment variable Settle reads, shaped like the Config it becomes. */
 export const VARIABLES = {
@@ -11,13 +35,24 @@ export const VARIABLES = {
   port: variable('PORT', 'server', wholeNumber(0, 65535), 'the HTTP port', { default: '3000' }),
   host: variable('HOST', 'server', text, 'the address to listen on', { default: '0.0.0.0' }),
   publicUrl: variable('PUBLIC_URL', 'server', baseUrl, 'the public URL; it goes into callback URLs and asset links', { defaultDoc: 'http://localhost:$PORT' }),
+  trustProxy: variable(
+    'TRUST_PROXY',
+    'server',
+    trustProxy,
+    'whose X-Forwarded-For/-Proto/-Host to believe (client IP, https, host): `false` none (nothing sits in front), `true` any, or the proxies\' addresses/CIDRs, comma-separated',
+    { default: 'false' },
+  ),
   cronSecret: variable('CRON_SECRET', 'server', text, 'bearer secret of the cron routes (503 while unset)', { secret: true }),
-  sessionSecret: variable('SESSION_SECRET', 'server', text, 'signs dashboard and playground sessions; set it (32+ characters) when you run more than one instance', {
+  sessionSecret: variable('SESSION_SECRET', 'server', text, 'the key of the dashboard and playground session cookies (encrypted, with a key derived per kind); set it (32+ characters) when you run more than one instance', {
     secret: true,
     defaultDoc: 'random per process',
   }),
   sessionTtlMs: variable('SESSION_TTL_MINUTES', 'server', minutesAsMs.pipe(z.number().max(7 * 24 * 60 * 60_000)), 'how long a dashboard or playground sign-in lasts', { default: '480' }),
   submitRateLimitPerMinute: variable('SUBMIT_RATE_LIMIT_PER_MINUTE', 'limits', wholeNumber(1), 'submissions per API key per minute per process', { default: '120' }),
+  http: {
+    requestTimeoutMs: variable('HTTP_REQUEST_TIMEOUT_MS', 'limits', wholeNumber(1000), 'a request\'s headers and body must arrive within this (a slow sender is cut); answers and event streams are not limited', { default: '30000' }),
+    maxConnections: variable('HTTP_MAX_CONNECTIONS', 'limits', wholeNumber(1), 'open connections per process, event streams included; keep it under the open-file limit (`ulimit -n`)', { default: '10000' }),
+  },
   logLevel: variable('LOG_LEVEL', 'server', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'pino level; secrets and API keys are redacted', { default: 'info' }),
   kie: {
     apiKey: variable('KIE_API_KEY', 'provider', text, 'KIE.ai API key', { secret: true }),

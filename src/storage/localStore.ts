@@ -17,6 +17,7 @@ const WHOLE_FILE_BYTES = 256 * 1024;
 export function createLocalStore(rootDir: string, publicUrl: string): LocalAssetStore {
   const root = resolve(rootDir);
   const pathOf = (key: string): string | null => {
+    if (!isPlainKey(key)) return null;
     const path = resolve(root, key);
     return path.startsWith(root + sep) ? path : null;
   };
@@ -72,6 +73,16 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
       return { body: createReadStream(path), size: info.size };
     },
   };
+}
+
+/**
+ * A key is names separated by slashes: none empty, `.` or `..`, none with a backslash or a control character. A
+ * key that stays inside the storage directory only through `..` (`assets/../pgdata/…`) is refused too: keys name
+ * files under their own prefix, and STORAGE_DIR may hold other things (the embedded database, when it is the data
+ * directory).
+ */
+function isPlainKey(key: string): boolean {
+  return key.split('/').every((name) => name !== '' && name !== '.' && name !== '..' && !/[\\\x00-\x1f\x7f]/.test(name));
 }
 
 /** Writes the body to the file `openFile` opens and closes it; returns the bytes written. */

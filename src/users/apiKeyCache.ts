@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
-import { authenticateApiKey, hashApiKey, looksLikeApiKey, type Principal } from './apiKeys.js';
+import { authenticateApiKey, hashApiKey, looksLikeApiKey } from './apiKeys.js';
+import type { Principal } from './types.js';
 
 export interface ApiKeyCacheOptions {
   /** How long a key stays trusted without asking the database again: the longest a revocation takes to bite. */

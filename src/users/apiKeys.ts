@@ -1,14 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { prepared, type Queryable } from '../db/index.js';
-
-export type Role = 'user' | 'admin';
-
-export interface Principal {
-  userId: string;
-  email: string;
-  role: Role;
-  keyId: string;
-}
+import type { Queryable } from '../db/index.js';
+import { findPrincipalByKeyHash } from './sql/findPrincipalByKeyHash.js';
+import type { Principal, Role } from './types.js';
 
 const KEY_PREFIX = 'sk_settle_';
 
@@ -34,19 +27,11 @@ export function looksLikeApiKey(key: string): boolean {
   return key.startsWith(KEY_PREFIX) && key.length <= 200;
 }
 
-const AUTHENTICATE = prepared(
-  'authenticateApiKey',
-  `SELECT k.user_id AS "userId", u.email, k.role, k.id AS "keyId"
-     FROM api_keys k JOIN users u ON u.id = k.user_id
-    WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-);
-
 /**
  * Looks a presented key up by its hash. The comparison happens inside the index on a digest, so response time says
  * nothing about how much of a guessed key was right.
  */
 export async function authenticateApiKey(db: Queryable, key: string): Promise<Principal | null> {
   if (!looksLikeApiKey(key)) return null;
-  const { rows } = await db.query<Principal>(AUTHENTICATE, [hashApiKey(key)]);
-  return rows[0] ?? null;
+  return findPrincipalByKeyHash(db, hashApiKey(key));
 }

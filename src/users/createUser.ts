@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { ensureCreditAccount, grantCredits } from '../ledger/index.js';
-import { createApiKey, type Role } from './apiKeys.js';
+import { createApiKey } from './apiKeys.js';
+import type { Role } from './types.js';
 
 export interface NewUser {
   email: string;

@@ -4,15 +4,15 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessions, SESSION_COOKIE } from '../../src/http/ui/dashboard/index.js';
-import { createLogger } from '../../src/log/index.js';
+import { SESSION_COOKIE } from '../../src/http/auth/index.js';
 import { RECOVERY_JOBS } from '../../src/recovery/index.js';
-import type { CreatedUser } from '../../src/users/index.js';
+import { authenticateApiKey, type CreatedUser } from '../../src/users/index.js';
 import { browserTestsEnabled, launchBrowser, signIn, watchPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { usingPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
+import { openSession, startSessionApp, tamperedCookie } from '../helpers/sessions.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const CRON_SECRET = 'cron-secret-for-dashboard-tests';
@@ -176,12 +176,11 @@ describe.skipIf(!enabled)('admin dashboard in headless Chromium', () => {
     expect(setCookie).toMatch(/Expires=/);
     expect((await raw('/admin/partials/cron-jobs', { headers: cookieHeader(genuine) })).status).toBe(200);
 
-    const [, payload, signature] = genuine.split('.') as [string, string, string];
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    const tampered = `v1.${Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 365 * 86_400 })).toString('base64url')}.${signature}`;
-    const otherSecret = createSessions({ secret: 'an-attacker-guess-of-the-secret-0123456789', ttlMs: HOUR, logger: createLogger('silent') });
-    const wrongKey = otherSecret.issue({ userId: admin.userId, email: admin.email, role: 'admin', keyId: claims.kid }).value;
-    for (const forged of [tampered, wrongKey, 'v1.e30.AAAA', 'garbage']) {
+    const tampered = tamperedCookie(genuine);
+    const attacker = await startSessionApp(h.system.db, (await authenticateApiKey(h.system.db, admin.apiKey))!, admin.apiKey, 'an-attacker-guess-of-the-secret-0123456789');
+    const wrongKey = encodeURIComponent((await openSession(attacker, 'dashboard')).value);
+    await attacker.app.close();
+    for (const forged of [tampered, wrongKey, 'e30%3BAAAA', 'garbage']) {
       expect((await raw('/admin/partials/cron-jobs', { headers: cookieHeader(forged) })).status).toBe(401);
       expect((await raw('/admin/api/trigger-cron', { ...trigger, headers: { ...trigger.headers, ...cookieHeader(forged), origin: h.url } })).status).toBe(401);
       const forgedPage = await raw('/admin/cron-jobs', { headers: cookieHeader(forged) });

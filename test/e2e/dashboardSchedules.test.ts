@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE } from '../../src/http/ui/dashboard/index.js';
+import { SESSION_COOKIE } from '../../src/http/auth/index.js';
 import type { CreatedUser } from '../../src/users/index.js';
 import { browserTestsEnabled, launchBrowser, signIn, watchPage } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';

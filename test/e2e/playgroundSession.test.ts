@@ -3,6 +3,7 @@ import type { CreatedUser } from '../../src/users/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { tableCounts } from '../helpers/ledger.js';
 import { waitFor } from '../helpers/net.js';
+import { tamperedCookie } from '../helpers/sessions.js';
 
 const VIDEO = { type: 'video', model: 'sora-2-text-to-video', input: { prompt: 'a fox in the snow' } };
 
@@ -78,7 +79,7 @@ describe('playground sessions on the public API (no browser)', () => {
     expect((await call(s, 'GET', '/api/v1/credits')).status).toBe(200);
     expect((await call(s, 'GET', '/api/admin/tasks')).status).toBe(401);
     expect((await call(s, 'GET', '/api/v1/video-status/00000000-0000-4000-8000-000000000000')).status).toBe(401);
-    // Both cookies are signed with the same secret: renamed, an admin's playground cookie must still not open the dashboard.
+    // Both cookies come from the same SESSION_SECRET: renamed, an admin's playground cookie must still not open the dashboard.
     const asDashboard = { cookie: s.cookie.replace(/^settle_playground=/, 'settle_session='), csrf: s.csrf };
     expect((await call(asDashboard, 'GET', '/api/admin/cron-jobs')).status).toBe(401);
     const page = await fetch(`${h.url}/admin/cron-jobs`, { headers: { cookie: asDashboard.cookie }, redirect: 'manual' });
@@ -88,11 +89,7 @@ describe('playground sessions on the public API (no browser)', () => {
   it('a tampered cookie, a signed-out session and a revoked key are all refused', async () => {
     const s = await session();
     const [name, value] = s.cookie.split('=') as [string, string];
-    const [v, payload, sig] = value.split('.') as [string, string, string];
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    const sealed = Buffer.from(claims.key, 'base64url');
-    sealed[sealed.length - 1]! ^= 1;
-    const tampered = `${name}=${v}.${Buffer.from(JSON.stringify({ ...claims, key: sealed.toString('base64url') })).toString('base64url')}.${sig}`;
+    const tampered = `${name}=${tamperedCookie(value)}`;
     expect((await call({ cookie: tampered }, 'GET', '/api/v1/credits')).status).toBe(401);
 
     const signOut = await fetch(`${h.url}/playground/logout`, {

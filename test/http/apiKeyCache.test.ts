@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY_CACHE_TTL_MS } from '../../src/http/auth/apiKeys.js';
+import { API_KEY_CACHE_TTL_MS } from '../../src/http/auth/index.js';
 import { hashApiKey } from '../../src/users/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { tableCounts } from '../helpers/ledger.js';
+import { waitFor } from '../helpers/net.js';
 
 const IMAGE = { type: 'image', model: 'google/nano-banana', input: { prompt: 'rate limited' } };
 
@@ -17,6 +18,11 @@ describe('per-API-key submission rate limit', () => {
     const first = [];
     for (let i = 0; i < 5; i++) first.push(await h.api(a.apiKey, 'POST', i % 2 ? '/api/v1/generate-image' : '/api/v1/tasks', i % 2 ? { prompt: 'x' } : IMAGE));
     expect(first.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
+    // Settlements change the journal and balances; the refused request must be compared against a quiet ledger.
+    await waitFor('the accepted submissions to settle', async () => {
+      const { rows } = await h.system.db.query<{ live: number }>(`SELECT count(*)::int AS live FROM tasks WHERE status IN ('pending', 'processing')`);
+      return rows[0]!.live === 0;
+    });
 
     const before = await tableCounts(h.system.db);
     const limited = await h.api(a.apiKey, 'POST', '/api/v1/tasks', IMAGE);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReplicateProvider, parseReplicateCallback, ProviderError, signReplicateWebhook, verifyReplicateWebhook } from '../../src/providers/index.js';
 import { startReplicateSimulator, type ReplicateSimulatorOptions, type RunningReplicateSimulator } from '../../src/simulators/index.js';
@@ -171,6 +172,13 @@ describe('verifyReplicateWebhook', () => {
     expect(verify({ signatureHeader: `v2,${signed().slice(3)}` })).toBe(false);
     expect(verify({ signatureHeader: 'v1,' })).toBe(false);
     expect(verify({ signatureHeader: 'garbage' })).toBe(false);
+  });
+
+  it('signs exactly as the standardwebhooks library verifies, and refuses a secret it cannot decode', () => {
+    const at = String(Math.floor(Date.now() / 1000));
+    const headers = { 'webhook-id': 'msg_live', 'webhook-timestamp': at, 'webhook-signature': signReplicateWebhook({ id: 'msg_live', timestamp: at, body, secret: SECRET }) };
+    expect(new Webhook(SECRET).verify(body, headers)).toEqual(JSON.parse(body));
+    for (const secret of ['whsec_', 'whsec_!!not base64!!', '']) expect(verify({ secret })).toBe(false);
   });
 
   it('rejects stale and future timestamps (replays), and missing headers', () => {

@@ -5,7 +5,7 @@ import { retryTaskNow } from '../../recovery/index.js';
 import { listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
 import { emailsOf, findUserByEmail } from '../../users/index.js';
 import type { System } from '../../app/system.js';
-import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
+import { requireAdminOrSession, type Sessions } from '../auth/index.js';
 import { runNow, sendRun } from './cronRoutes.js';
 import { ApiError, notFound, parseRequest } from '../errors.js';
 

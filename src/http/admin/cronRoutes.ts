@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isJobPaused, JobAlreadyRunningError, UnknownJobError, type JobOverrides, type JobRun, type JobTrigger } from '../../jobs/index.js';
 import type { System } from '../../app/system.js';
-import { requireCronSecret } from '../auth/apiKeys.js';
+import { requireCronSecret } from '../auth/index.js';
 import { ApiError, notFound } from '../errors.js';
 
 /**

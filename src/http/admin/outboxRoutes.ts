@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { listNotifications, outboxCounts, resendNotification, type OutboxEntry } from '../../notify/index.js';
-import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
+import { requireAdminOrSession, type Sessions } from '../auth/index.js';
 import { ApiError, parseRequest } from '../errors.js';
 
 const listQuery = z.strictObject({

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { describePauseChange, listSchedules, setSchedulePaused } from '../../jobs/index.js';
 import type { System } from '../../app/system.js';
-import { requireAdminOrSession, type Sessions } from '../ui/dashboard/index.js';
+import { requireAdminOrSession, type Sessions } from '../auth/index.js';
 import { notFound, parseRequest } from '../errors.js';
 
 const MAX_REASON = 500;

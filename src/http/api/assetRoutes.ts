@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/index.js';
 import { taskIdOfAssetKey, type LocalAssetStore } from '../../storage/index.js';
 import { isDeliveredAsset } from '../../tasks/index.js';
@@ -13,10 +13,15 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * Local storage only: anyone with the link may download a file, and only while a task that delivered it (completed,
  * or a late result) links it: a file stored by an ingest that lost to a cancel, or not yet settled, is never served.
- * The random part of each key makes links unguessable.
+ * The random part of each key makes links unguessable. A path that is not a plain key (`..`, `.`, backslashes,
+ * control characters, in any encoding) is a 404 like a missing file. No answer is sniffed into another type: a stored
+ * file is served only as what its name says.
  */
 export function registerAssetRoutes(app: FastifyInstance, db: Db, store: LocalAssetStore): void {
-  app.get('/assets/*', async (request, reply) => {
+  const noSniff = async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  };
+  app.get('/assets/*', { onRequest: noSniff }, async (request, reply) => {
     const key = `assets/${(request.params as { '*': string })['*']}`;
     const taskId = taskIdOfAssetKey(key);
     if (!taskId || !(await isDeliveredAsset(db, taskId, key))) throw notFound('No such asset');

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { advanceTask, cancelTask, loadTaskView, submitTask, watchTasks, type TaskDeps, type TaskView } from '../../tasks/index.js';
-import { isOwnerOrAdmin, requireUser } from '../auth/apiKeys.js';
+import { credentialBucket, isOwnerOrAdmin, requireUser } from '../auth/index.js';
 import { ApiError, notFound, parseRequest } from '../errors.js';
 
 const MAX_PROMPT = 10_000;
@@ -20,9 +19,9 @@ const POLL_ADVANCE_INTERVAL_MS = 2_000;
 
 export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps, submitsPerMinute: number): void {
   const auth = { preHandler: requireUser(deps.db) };
-  // One budget per API key (counted by its hash, never the key) across every submission route, checked before
-  // authentication so a flood costs no database work.
-  const checkSubmitLimit = app.createRateLimit({ max: submitsPerMinute, timeWindow: 60_000, keyGenerator: apiKeyBucket });
+  // One budget per API key across every submission route, checked before authentication so a flood costs no
+  // database work.
+  const checkSubmitLimit = app.createRateLimit({ max: submitsPerMinute, timeWindow: 60_000, keyGenerator: credentialBucket });
   const submitLimit = {
     preHandler: [
       async (request: FastifyRequest, reply: FastifyReply) => {
@@ -79,10 +78,6 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps, submits
     }
     return { taskId: result.task.id, status: result.task.status, creditsRefunded: result.task.price };
   });
-}
-
-function apiKeyBucket(request: FastifyRequest): string {
-  return createHash('sha256').update(request.headers.authorization ?? request.ip).digest('base64url');
 }
 
 function taskIdOf(request: FastifyRequest): string {

@@ -1,19 +1,13 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/index.js';
 import { authenticateApiKey, createApiKeyCache, type ApiKeyCache, type Principal } from '../../users/index.js';
 import { ApiError } from '../errors.js';
+import { bearerToken } from './bearer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
-}
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (!header?.startsWith('Bearer ')) return undefined;
-  return header.slice('Bearer '.length).trim() || undefined;
 }
 
 /**
@@ -58,21 +52,6 @@ function authenticateWith(lookup: (token: string) => Promise<Principal | null>) 
     if (!principal) throw new ApiError(401, 'unauthorized', 'The API key is not valid');
     request.principal = principal;
   };
-}
-
-/** preHandler for cron routes: Bearer CRON_SECRET, compared in constant time; no secret configured is 503. */
-export function requireCronSecret(secret: string | undefined) {
-  const expected = secret ? digest(secret) : undefined;
-  return async (request: FastifyRequest): Promise<void> => {
-    if (!expected) throw new ApiError(503, 'not_configured', 'Cron routes are disabled until CRON_SECRET is set');
-    const token = bearerToken(request);
-    if (!token || !timingSafeEqual(digest(token), expected)) throw new ApiError(401, 'unauthorized', 'Wrong or missing cron secret');
-  };
-}
-
-/** Hashing first gives both sides the same length, which timingSafeEqual needs, without leaking the length. */
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 export function isOwnerOrAdmin(request: FastifyRequest, userId: string): boolean {

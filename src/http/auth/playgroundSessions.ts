@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { assertCsrf, sessionCookieOf, type SessionClaims, type Sessions } from './sessions.js';
-
-export const PLAYGROUND_COOKIE = 'settle_playground';
+import { assertCsrf } from './csrf.js';
+import type { SessionClaims, Sessions } from './sessions.js';
 
 /** The public API routes the playground page calls; nothing else accepts its cookie. */
 const SESSION_ROUTES = new Set([
@@ -13,11 +12,10 @@ const SESSION_ROUTES = new Set([
   'POST /api/v1/tasks/:taskId/cancel',
 ]);
 
-/** A signed, unexpired, not signed-out playground session of this request, with its key; null otherwise. */
-export function playgroundSession(sessions: Sessions, request: FastifyRequest): { claims: SessionClaims; apiKey: string } | null {
-  const claims = sessions.verify(sessionCookieOf(request, PLAYGROUND_COOKIE));
-  const apiKey = claims && sessions.apiKeyOf(claims);
-  return claims && apiKey ? { claims, apiKey } : null;
+/** A valid, unexpired, not signed-out playground session of this request, with its key; null otherwise. */
+export async function playgroundSession(sessions: Sessions, request: FastifyRequest): Promise<{ claims: SessionClaims; apiKey: string } | null> {
+  const claims = await sessions.read(request, 'playground');
+  return claims?.key ? { claims, apiKey: claims.key } : null;
 }
 
 /**
@@ -31,7 +29,7 @@ export function acceptPlaygroundSessions(app: FastifyInstance, sessions: Session
   app.addHook('onRequest', async (request) => {
     if (request.headers.authorization !== undefined) return;
     if (!SESSION_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
-    const session = playgroundSession(sessions, request);
+    const session = await playgroundSession(sessions, request);
     if (!session) return;
     assertCsrf(sessions, request, session.claims);
     // Fastify's headers setter adds to the raw headers (it does not replace them): only Authorization is new.

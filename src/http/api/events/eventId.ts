@@ -1,7 +1,8 @@
 import type { TaskStatus } from '../../../tasks/index.js';
 
 const STAGE: Record<TaskStatus, number> = { pending: 0, processing: 1, completed: 2, failed: 2, canceled: 2 };
-const MAX_ID = 2100;
+/** The id of the terminal event (completed, failed or canceled): the largest a task's events reach. */
+const TERMINAL_EVENT_ID = 2100;
 
 /**
  * An event's id encodes the state it reports: stage * 1000 + progress (pending 0-100, processing 1000-1100,
@@ -13,12 +14,16 @@ const MAX_ID = 2100;
  * and the terminal event is always sent. Telling attempts apart would need the attempt count in the task view.
  */
 export function eventIdOf(status: TaskStatus, progress: number): number {
-  return STAGE[status] === 2 ? MAX_ID : STAGE[status] * 1000 + progress;
+  return STAGE[status] === 2 ? TERMINAL_EVENT_ID : STAGE[status] * 1000 + progress;
 }
 
-/** The Last-Event-ID header as an event id; anything else means "nothing seen yet". */
-export function parseLastEventId(header: unknown): number {
-  if (typeof header !== 'string' || !/^\d{1,4}$/.test(header)) return -1;
+/**
+ * What a client has seen, from its Last-Event-ID header: 'all' when the task has ended and the id is at or past
+ * the terminal event's; otherwise the event id, or -1 for nothing (an id that no event carries is ignored).
+ */
+export function lastSeenEvent(header: unknown, taskEnded: boolean): number | 'all' {
+  if (typeof header !== 'string' || !/^\d{1,9}$/.test(header)) return -1;
   const id = Number(header);
-  return id <= MAX_ID ? id : -1;
+  if (id >= TERMINAL_EVENT_ID && taskEnded) return 'all';
+  return id <= TERMINAL_EVENT_ID ? id : -1;
 }

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { System } from '../../../app/system.js';
-import { loadTaskView } from '../../../tasks/index.js';
-import { isOwnerOrAdmin, requireUser } from '../../auth/apiKeys.js';
+import { loadTaskView, TERMINAL_STATUSES } from '../../../tasks/index.js';
+import { isOwnerOrAdmin, requireUser } from '../../auth/index.js';
 import { ApiError, notFound } from '../../errors.js';
-import { parseLastEventId } from './eventId.js';
+import { lastSeenEvent } from './eventId.js';
 import { createStreamRegistry, type StreamRegistry } from './streamRegistry.js';
 import { openTaskStream } from './taskStream.js';
 import { createTaskWatcher } from './taskWatcher.js';
@@ -22,7 +22,7 @@ const RETRY_MS = 2_000;
 
 /**
  * GET /api/v1/tasks/:taskId/events: a text/event-stream of the task's state for its owner or an admin, until the
- * task is terminal. At most EVENTS_MAX_STREAMS_PER_KEY streams per API key per process; past that, 429.
+ * task is terminal; 204 once the client has seen the terminal event. At most EVENTS_MAX_STREAMS_PER_KEY streams per API key per process; past that, 429.
  */
 export function registerTaskEventRoutes(app: FastifyInstance, system: System): void {
   const { db, store } = system.tasks;
@@ -40,6 +40,10 @@ export function registerTaskEventRoutes(app: FastifyInstance, system: System): v
     const taskId = taskIdOf(request);
     const first = await loadTaskView(db, store, taskId);
     if (!first || !isOwnerOrAdmin(request, first.userId)) throw notFound('No such task');
+    const lastEventId = lastSeenEvent(request.headers['last-event-id'], TERMINAL_STATUSES.includes(first.status));
+    // The client has the terminal event: 204 is what makes an EventSource stop reconnecting, instead of getting
+    // the terminal event again every few seconds for as long as the page stays open.
+    if (lastEventId === 'all') return reply.status(204).send();
     const slot = registry.reserve(request.principal!.keyId, options.maxStreamsPerKey);
     if (!slot) {
       reply.header('retry-after', String(Math.ceil(RETRY_MS / 1000)));
@@ -48,7 +52,7 @@ export function registerTaskEventRoutes(app: FastifyInstance, system: System): v
     const stream = openTaskStream(request, reply, {
       taskId,
       first,
-      lastEventId: parseLastEventId(request.headers['last-event-id']),
+      lastEventId,
       watcher,
       load: () => loadTaskView(db, store, taskId),
       heartbeatMs: options.heartbeatMs,

@@ -11,26 +11,7 @@ import { ApiError, parseRequest } from '../../errors.js';
 import { loadAssets } from './assets.js';
 import { loadCronJobs, loadTasks } from './data.js';
 import { cronJobsFragment, cronJobsPage, signInPage, tasksFragment, tasksPage, type PageContext } from './pages.js';
-import {
-  checkSession,
-  clearSessionCookie,
-  createSessions,
-  requireAdminOrSession,
-  sameOriginRequest,
-  assertCsrf,
-  setSessionCookie,
-  type Sessions,
-} from '../../auth/sessions.js';
-
-export {
-  createSessions,
-  requireAdminOrSession,
-  SESSION_COOKIE,
-  CSRF_HEADER,
-  type Sessions,
-  type SessionClaims,
-  type SessionOptions,
-} from '../../auth/sessions.js';
+import { assertCsrf, checkSession, requireAdminOrSession, sameOriginRequest, type Sessions } from '../../auth/index.js';
 
 const HOME = '/admin/cron-jobs';
 const DEFAULT_REFRESH_SECONDS = 60;
@@ -82,7 +63,7 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
         request.adminSession = session.claims;
         return;
       }
-      if (session.reason !== 'none') clearSessionCookie(reply, request);
+      if (session.reason !== 'none') sessions.clear(request, 'dashboard');
       const query = new URLSearchParams({ next: request.url });
       if (session.reason !== 'none') query.set('expired', '1');
       return reply.redirect(`/admin?${query}`, 303);
@@ -99,7 +80,7 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
       const session = await checkSession(system.db, sessions, request);
       const next = safeNext((request.query as Record<string, unknown>).next);
       if (session.ok) return reply.redirect(next, 303);
-      if (session.reason !== 'none') clearSessionCookie(reply, request);
+      if (session.reason !== 'none') sessions.clear(request, 'dashboard');
       const q = request.query as Record<string, unknown>;
       const notice = q.signed_out ? 'You are signed out.' : q.expired || session.reason !== 'none' ? 'Your session ended or is not valid; sign in again.' : undefined;
       return reply.type('text/html; charset=utf-8').send(signInPage({ next, notice }));
@@ -118,8 +99,7 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
         request.log.warn({ userId: principal.userId, keyId: principal.keyId }, 'dashboard sign-in refused: not an admin key');
         return refuse(403, 'This is a user key, not an admin key. The dashboard needs a key created with "settle users create --admin".');
       }
-      const { value, claims } = sessions.issue(principal);
-      setSessionCookie(reply, request, sessions, value);
+      const claims = sessions.open(request, 'dashboard', principal);
       request.log.info({ userId: principal.userId, keyId: principal.keyId, sessionExpiresAt: new Date(claims.exp * 1000).toISOString() }, 'admin signed in to the dashboard');
       return reply.redirect(next, 303);
     });
@@ -127,13 +107,12 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
     scope.post('/admin/logout', async (request, reply) => {
       const session = await checkSession(system.db, sessions, request);
       if (!session.ok) {
-        clearSessionCookie(reply, request);
+        sessions.clear(request, 'dashboard');
         return reply.status(401).type('text/html; charset=utf-8').send(signInPage({ next: HOME, notice: 'You were not signed in.' }));
       }
       // A cross-site request cannot sign anyone out either.
       assertCsrf(sessions, request, session.claims);
-      clearSessionCookie(reply, request);
-      sessions.revoke(session.claims);
+      await sessions.close(request, 'dashboard', session.claims);
       request.log.info({ userId: session.principal.userId }, 'admin signed out of the dashboard');
       return reply.redirect('/admin?signed_out=1', 303);
     });
@@ -234,14 +213,4 @@ async function triggerJob(system: System, jobName: string): Promise<TriggeredRun
   const base = { executionId: run.executionId, jobName, status: run.status, durationMs: run.durationMs, summary: run.summary ?? null };
   if (run.status === 'failed') return { ...base, message: `${jobName} failed: ${run.error}`, error: run.error };
   return { ...base, message: system.jobs.find((j) => j.name === jobName)!.describe(run.results) };
-}
-
-/** The dashboard's session signer from the configuration (SESSION_SECRET, SESSION_TTL_MINUTES, PUBLIC_URL). */
-export function createDashboardSessions(system: System): Sessions {
-  return createSessions({
-    secret: system.config.sessionSecret,
-    ttlMs: system.config.sessionTtlMs,
-    logger: system.logger,
-    trustedOrigins: [new URL(system.config.publicUrl).origin],
-  });
 }

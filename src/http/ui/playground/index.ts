@@ -1,2 +1,1 @@
 export { registerPlayground } from './routes.js';
-export { acceptPlaygroundSessions, PLAYGROUND_COOKIE } from '../../auth/playgroundSessions.js';

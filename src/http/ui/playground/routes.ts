@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { System } from '../../../app/system.js';
 import { authenticateApiKey } from '../../../users/index.js';
-import { assertCsrf, clearSessionCookie, sameOriginRequest, setSessionCookie, type Sessions } from '../../auth/sessions.js';
+import { assertCsrf, playgroundSession, sameOriginRequest, type Sessions } from '../../auth/index.js';
 import { ApiError } from '../../errors.js';
 import { loadClientFiles, loadPageFiles, type StaticFile } from './clientFiles.js';
 import { playgroundPage, signInPage } from './pages.js';
-import { PLAYGROUND_COOKIE, playgroundSession } from '../../auth/playgroundSessions.js';
 
 const PAGE = '/playground';
 
@@ -34,11 +33,11 @@ export async function registerPlayground(app: FastifyInstance, system: System, s
     const sendPage = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
 
     scope.get(PAGE, pageOnly, async (request, reply) => {
-      const session = playgroundSession(sessions, request);
+      const session = await playgroundSession(sessions, request);
       const principal = session && (await authenticateApiKey(system.db, session.apiKey));
       if (session && principal) return sendPage(reply, playgroundPage({ email: principal.email, csrfToken: sessions.csrfToken(session.claims) }));
-      const hadCookie = request.cookies[PLAYGROUND_COOKIE] !== undefined;
-      if (hadCookie) clearSessionCookie(reply, request, PLAYGROUND_COOKIE);
+      const hadCookie = sessions.presented(request, 'playground');
+      if (hadCookie) sessions.clear(request, 'playground');
       const q = request.query as Record<string, unknown>;
       const notice = q.signed_out ? 'You are signed out.' : hadCookie ? 'Your session ended or its key was revoked; sign in again.' : undefined;
       return sendPage(reply, signInPage({ notice }));
@@ -50,18 +49,16 @@ export async function registerPlayground(app: FastifyInstance, system: System, s
       const apiKey = typeof body.apiKey === 'string' ? body.apiKey.trim() : '';
       const principal = apiKey ? await authenticateApiKey(system.db, apiKey) : null;
       if (!principal) return sendPage(reply, signInPage({ error: 'That API key is not valid, or it has been revoked.' }), 401);
-      const { value } = sessions.issue(principal, new Date(), { apiKey });
-      setSessionCookie(reply, request, sessions, value, PLAYGROUND_COOKIE);
+      sessions.open(request, 'playground', principal, apiKey);
       request.log.info({ userId: principal.userId, keyId: principal.keyId }, 'signed in to the playground');
       return reply.redirect(PAGE, 303);
     });
 
     scope.post(`${PAGE}/logout`, async (request, reply) => {
-      const session = playgroundSession(sessions, request);
+      const session = await playgroundSession(sessions, request);
       if (!session) throw new ApiError(401, 'unauthorized', 'You are not signed in to the playground');
       assertCsrf(sessions, request, session.claims);
-      sessions.revoke(session.claims);
-      clearSessionCookie(reply, request, PLAYGROUND_COOKIE);
+      await sessions.close(request, 'playground', session.claims);
       return reply.redirect(`${PAGE}?signed_out=1`, 303);
     });
 
