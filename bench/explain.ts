@@ -92,7 +92,7 @@ async function seed(db: Db): Promise<void> {
       INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms, attempts,
                          provider_task_id, dispatched_at, processing_started_at, deadline_at, next_check_at, completed_at, created_at)
       SELECT gen_random_uuid(), u.user_id, 'video', 'sora-2-text-to-video', 'kie', '{"prompt":"seed"}', '${status}', 30, 2, 1200000, 1,
-             'seed-' || g, ${extra}
+             'seed-' || '${status}' || '-' || g, ${extra}
         FROM generate_series(0, ${count - 1}) g JOIN users u ON u.i = g % (SELECT count(*) FROM users)`);
   const ago = (minutes: number) => `now() - interval '${minutes} minutes'`;
   await insert(FINISHED, 'completed', `${ago(1500)}, ${ago(1500)}, ${ago(1480)}, NULL, ${ago(1490)}, ${ago(1500)}`);

@@ -100,6 +100,8 @@ describe('recovery under provider faults (simulator), with worker and scheduled 
         CLEANUP_CRON: '*/2 * * * * *',
         PROVIDER_RATE_LIMIT: '10',
         PROVIDER_RATE_WINDOW_MS: '1000',
+        // The orphans' createTasks went to a black hole: in doubt for 2 s, then recovery sends them to the simulator.
+        DISPATCH_DOUBT_MS: '2000',
       },
     });
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/net.js';
 
 interface RawAnswer {
   status: number;
@@ -49,11 +50,24 @@ describe('GET /assets/* serves assets and nothing else from STORAGE_DIR', () => 
     if (parent) rmSync(parent, { recursive: true, force: true });
   });
 
-  it('serves a stored asset as its type, with nosniff', async () => {
-    const ok = await rawRequest(h.url, 'GET', '/assets/ab/abcd-0.mp4');
-    expect(ok).toMatchObject({ status: 200, body: 'a video' });
+  it('serves a delivered asset as its type, with nosniff', async () => {
+    const { apiKey } = await h.user(100);
+    const { taskId } = (await h.api(apiKey, 'POST', '/api/v1/tasks', { type: 'video', model: 'sora-2-text-to-video', input: { prompt: 'a fox' } })).body;
+    const task = await waitFor('the task to complete', async () => {
+      const view = (await h.api(apiKey, 'GET', `/api/v1/tasks/${taskId}`)).body;
+      return view.status === 'completed' ? view : undefined;
+    });
+    const ok = await rawRequest(h.url, 'GET', new URL(task.assetUrl).pathname);
+    expect(ok.status).toBe(200);
+    expect(ok.body.length).toBeGreaterThan(0);
     expect(ok.headers['content-type']).toBe('video/mp4');
     expect(ok.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('a file in the assets folder that no delivered task links is a 404, as if it were not there', async () => {
+    const unlinked = await rawRequest(h.url, 'GET', '/assets/ab/abcd-0.mp4');
+    expect(unlinked).toMatchObject({ status: 404 });
+    expect(unlinked.body).not.toContain('a video');
   });
 
   it.each([

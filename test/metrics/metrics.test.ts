@@ -130,10 +130,10 @@ describe('/metrics after an end-to-end scenario', () => {
     expect((await h.api(CRON_SECRET, 'POST', '/api/cron/cleanup-jobs')).body).toMatchObject({ success: true, result: { cleanedUp: 1 } });
     expected[viaCleanup] = 'cleanup/failed';
 
-    // submit: the provider refuses the task at creation
-    h.sim.setFaults({ apiKey: 'some-other-key' });
+    // submit: the provider refuses the task at creation for good (KIE 505: the feature is disabled)
+    h.sim.setFaults({ accountError: 505 });
     const rejected = await h.api(user.apiKey, 'POST', '/api/v1/tasks', VIDEO);
-    h.sim.setFaults({ apiKey: 'test-key' });
+    h.sim.setFaults({ accountError: null });
     expect(rejected.status).toBe(422);
     expected[rejected.body.taskId] = 'submit/failed';
 

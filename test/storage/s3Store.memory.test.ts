@@ -25,7 +25,7 @@ let kie: Provider;
 beforeAll(async () => {
   [s3, sim] = await Promise.all([startS3rver(), startSimulatorProcess()]);
   store = createS3Store({ bucket: s3.bucket, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS });
-  kie = createKieProvider({ baseUrl: sim.url });
+  kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
 });
 
 afterAll(async () => {
