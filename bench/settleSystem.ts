@@ -23,7 +23,7 @@ export function settleEnv(simUrl: string, port: number, storageDir: string, extr
     KIE_API_KEY: 'bench',
     STORAGE_DIR: storageDir,
     SUBMIT_RATE_LIMIT_PER_MINUTE: '100000000',
-    PROVIDER_RATE_LIMIT: '100000000',
+    PROVIDER_RATE_LIMIT: '0',
     LOG_LEVEL: 'warn',
     SESSION_SECRET: randomBytes(24).toString('hex'),
     ...extra,

@@ -28,7 +28,6 @@ import {
   createProviderRegistry,
   createReplicateProvider,
   loadCatalog,
-  localDispatchSlots,
   watchProviderHealth,
   withBackOff,
   type Catalog,
@@ -37,7 +36,7 @@ import {
 } from '../providers/index.js';
 import { RECOVERY_JOBS } from '../recovery/index.js';
 import { createLocalStore, createS3Store, type AssetStore, type LocalAssetStore } from '../storage/index.js';
-import type { TaskDeps } from '../tasks/index.js';
+import { clusterDispatchSlots, type TaskDeps } from '../tasks/index.js';
 
 /**
  * Everything a running Settle process is made of, built once from the configuration. This is the composition root:
@@ -109,7 +108,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     pollMinMs: config.workerPollMinMs,
     pollMaxMs: config.workerPollMaxMs,
     leaseMs: config.taskLeaseMs,
-    dispatchSlots: localDispatchSlots(config.providerRateLimit),
+    dispatchSlots: clusterDispatchSlots(db, config.providerRateLimit.max > 0 ? config.providerRateLimit : null),
+    userMaxActiveTasks: config.userMaxActiveTasks,
     dispatchDoubtMs: config.dispatchDoubtMs,
     submitWaitMs: config.submitWaitMs,
     pendingDeadlineMs: config.pendingDeadlineMs,

@@ -18,6 +18,6 @@ export {
   type ReplicateWebhookCheck,
   type ReplicateWebhookSigning,
 } from './replicate/webhook.js';
-export { localDispatchSlots, withBackOff, type DispatchSlots, type RateLimit } from './limits.js';
+export { withBackOff, type DispatchSlots, type RateLimit } from './limits.js';
 export { aroundCalls, aroundRegistry, type Around } from './wrap.js';
 export { watchProviderHealth, type ProviderHealth, type ProviderHealthState } from './health.js';

@@ -18,25 +18,6 @@ export interface DispatchSlots {
   take(provider: string): Promise<number>;
 }
 
-/** This process's own sliding window per provider. */
-export function localDispatchSlots(limit: RateLimit | null): DispatchSlots {
-  const sent = new Map<string, number[]>();
-  return {
-    async take(provider) {
-      if (!limit) return 0;
-      const now = Date.now();
-      const times = sent.get(provider) ?? [];
-      while (times.length > 0 && times[0]! <= now - limit.windowMs) times.shift();
-      sent.set(provider, times);
-      if (times.length < limit.max) {
-        times.push(now);
-        return 0;
-      }
-      return Math.max(1, times[times.length - limit.max]! + limit.windowMs - now);
-    },
-  };
-}
-
 /** How long to hold off after a 429 that did not say how long. */
 const DEFAULT_BACKOFF_MS = 5_000;
 /** A call waits out a 429 pause at most this long in line; a longer pause fails it as rate limited. */

@@ -95,7 +95,7 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
       }
       try {
         const lease = newLease(deps);
-        const tasks = await claimDueTasks(deps.db, lease, deps.leaseMs, room);
+        const tasks = await claimDueTasks(deps.db, lease, deps.leaseMs, room, deps.userMaxActiveTasks);
         failures = 0;
         for (const task of tasks) enqueue(task, lease);
         if (tasks.length === 0) await pause(idleMs);

@@ -1,9 +1,10 @@
-import { isUniqueViolation } from '../db/index.js';
+import { isUniqueViolation, type Queryable } from '../db/index.js';
 import { ProviderError } from '../providers/index.js';
 import { nextCheckDelay } from './backoff.js';
 import { decideDispatch } from './decide.js';
 import { GroupCommit, onePerDatabase } from './groupCommit.js';
 import { failTask } from './settle.js';
+import { countTasksAtProvider } from './sql/claimDueTasks.js';
 import { markDispatchStarted, recordDispatches, rescheduleTask, type Dispatch, type Reschedule } from './sql/fencedUpdates.js';
 import type { ClaimedTask, SettlementPath, TaskDeps } from './types.js';
 
@@ -38,7 +39,9 @@ export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: Set
   if (decision.action === 'wait') return reschedule(deps, claim, 'in_doubt', { delayMs: decision.waitMs, status: 'pending' });
   const slotWaitMs = await deps.dispatchSlots.take(task.provider);
   if (slotWaitMs > 0) return reschedule(deps, claim, 'still_pending', { delayMs: slotWaitMs, status: 'pending' });
-  if (!(await markDispatchStarted(deps.db, task.id, claim.lease, deps.leaseMs, deps.pendingDeadlineMs))) return 'fenced';
+  const started = await startDispatch(deps, claim);
+  if (started === 'at_cap') return reschedule(deps, claim, 'still_pending', { delayMs: deps.pollMinMs, status: 'pending' });
+  if (started === 'fenced') return 'fenced';
   try {
     const { providerTaskId } = await deps.providers.get(task.provider).submit({
       taskId: task.id,
@@ -51,6 +54,23 @@ export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: Set
     if (!(err instanceof ProviderError)) throw err;
     return dispatchFailed(deps, claim, err, path);
   }
+}
+
+/**
+ * Records the dispatch's start (markDispatchStarted). Under USER_MAX_ACTIVE_TASKS the user's dispatches are
+ * serialised (a transaction-scoped advisory lock on the user), so concurrent submissions of one user cannot all see
+ * room and overshoot the cap: a user at the cap gets 'at_cap', and the task waits its turn.
+ */
+async function startDispatch(deps: TaskDeps, claim: ClaimedTask): Promise<'started' | 'at_cap' | 'fenced'> {
+  const { task, lease } = claim;
+  const mark = async (tx: Queryable) =>
+    (await markDispatchStarted(tx, task.id, lease, deps.leaseMs, deps.pendingDeadlineMs)) ? 'started' : 'fenced';
+  if (deps.userMaxActiveTasks === 0) return mark(deps.db);
+  return deps.db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`settle-user-dispatch:${task.user_id}`]);
+    if ((await countTasksAtProvider(tx, task.user_id, task.id)) >= deps.userMaxActiveTasks) return 'at_cap';
+    return mark(tx);
+  });
 }
 
 async function recordAcceptance(deps: TaskDeps, claim: ClaimedTask, providerTaskId: string): Promise<DispatchOutcome> {

@@ -36,3 +36,5 @@ export { countStuckTasks } from './sql/countStuckTasks.js';
 export { audit, type AuditOptions, type AuditReport, type AuditViolation } from './audit.js';
 export { formatAuditReport } from './formatAuditReport.js';
 export { isDeliveredAsset } from './sql/findDeliveredAsset.js';
+export { clusterDispatchSlots } from './dispatchSlots.js';
+export { countTasksAtProvider } from './sql/claimDueTasks.js';

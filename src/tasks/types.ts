@@ -78,6 +78,8 @@ export interface TaskDeps {
   leaseMs: number;
   /** New provider tasks allowed now (PROVIDER_RATE_LIMIT); a dispatch without a slot stays pending until one frees. */
   dispatchSlots: DispatchSlots;
+  /** USER_MAX_ACTIVE_TASKS: a user's tasks at the provider at most (0: no cap). */
+  userMaxActiveTasks: number;
   /** DISPATCH_DOUBT_MS: how long a createTask whose answer was lost keeps its task from being sent again. */
   dispatchDoubtMs: number;
   /** SUBMIT_WAIT_MS: how long a submission waits for the createTask answer before answering pending. */

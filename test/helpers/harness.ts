@@ -52,7 +52,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     WORKER_POLL_MIN_MS: '100',
     WORKER_POLL_MAX_MS: '1000',
     SUBMIT_RATE_LIMIT_PER_MINUTE: '100000',
-    PROVIDER_RATE_LIMIT: '100000',
+    PROVIDER_RATE_LIMIT: '0',
     DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
     ...options.env,
   });

@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { localDispatchSlots, ProviderError, withBackOff, type Provider } from '../../src/providers/index.js';
+import { ProviderError, withBackOff, type Provider } from '../../src/providers/index.js';
 
 describe('provider rate limit and 429 back-off', () => {
-  it('gives at most max dispatch slots in any window, and says how long until the next one frees', async () => {
-    const slots = localDispatchSlots({ max: 3, windowMs: 300 });
-    const started = Date.now();
-    expect([await slots.take('kie'), await slots.take('kie'), await slots.take('kie')]).toEqual([0, 0, 0]);
-    const wait = await slots.take('kie');
-    expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(300);
-    expect(await slots.take('replicate')).toBe(0); // a window per provider
-    await new Promise((r) => setTimeout(r, wait));
-    expect(await slots.take('kie')).toBe(0);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(295);
-    expect(await localDispatchSlots(null).take('kie')).toBe(0);
-  });
-
   it('a 429 from the provider pauses the next calls through the same registry; a long pause fails them at once', async () => {
     const calls: number[] = [];
     let answer429: number | undefined = 300;

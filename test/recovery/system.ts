@@ -27,7 +27,7 @@ export async function startRecoverySystem(options: { sim?: SimulatorOptions; env
   const database = await createTestDatabase();
   const sim = await startSimulator({ port: 0, seed: 11, durationMs: [100, 200], rateLimit: null, ...options.sim });
   const storageDir = mkdtempSync(join(tmpdir(), 'settle-recovery-'));
-  const config = loadConfig({ KIE_BASE_URL: sim.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1', KIE_API_KEY: 'test-key', STORAGE_DIR: storageDir, WORKER_POLL_MIN_MS: '100', WORKER_POLL_MAX_MS: '1000', PROVIDER_RATE_LIMIT: '100000', ...options.env });
+  const config = loadConfig({ KIE_BASE_URL: sim.url, DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1', KIE_API_KEY: 'test-key', STORAGE_DIR: storageDir, WORKER_POLL_MIN_MS: '100', WORKER_POLL_MAX_MS: '1000', PROVIDER_RATE_LIMIT: '0', ...options.env });
   const system = await createSystem(config, { db: database.db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
   // No webhook receiver runs here: tasks are advanced by the worker and the reconciler only.
   system.tasks.callbackBaseUrl = undefined;

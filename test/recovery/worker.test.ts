@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { localDispatchSlots, type Provider } from '../../src/providers/index.js';
+import type { Provider } from '../../src/providers/index.js';
 import { startWorker, type WorkerOptions } from '../../src/recovery/index.js';
-import { cancelTask, type TaskDeps, type TaskRow } from '../../src/tasks/index.js';
+import { cancelTask, clusterDispatchSlots, type TaskDeps, type TaskRow } from '../../src/tasks/index.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 import { waitFor } from '../helpers/net.js';
 import { expectEachTaskSettledOnce, submitVideo, taskRow } from './helpers.js';
@@ -100,7 +100,7 @@ describe('worker', () => {
         return real.submit(request);
       },
     }));
-    const worker = startWorker({ ...recording, dispatchSlots: localDispatchSlots({ max: 3, windowMs: 600 }) }, { concurrency: 5 });
+    const worker = startWorker({ ...recording, dispatchSlots: clusterDispatchSlots(r.system.db, { max: 3, windowMs: 600 }) }, { concurrency: 5 });
     try {
       await waitFor('every pending task to be dispatched', async () => {
         const { rows } = await r.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND status <> 'pending'`, [tasks.map((t) => t.id)]);
