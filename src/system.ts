@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from './config/index.js';
-import { migrate, openDatabase, type Db } from './db/index.js';
+import { migrate, openDatabase, type DatabaseOptions, type Db } from './db/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { instrumentProviders } from './metrics/index.js';
 import { createKieProvider, createProviderRegistry, createReplicateProvider, loadCatalog, type Catalog, type ReplicateProvider } from './providers/index.js';
@@ -35,7 +35,7 @@ export interface SystemOptions {
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const catalog = loadCatalog(config.modelsFile);
-  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db = options.db ?? (await openDatabase(databaseOptions(config, logger)));
   await migrate(db);
   const localStore = config.r2 ? undefined : createLocalStore(config.storageDir, config.publicUrl);
   const s3Store = config.r2 ? createS3Store(config.r2) : undefined;
@@ -71,6 +71,18 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     await db.close();
   };
   return { config, db, logger, catalog, store, localStore, replicate, tasks, delivery, alerts, close };
+}
+
+/** The database the configuration names; while it is unreachable at start-up, each try logs one warning. */
+export function databaseOptions(config: Config, logger: Logger): DatabaseOptions {
+  return {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: config.database.schema,
+    pooler: config.database.pooler,
+    waitMs: config.database.waitMs,
+    onWait: (line) => logger.warn(line),
+  };
 }
 
 function buildSenders(config: Config, db: Db, store: AssetStore): Senders {
