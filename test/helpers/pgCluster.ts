@@ -8,7 +8,9 @@ export interface PgCluster {
   port: number;
   /** postgres:// URL as the superuser `postgres` with the given password (default: the right one). */
   url(database?: string, password?: string): string;
+  /** Starts the server unless it runs, and returns once it accepts connections. */
   start(): void;
+  /** Stops it at once (immediate mode) unless it is stopped. */
   stop(): void;
   remove(): void;
 }
@@ -35,18 +37,22 @@ export function createPgCluster(port: number): PgCluster {
   };
   run('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', `--pwfile=${join(dir, 'pw')}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-N']);
   const pgCtl = (...args: string[]) => run('pg_ctl', ['-D', join(dir, 'data'), ...args]);
+  let running = false;
+  const stop = () => {
+    if (running) pgCtl('-m', 'immediate', '-w', 'stop');
+    running = false;
+  };
   return {
     port,
     url: (database = 'postgres', password = PASSWORD) =>
       `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
-    start: () => pgCtl('-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'log'), '-w', 'start'),
-    stop: () => pgCtl('-m', 'immediate', '-w', 'stop'),
+    start() {
+      if (!running) pgCtl('-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'log'), '-w', 'start');
+      running = true;
+    },
+    stop,
     remove() {
-      try {
-        pgCtl('-m', 'immediate', '-w', 'stop');
-      } catch {
-        // already stopped
-      }
+      stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
