@@ -14,12 +14,18 @@ export interface LocalAssetStore extends AssetStore {
 /** A file the provider declared at most this large is read whole and written in one call, not through a stream. */
 const WHOLE_FILE_BYTES = 256 * 1024;
 
+/** Keys begin with `assets/`, as their URLs do; on disk that part is STORAGE_DIR itself, not a folder inside it. */
+const KEY_PREFIX = 'assets/';
+
 export function createLocalStore(rootDir: string, publicUrl: string): LocalAssetStore {
   const root = resolve(rootDir);
-  const pathOf = (key: string): string | null => {
-    const path = resolve(root, key);
+  const inRoot = (relative: string): string | null => {
+    const path = resolve(root, relative);
     return path.startsWith(root + sep) ? path : null;
   };
+  const pathOf = (key: string): string | null => inRoot(key.startsWith(KEY_PREFIX) ? key.slice(KEY_PREFIX.length) : key);
+  // Versions before kept the prefix as a folder (STORAGE_DIR/assets/…); their files are still served from there.
+  const earlierPathOf = (key: string): string | null => (key.startsWith(KEY_PREFIX) ? inRoot(key) : null);
   // Keys share 256 prefix directories: each is made once per process, not once per file (a recursive mkdir cost
   // more than the write of a small file). One removed since is made again when opening a file in it fails.
   const made = new Set<string>();
@@ -54,13 +60,16 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
       return `${publicUrl}/${key}`;
     },
     async open(key: string) {
-      const path = pathOf(key);
-      if (!path) return null;
-      const info = await stat(path).catch(() => null);
-      if (!info?.isFile()) return null;
-      return { body: createReadStream(path), size: info.size };
+      return (await openFile(pathOf(key))) ?? openFile(earlierPathOf(key));
     },
   };
+}
+
+async function openFile(path: string | null): Promise<{ body: Readable; size: number } | null> {
+  if (!path) return null;
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) return null;
+  return { body: createReadStream(path), size: info.size };
 }
 
 /** Writes the body to the file `openFile` opens and closes it; returns the bytes written. */
