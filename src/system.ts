@@ -88,7 +88,7 @@ export function databaseOptions(config: Config, logger: Logger): DatabaseOptions
 function buildSenders(config: Config, db: Db, store: AssetStore): Senders {
   return {
     ...(config.smtpUrl && {
-      email: createEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom, libraryUrl: config.assetsLibraryUrl, db, store }),
+      email: createEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom, publicUrl: config.publicUrl, libraryUrl: config.assetsLibraryUrl, db, store }),
     }),
     ...(config.slackWebhookUrl && { slack: createWebhookSender(config.slackWebhookUrl) }),
     ...(config.discordWebhookUrl && { discord: createWebhookSender(config.discordWebhookUrl) }),
