@@ -74,14 +74,14 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
 }
 
 /** The database the configuration names; while it is unreachable at start-up, each try logs one warning. */
-export function databaseOptions(config: Config, logger: Logger): DatabaseOptions {
+export function databaseOptions(config: Config, logger?: Logger): DatabaseOptions {
   return {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     schema: config.database.schema,
     pooler: config.database.pooler,
     waitMs: config.database.waitMs,
-    onWait: (line) => logger.warn(line),
+    onWait: logger && ((line) => logger.warn(line)),
   };
 }
 

@@ -26,7 +26,7 @@ export async function waitForDatabase(db: Db, connectionString: string, options:
     } catch (err) {
       const why = connectFailure(err, target);
       const leftMs = deadline - Date.now();
-      if (!isPassing(err)) throw new DatabaseError(why);
+      if (!isPassing(err) || options.waitMs === 0) throw new DatabaseError(why);
       if (leftMs <= 0) throw new DatabaseError(`${why}; gave up after waiting ${seconds(options.waitMs)} (DATABASE_WAIT_MS)`);
       const pause = Math.min(pauseMs, leftMs);
       options.onWait?.(`waiting for the database (try ${attempt}: ${why}); next try in ${seconds(pause)}, ${seconds(leftMs)} left`);

@@ -59,6 +59,9 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
     async url(key: string) {
       return `${publicUrl}/${key}`;
     },
+    async delete(key: string) {
+      for (const path of [pathOf(key), earlierPathOf(key)]) if (path) await rm(path, { force: true });
+    },
     async open(key: string) {
       return (await openFile(pathOf(key))) ?? openFile(earlierPathOf(key));
     },

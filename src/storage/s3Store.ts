@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createPartBufferPool, uploadStream } from './s3Multipart.js';
 import type { AssetStore, StoredAsset } from './types.js';
@@ -77,6 +77,13 @@ export function createS3Store(options: S3StoreOptions): S3AssetStore {
     async url(key: string): Promise<string> {
       if (publicUrl) return `${publicUrl}/${encodeKey(key)}`;
       return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: presignTtl });
+    },
+    async delete(key: string) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (err) {
+        throw new Error(`S3 delete of ${key} in bucket ${bucket} failed: ${describe(err)}`, { cause: err });
+      }
     },
     close() {
       pool.clear();

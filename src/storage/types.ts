@@ -16,6 +16,8 @@ export interface AssetStore {
   put(key: string, body: Readable, contentType?: string, declaredSize?: number): Promise<StoredAsset>;
   /** A URL the end user can download the asset from. */
   url(key: string): Promise<string>;
+  /** Removes the stored object; a key with nothing stored is not an error. */
+  delete(key: string): Promise<void>;
 }
 
 export function assetKey(taskId: string, index: number, extension: string): string {
