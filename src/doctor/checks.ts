@@ -18,7 +18,7 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 export async function checkDatabase(config: Config): Promise<Check> {
   let db: Db;
   try {
-    db = await openDatabase({ ...databaseOptions(config), waitMs: 0, onWait: undefined });
+    db = await openDatabase({ ...databaseOptions(config), waitMs: 0 });
   } catch (err) {
     return fail('database', messageOf(err));
   }

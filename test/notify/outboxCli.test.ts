@@ -26,8 +26,9 @@ describe('settle outbox, piped', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('prints its table without colour codes or other control characters', async () => {
-    const res = await runCli(['outbox'], env);
+  it('prints its table without colour codes or other control characters, even from a colour terminal', async () => {
+    // `settle outbox | less` in a terminal: TERM says colours work, but stdout is a pipe.
+    const res = await runCli(['outbox'], { ...env, TERM: 'xterm-256color' });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('slack');
