@@ -9,8 +9,6 @@ export interface TestDatabase {
    * set, with `pgbouncer=true` so every process given it works in transaction mode), or undefined on PGlite.
    */
   url?: string;
-  /** The same database on a direct connection, for what a pooler cannot carry (CREATE/DROP DATABASE, pg_terminate). */
-  directUrl?: string;
   drop(): Promise<void>;
 }
 
@@ -41,7 +39,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     db,
     url,
-    directUrl,
     async drop() {
       await db.close();
       try {
@@ -93,7 +90,7 @@ export async function adminRows<T = Record<string, unknown>>(serverUrl: string, 
 }
 
 /** Another app's tables, named like Settle's, as a team sharing its database with Settle has them. */
-export const APP_TABLES_SQL = `
+const APP_TABLES_SQL = `
   CREATE TABLE public.users (id serial PRIMARY KEY, email text NOT NULL, plan text NOT NULL);
   CREATE TABLE public.tasks (id serial PRIMARY KEY, title text NOT NULL, done boolean NOT NULL);
   INSERT INTO public.users (email, plan) VALUES ('owner@app.example', 'pro');
