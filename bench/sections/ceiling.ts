@@ -9,13 +9,16 @@ import type { BenchOptions } from '../options.js';
 import type { SectionResult } from '../report.js';
 
 const PGBENCH = '/usr/bin/pgbench';
-/** pgbench's accounts at scale 1: the same table and the same rows for both drivers. */
+/**
+ * pgbench's accounts at scale 1: the same table and the same rows for both drivers. Not a Settle table: it lives in
+ * public, where pgbench (on the server's default search path) finds it, and Settle's connections name it so.
+ */
 const ACCOUNTS = 100_000;
-const UPDATE = 'UPDATE bench_accounts SET abalance = abalance + $1 WHERE aid = $2';
+const UPDATE = 'UPDATE public.bench_accounts SET abalance = abalance + $1 WHERE aid = $2';
 const PGBENCH_SCRIPT = `\\set aid random(1, ${ACCOUNTS})
 \\set delta random(-5000, 5000)
 BEGIN;
-UPDATE bench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+UPDATE public.bench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
 END;
 `;
 
@@ -41,9 +44,9 @@ export function benchCeiling(options: BenchOptions): Promise<SectionResult> {
 }
 
 async function createAccounts(db: Db): Promise<void> {
-  await db.exec(`CREATE TABLE bench_accounts (aid integer PRIMARY KEY, bid integer, abalance integer NOT NULL, filler char(84));
-    INSERT INTO bench_accounts (aid, bid, abalance) SELECT i, 1, 0 FROM generate_series(1, ${ACCOUNTS}) AS i;`);
-  await db.query('VACUUM ANALYZE bench_accounts'); // alone: VACUUM cannot run inside a multi-statement script's transaction
+  await db.exec(`CREATE TABLE public.bench_accounts (aid integer PRIMARY KEY, bid integer, abalance integer NOT NULL, filler char(84));
+    INSERT INTO public.bench_accounts (aid, bid, abalance) SELECT i, 1, 0 FROM generate_series(1, ${ACCOUNTS}) AS i;`);
+  await db.query('VACUUM ANALYZE public.bench_accounts'); // alone: VACUUM cannot run inside a multi-statement script's transaction
 }
 
 /** Transactions per second over the window, each client running one transaction after another. */

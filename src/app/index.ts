@@ -1,2 +1,2 @@
-export { createSystem, type System, type SystemOptions } from './system.js';
+export { createSystem, databaseOptions, type System, type SystemOptions } from './system.js';
 export { startBackgroundWork, type BackgroundWork } from './background.js';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
-import { migrate, openDatabase, type Db } from '../db/index.js';
+import { migrate, openDatabase, type DatabaseOptions, type Db } from '../db/index.js';
 import {
   findJob,
   runJob,
@@ -78,7 +78,7 @@ export interface SystemOptions {
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const catalog = loadCatalog(config.modelsFile);
-  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db = options.db ?? (await openDatabase(databaseOptions(config, logger)));
   await migrate(db);
   const localStore = config.r2 ? undefined : createLocalStore(config.storageDir, config.publicUrl);
   const s3Store = config.r2 ? createS3Store(config.r2) : undefined;
@@ -148,10 +148,22 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   };
 }
 
+/** The database the configuration names; while it is unreachable at start-up, each try logs one warning. */
+export function databaseOptions(config: Config, logger?: Logger): DatabaseOptions {
+  return {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: config.database.schema,
+    pooler: config.database.pooler,
+    waitMs: config.database.waitMs,
+    onWait: logger && ((line) => logger.warn(line)),
+  };
+}
+
 function buildSenders(config: Config, db: Db, store: AssetStore): Senders {
   return {
     ...(config.smtpUrl && {
-      email: createEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom, libraryUrl: config.assetsLibraryUrl, db, store }),
+      email: createEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom, publicUrl: config.publicUrl, libraryUrl: config.assetsLibraryUrl, db, store }),
     }),
     ...(config.slackWebhookUrl && { slack: createWebhookSender(config.slackWebhookUrl) }),
     ...(config.discordWebhookUrl && { discord: createWebhookSender(config.discordWebhookUrl) }),

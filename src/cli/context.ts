@@ -1,4 +1,5 @@
 import { configFromEnvironment, ConfigError, type Config } from '../config/index.js';
+import { DatabaseError } from '../db/index.js';
 import { createLogger } from '../log/index.js';
 import { createSystem, type System } from '../app/system.js';
 
@@ -31,14 +32,20 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | n
       const code = await fn(...args);
       if (typeof code === 'number') process.exitCode = code;
     } catch (err) {
-      if (err instanceof CliError || err instanceof ConfigError) {
+      if (err instanceof CliError || err instanceof ConfigError || err instanceof DatabaseError) {
         process.stderr.write(`settle: ${err.message}\n`);
-        process.exitCode = err instanceof CliError ? err.exitCode : 2;
+        process.exitCode = exitCodeOf(err);
         return;
       }
       throw err;
     }
   };
+}
+
+/** A bad flag or configuration is 2 (the command was wrong); a database that cannot be used is 1 (the world was). */
+function exitCodeOf(err: CliError | ConfigError | DatabaseError): number {
+  if (err instanceof CliError) return err.exitCode;
+  return err instanceof DatabaseError ? 1 : 2;
 }
 
 export function parsePositiveInt(value: string, flag: string): number {

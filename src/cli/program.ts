@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCleanupCommand } from './commands/cleanup.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerExecutionsCommand } from './commands/executions.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerOutboxCommand } from './commands/outbox.js';
@@ -25,6 +26,7 @@ export async function runCli(argv: string[]): Promise<void> {
   registerWorkerCommand(program);
   registerDemoCommand(program);
   registerMigrateCommand(program);
+  registerDoctorCommand(program);
   registerUserCommands(program);
   registerAuditCommand(program);
   registerOutboxCommand(program);

@@ -69,6 +69,8 @@ export const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coe
 export const positiveNumber = z.coerce.number().positive();
 /** Minutes (decimals allowed) as milliseconds. */
 export const minutesAsMs = z.coerce.number().positive().transform((m) => Math.round(m * 60_000));
+/** An unquoted PostgreSQL name: lower case, so it means the same quoted or not. */
+export const sqlName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name (letters, digits, _)');
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 /** A comma-separated list, blanks dropped. */
 export const list = z.string().transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean));

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { list, minutesAsMs, oneOf, positiveNumber, text, url, variable, wholeNumber } from './variable.js';
+import { list, minutesAsMs, oneOf, positiveNumber, sqlName, text, url, variable, wholeNumber } from './variable.js';
 
 const baseUrl = url.transform((u) => u.replace(/\/+$/, ''));
 const cron = text;
@@ -32,6 +32,11 @@ const trustProxy = z.string().transform((value, ctx): boolean | string[] => {
 export const VARIABLES = {
   databaseUrl: variable('DATABASE_URL', 'database', text, 'unset: the embedded PGlite under SETTLE_DATA_DIR; `postgres://…`: a PostgreSQL server', { secret: true }),
   dataDir: variable('SETTLE_DATA_DIR', 'database', text, 'the embedded database and the default asset directory', { default: './.settle' }),
+  database: {
+    schema: variable('DATABASE_SCHEMA', 'database', sqlName, 'PostgreSQL: the schema every Settle table lives in, so Settle can share a database with an app\'s own `users` and `tasks`; an install made before it existed is moved there from `public` (set `public` to keep it there)', { default: 'settle' }),
+    pooler: variable('DATABASE_POOLER', 'database', oneOf(['none', 'transaction']), '`transaction`: DATABASE_URL is a transaction-mode pooler (PgBouncer, Supavisor, Supabase port 6543): no named prepared statements, the schema set in each transaction. `pgbouncer=true` in DATABASE_URL means the same', { default: 'none' }),
+    waitMs: variable('DATABASE_WAIT_MS', 'database', wholeNumber(0), 'how long start-up waits for an unreachable database, one line per try; a refused password, an unknown host or a missing database fail at once', { default: '60000' }),
+  },
   port: variable('PORT', 'server', wholeNumber(0, 65535), 'the HTTP port', { default: '3000' }),
   host: variable('HOST', 'server', text, 'the address to listen on', { default: '0.0.0.0' }),
   publicUrl: variable('PUBLIC_URL', 'server', baseUrl, 'the public URL; it goes into callback URLs and asset links', { defaultDoc: 'http://localhost:$PORT' }),

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PGlite, types, type Results } from '@electric-sql/pglite';
+import { lockEmbeddedDatabase } from './embeddedLock.js';
 import { statementText, type Statement } from './prepared.js';
 import type { Db, Queryable, QueryResult } from './types.js';
 
@@ -10,10 +12,21 @@ function toResult<T>(res: Results<T>): QueryResult<T> {
   return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
 }
 
-/** Embedded PostgreSQL: a directory on disk, or memory when dataDir is undefined. */
+/**
+ * Embedded PostgreSQL: a directory on disk, held by this process alone (a second process refuses, see
+ * embeddedLock.ts), or memory when dataDir is undefined. Its tables stay in `public`: nothing else shares it.
+ */
 export async function openPglite(dataDir?: string): Promise<Db> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create(dataDir, { parsers });
+  let unlock = () => {};
+  if (dataDir) {
+    mkdirSync(dirname(dataDir), { recursive: true });
+    unlock = lockEmbeddedDatabase(dataDir);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const pg = await PGlite.create(dataDir, { parsers }).catch((err: unknown) => {
+    unlock();
+    throw err;
+  });
   return {
     kind: 'pglite',
     async query<T>(statement: Statement, params?: unknown[]) {
@@ -30,6 +43,12 @@ export async function openPglite(dataDir?: string): Promise<Db> {
         }),
       );
     },
-    close: () => pg.close(),
+    async close() {
+      try {
+        await pg.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }

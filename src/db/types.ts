@@ -14,6 +14,8 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'pg';
+  /** The schema Settle's tables live in on PostgreSQL; unset: the connection's own (the embedded database's public). */
+  readonly schema?: string;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -13,6 +13,8 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
 export interface EmailSenderOptions {
   smtpUrl: string;
   from: string;
+  /** Settle's public URL: its host names the Message-ID when the sender's address has no real domain. */
+  publicUrl: string;
   libraryUrl: string;
   db: Queryable;
   store: AssetStore;
@@ -29,6 +31,7 @@ interface ReadyTask {
 /** Renders at send time, so the asset link (possibly a presigned URL) is fresh when the mail leaves. */
 export function createEmailSender(options: EmailSenderOptions): Sender {
   const transport = nodemailer.createTransport(options.smtpUrl);
+  const domain = messageIdDomain(options.from, options.publicUrl);
   return async (entry) => {
     const { rows } = await options.db.query<ReadyTask>(
       `SELECT t.type, t.asset_keys, t.input, u.email, u.name FROM tasks t JOIN users u ON u.id = t.user_id WHERE t.id = $1`,
@@ -45,8 +48,17 @@ export function createEmailSender(options: EmailSenderOptions): Sender {
     });
     // The outbox id as Message-ID: if a crash between sending and recording makes us send again, mail systems
     // (and our chaos check) recognise the second copy as the same message.
-    await transport.sendMail({ from: options.from, to: task.email, messageId: `<${entry.id}@settle>`, ...email });
+    await transport.sendMail({ from: options.from, to: task.email, messageId: `<${entry.id}@${domain}>`, ...email });
   };
+}
+
+/**
+ * The right-hand side of a Message-ID is a domain the sender controls (RFC 5322), and spam filters check it: the
+ * domain of EMAIL_FROM, or, when that is not a real domain (`localhost`), the host of PUBLIC_URL.
+ */
+export function messageIdDomain(from: string, publicUrl: string): string {
+  const domain = /@([^\s@<>]+)>?\s*$/.exec(from)?.[1]?.toLowerCase();
+  return domain?.includes('.') ? domain : new URL(publicUrl).hostname;
 }
 
 /** Slack and Discord incoming webhooks take the JSON body stored in the entry as it is. */

@@ -55,10 +55,12 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
-/** The operator's account at the provider. */
+/** The operator's account at the provider, as far as the provider tells. */
 export interface ProviderAccount {
-  /** Credits left (KIE: GET /api/v1/chat/credit). */
-  credits: number;
+  /** Credits left (KIE: GET /api/v1/chat/credit); absent where the provider does not count credits. */
+  credits?: number;
+  /** The account's name (Replicate: GET /v1/account). */
+  name?: string;
 }
 
 export interface Provider {

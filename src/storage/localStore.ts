@@ -14,13 +14,24 @@ export interface LocalAssetStore extends AssetStore {
 /** A file the provider declared at most this large is read whole and written in one call, not through a stream. */
 const WHOLE_FILE_BYTES = 256 * 1024;
 
+/** Keys begin with `assets/`, as their URLs do; on disk that part is STORAGE_DIR itself, not a folder inside it. */
+const KEY_PREFIX = 'assets/';
+
+/** The 256 shared prefix directories keys are stored in; STORAGE_DIR may hold other things beside them. */
+const PREFIX_DIR = /^[0-9a-f]{2}$/;
+
 export function createLocalStore(rootDir: string, publicUrl: string): LocalAssetStore {
   const root = resolve(rootDir);
-  const pathOf = (key: string): string | null => {
-    if (!isPlainKey(key)) return null;
-    const path = resolve(root, key);
+  const inRoot = (relative: string): string | null => {
+    const path = resolve(root, relative);
     return path.startsWith(root + sep) ? path : null;
   };
+  const pathOf = (key: string): string | null => {
+    if (!isPlainKey(key)) return null;
+    return inRoot(key.startsWith(KEY_PREFIX) ? key.slice(KEY_PREFIX.length) : key);
+  };
+  // Versions before kept the prefix as a folder (STORAGE_DIR/assets/…); their files are still served from there.
+  const earlierPathOf = (key: string): string | null => (isPlainKey(key) && key.startsWith(KEY_PREFIX) ? inRoot(key) : null);
   // Keys share 256 prefix directories: each is made once per process, not once per file (a recursive mkdir cost
   // more than the write of a small file). One removed since is made again when opening a file in it fails.
   const made = new Set<string>();
@@ -55,22 +66,19 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
       return `${publicUrl}/${key}`;
     },
     async delete(key: string) {
-      const path = pathOf(key);
-      if (path) await rm(path, { force: true });
+      for (const path of [pathOf(key), earlierPathOf(key)]) if (path) await rm(path, { force: true });
     },
     async *list() {
-      for (const prefix of await readdir(join(root, 'assets')).catch(() => [])) {
-        for (const name of await readdir(join(root, 'assets', prefix)).catch(() => [])) {
-          if (!name.endsWith('.partial')) yield `assets/${prefix}/${name}`;
+      for (const dir of [root, join(root, 'assets')]) {
+        for (const prefix of (await readdir(dir).catch(() => [])).filter((name) => PREFIX_DIR.test(name))) {
+          for (const name of await readdir(join(dir, prefix)).catch(() => [])) {
+            if (!name.endsWith('.partial')) yield `${KEY_PREFIX}${prefix}/${name}`;
+          }
         }
       }
     },
     async open(key: string) {
-      const path = pathOf(key);
-      if (!path) return null;
-      const info = await stat(path).catch(() => null);
-      if (!info?.isFile()) return null;
-      return { body: createReadStream(path), size: info.size };
+      return (await openFile(pathOf(key))) ?? openFile(earlierPathOf(key));
     },
   };
 }
@@ -83,6 +91,13 @@ export function createLocalStore(rootDir: string, publicUrl: string): LocalAsset
  */
 function isPlainKey(key: string): boolean {
   return key.split('/').every((name) => name !== '' && name !== '.' && name !== '..' && !/[\\\x00-\x1f\x7f]/.test(name));
+}
+
+async function openFile(path: string | null): Promise<{ body: Readable; size: number } | null> {
+  if (!path) return null;
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) return null;
+  return { body: createReadStream(path), size: info.size };
 }
 
 /** Writes the body to the file `openFile` opens and closes it; returns the bytes written. */

@@ -78,8 +78,12 @@ export function createS3Store(options: S3StoreOptions): S3AssetStore {
       if (publicUrl) return `${publicUrl}/${encodeKey(key)}`;
       return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: presignTtl });
     },
-    async delete(key: string): Promise<void> {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    async delete(key: string) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (err) {
+        throw new Error(`S3 delete of ${key} in bucket ${bucket} failed: ${describe(err)}`, { cause: err });
+      }
     },
     async *list() {
       for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: 'assets/' })) {

@@ -17,7 +17,7 @@ export interface AssetStore {
   put(key: string, body: Readable, contentType?: string, declaredSize?: number): Promise<StoredAsset>;
   /** A URL the end user can download the asset from. */
   url(key: string): Promise<string>;
-  /** Removes a stored file; a key that is not there is no error. */
+  /** Removes a stored file; a key with nothing stored is not an error. */
   delete(key: string): Promise<void>;
   /** Every stored asset key (audits compare them with the keys tasks link). */
   list(): AsyncIterable<string>;

@@ -152,6 +152,42 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
     expect(slack()).toHaveLength(2);
   });
 
+  it("says when a condition clears by the title its alert had, not by the condition's internal key", async () => {
+    await finishRun('process-stuck-tasks', 'failed', {}, 'provider unreachable');
+    await finishRun('process-stuck-tasks', 'completed', healthy);
+    expect(slack().map((m) => m.blocks[0].text.text)).toEqual(['🚨 process-stuck-tasks run failed', '✅ Resolved: process-stuck-tasks run failed']);
+    expect(discord()[1].embeds[0].title).toBe('✅ Resolved: process-stuck-tasks run failed');
+    expect(JSON.stringify(receiver.received)).not.toMatch(/run[ _]failed:process-stuck-tasks/);
+  });
+
+  it('an error text far over the receivers\' limits is cut to fit with an ellipsis, and cannot ping or format in Slack', async () => {
+    const hostile = `<!channel> <@U024BE7LH> <https://evil.example|click here> a & b > c ${'x'.repeat(10_000)}`;
+    await finishRun('process-stuck-tasks', 'failed', {}, hostile);
+    const [s] = slack();
+    const mrkdwn: string[] = [s.text, ...s.blocks.flatMap((b: any) => [b.text?.type === 'mrkdwn' ? b.text.text : undefined, ...(b.fields ?? []).map((f: any) => f.text)])].filter(Boolean);
+    for (const text of mrkdwn) {
+      expect(text.length).toBeLessThanOrEqual(3000);
+      expect(text).not.toMatch(/<[!@#]|<https?:/);
+      expect(text).not.toMatch(/&(?!amp;|lt;|gt;)/);
+    }
+    expect(s.blocks[0].text.text.length).toBeLessThanOrEqual(150);
+    const detail = s.blocks[1].text.text as string;
+    expect(detail.startsWith('&lt;!channel&gt; &lt;@U024BE7LH&gt; &lt;https://evil.example|click here&gt; a &amp; b &gt; c xxx')).toBe(true);
+    expect(detail).toHaveLength(3000);
+    expect(detail.endsWith('x…')).toBe(true);
+
+    const [d] = discord();
+    const embed = d.embeds[0];
+    expect(d.allowed_mentions).toEqual({ parse: [] });
+    expect(embed.title.length).toBeLessThanOrEqual(256);
+    expect(embed.description.length).toBeLessThanOrEqual(4096);
+    expect(embed.description.startsWith('<!channel>')).toBe(true);
+    expect(embed.description.endsWith('x…')).toBe(true);
+    for (const field of embed.fields) expect(field.value.length).toBeLessThanOrEqual(1024);
+    const total = embed.title.length + embed.description.length + embed.fields.reduce((n: number, f: any) => n + f.name.length + f.value.length, 0);
+    expect(total).toBeLessThanOrEqual(6000);
+  });
+
   it('a receiver answering 500 gets the same message again, and it arrives once', async () => {
     receiver.failNext(2);
     await finishRun('process-stuck-tasks', 'failed', {}, 'db down');

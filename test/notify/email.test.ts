@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverDueNotifications } from '../../src/notify/index.js';
+import { createEmailSender, deliverDueNotifications, type OutboxEntry } from '../../src/notify/index.js';
 import { advanceTask } from '../../src/tasks/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
@@ -48,6 +48,7 @@ describe('user e-mails through the outbox and a real SMTP server', () => {
     expect(mail!.subject).toBe('Your AI video is ready!');
     expect((mail!.to as { text: string }).text).toBe(user.email);
     expect(mail!.from?.text).toContain('noreply@settle.test');
+    expect(mail!.messageId).toMatch(/^<[0-9a-f-]{36}@settle\.test>$/);
     expect(mail!.text).toContain(`Hi ${user.email}`);
     expect(mail!.text).toContain('View in Assets Library');
     expect(mail!.html).toContain('View in Assets Library');
@@ -57,6 +58,23 @@ describe('user e-mails through the outbox and a real SMTP server', () => {
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toBe('video/mp4');
     expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(0);
+  });
+
+  it('names the Message-ID after PUBLIC_URL\'s host when EMAIL_FROM has no real domain', async () => {
+    const user = await h.user(100);
+    const taskId = await recoveredTask(user.apiKey);
+    const { rows } = await h.system.db.query<OutboxEntry>(`SELECT * FROM notification_outbox WHERE payload->>'taskId' = $1`, [taskId]);
+    const send = createEmailSender({
+      smtpUrl: `smtp://127.0.0.1:${smtp.port}`,
+      from: 'Settle <no-reply@localhost>',
+      publicUrl: 'https://settle.shop.example:8443',
+      libraryUrl: 'https://shop.example/library',
+      db: h.system.db,
+      store: h.system.store,
+    });
+    await send(rows[0]!);
+    expect(mailsFor(taskId).map((m) => m.messageId)).toEqual([`<${rows[0]!.id}@settle.shop.example>`]);
+    await h.system.db.query(`UPDATE notification_outbox SET status = 'sent', sent_at = now() WHERE id = $1`, [rows[0]!.id]);
   });
 
   it('a task the user polled to completion sends no e-mail with EMAIL_ON=recovered', async () => {

@@ -8,6 +8,8 @@ import { createLocalStore } from '../../src/storage/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'settle-local-store-'));
 const store = createLocalStore(root, 'http://assets.test');
+/** Where a key's file lies: the key's leading `assets/` is the storage directory itself. */
+const fileOf = (key: string) => join(root, key.replace(/^assets\//, ''));
 
 /** A body delivered in 16 KiB chunks, optionally cut off with an error after `failAfter` bytes. */
 function bodyOf(bytes: Buffer, failAfter?: number): Readable {
@@ -33,8 +35,8 @@ describe('local asset store', () => {
     const bytes = randomBytes(size);
     const key = `assets/task-${size}/0.mp4`;
     expect(await store.put(key, bodyOf(bytes), 'video/mp4', declared)).toEqual({ key, size });
-    expect(readFileSync(join(root, key)).equals(bytes)).toBe(true);
-    expect(readdirSync(join(root, `assets/task-${size}`))).toEqual(['0.mp4']);
+    expect(readFileSync(fileOf(key)).equals(bytes)).toBe(true);
+    expect(readdirSync(fileOf(`assets/task-${size}`))).toEqual(['0.mp4']);
   });
 
   it.each([
@@ -45,8 +47,8 @@ describe('local asset store', () => {
     const first = randomBytes(100 * 1024);
     await store.put(key, bodyOf(first), 'image/png', declared);
     await expect(store.put(key, bodyOf(randomBytes(100 * 1024), 48 * 1024), 'image/png', declared)).rejects.toThrow(/connection reset/);
-    expect(readFileSync(join(root, key)).equals(first)).toBe(true);
-    expect(readdirSync(join(root, `assets/task-cut-${declared ?? 'stream'}`))).toEqual(['0.png']);
+    expect(readFileSync(fileOf(key)).equals(first)).toBe(true);
+    expect(readdirSync(fileOf(`assets/task-cut-${declared ?? 'stream'}`))).toEqual(['0.png']);
   });
 
   it.each([
@@ -55,15 +57,15 @@ describe('local asset store', () => {
   ])('a directory removed while the process runs is made again (%s)', async (_what, declared) => {
     const dir = `assets/removed-${declared ?? 'stream'}`;
     await store.put(`${dir}/a-0.png`, bodyOf(randomBytes(1024)), 'image/png', declared);
-    rmSync(join(root, dir), { recursive: true });
+    rmSync(fileOf(dir), { recursive: true });
     const bytes = randomBytes(1024);
     expect(await store.put(`${dir}/b-0.png`, bodyOf(bytes), 'image/png', declared)).toEqual({ key: `${dir}/b-0.png`, size: 1024 });
-    expect(readFileSync(join(root, dir, 'b-0.png')).equals(bytes)).toBe(true);
+    expect(readFileSync(fileOf(`${dir}/b-0.png`)).equals(bytes)).toBe(true);
   });
 
   it('a file that cannot be created fails the put and releases the provider download unread', async () => {
-    mkdirSync(join(root, 'assets'), { recursive: true });
-    writeFileSync(join(root, 'assets/not-a-directory'), 'x');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(fileOf('assets/not-a-directory'), 'x');
     const body = bodyOf(randomBytes(300 * 1024));
     await expect(store.put('assets/not-a-directory/0.mp4', body, 'video/mp4')).rejects.toThrow(/EEXIST|ENOTDIR/);
     expect(body.destroyed).toBe(true);
@@ -75,6 +77,6 @@ describe('local asset store', () => {
     expect(await store.open('assets/never-stored/0.mp4')).toBeNull();
     const opened = await store.open('assets/task-1024/0.mp4');
     expect(opened?.size).toBe(1024);
-    expect(Buffer.concat(await opened!.body.toArray()).equals(readFileSync(join(root, 'assets/task-1024/0.mp4')))).toBe(true);
+    expect(Buffer.concat(await opened!.body.toArray()).equals(readFileSync(fileOf('assets/task-1024/0.mp4')))).toBe(true);
   });
 });

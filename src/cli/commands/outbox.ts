@@ -20,7 +20,9 @@ export function registerOutboxCommand(program: Command): void {
       const status = opts.status as OutboxStatus | undefined;
       const [entries, counts] = await withSystem((s) => Promise.all([listNotifications(s.db, { status, limit }), outboxCounts(s.db)]));
       if (opts.json) return printJson({ entries, counts });
-      const table = new Table({ head: ['ID', 'Channel', 'Kind', 'Status', 'Attempts', 'Last error', 'Created'] });
+      // cli-table3 colours its header and borders whatever stdout is; piped into a file or grep they are noise.
+      const style = process.stdout.isTTY ? {} : { head: [], border: [] };
+      const table = new Table({ head: ['ID', 'Channel', 'Kind', 'Status', 'Attempts', 'Last error', 'Created'], style });
       for (const e of entries) {
         table.push([e.id, e.channel, e.kind, e.status, `${e.attempts}/${e.max_attempts}`, (e.last_error ?? '').slice(0, 60), e.created_at.toISOString()]);
       }

@@ -21,6 +21,8 @@ interface AlertStateRow {
   condition: string;
   active: boolean;
   recently_sent: boolean;
+  /** The title the condition's last alert had, which its recovery message repeats. */
+  last_value: string | null;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function raiseRunAlerts(tx: Queryable, run: RunSummary, settings: A
   const owned = keysOwnedBy(run.jobName);
   for (const row of state.values()) {
     if (!row.active || firedKeys.has(row.condition) || !owned(row.condition)) continue;
-    events.push({ kind: 'resolved', key: row.condition, title: row.condition.replace(/_/g, ' ') });
+    events.push({ kind: 'resolved', key: row.condition, title: row.last_value ?? row.condition });
     await tx.query('UPDATE alert_state SET active = false, updated_at = now() WHERE condition = $1', [row.condition]);
   }
   for (const event of events) await enqueueEvent(tx, event, run, settings);
@@ -73,7 +75,7 @@ async function markActive(tx: Queryable, condition: string, value: string, sent:
 
 async function readAlertState(tx: Queryable, dedupeMinutes: number): Promise<Map<string, AlertStateRow>> {
   const { rows } = await tx.query<AlertStateRow>(
-    `SELECT condition, active, coalesce(last_sent_at > now() - make_interval(mins => $1::int), false) AS recently_sent FROM alert_state`,
+    `SELECT condition, active, last_value, coalesce(last_sent_at > now() - make_interval(mins => $1::int), false) AS recently_sent FROM alert_state`,
     [Math.round(dedupeMinutes)],
   );
   return new Map(rows.map((r) => [r.condition, r]));

@@ -10,6 +10,7 @@ import {
   type CallbackEvent,
   type Download,
   type DownloadOptions,
+  type ProviderAccount,
   type Provider,
   type ProviderStatus,
   type SubmitRequest,
@@ -123,6 +124,12 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
     });
   }
 
+  /** GET /v1/account: the token's account; a refused token is a ProviderError like any call's. */
+  async function account(): Promise<ProviderAccount> {
+    const json = await call('account', '/v1/account');
+    return typeof json.username === 'string' ? { name: json.username } : {};
+  }
+
   /** POST /v1/predictions/{id}/cancel: Replicate stops the prediction, so the operator stops paying for it. */
   async function cancel(providerTaskId: string): Promise<void> {
     await call('cancel', `/v1/predictions/${encodeURIComponent(providerTaskId)}/cancel`, undefined, 'POST');
@@ -146,7 +153,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
     return valid ? 'valid' : 'invalid';
   }
 
-  return { name: 'replicate', submit, status, parseCallback: parseReplicateCallback, download, cancel, verifyWebhook };
+  return { name: 'replicate', submit, status, parseCallback: parseReplicateCallback, download, cancel, account, verifyWebhook };
 }
 
 /** Where a model id is submitted: official models by name, anything pinned to a version through /v1/predictions. */

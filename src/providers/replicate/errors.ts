@@ -1,6 +1,6 @@
 import { ProviderError } from '../types.js';
 
-export type ReplicateOperation = 'create' | 'get' | 'cancel' | 'download';
+export type ReplicateOperation = 'create' | 'get' | 'cancel' | 'account' | 'download';
 
 /**
  * Replicate answers errors with real HTTP statuses (and a problem-details body, `{title, detail, status}`).
