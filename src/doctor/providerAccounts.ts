@@ -25,7 +25,7 @@ export async function checkAccount(provider: Provider): Promise<AccountAnswer> {
     return { ok: true, detail: `token accepted${account.name ? `, account ${account.name}` : ''}` };
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
-    if (err.code === '401' || err.code === '403') return { ok: false, detail: `the key was refused (${err.code})` };
+    if (err.code === '401' || err.code === '403') return { ok: false, detail: `the API key was refused (${err.message})` };
     return { ok: false, detail: err.message };
   }
 }

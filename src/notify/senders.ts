@@ -1,6 +1,8 @@
 import nodemailer from 'nodemailer';
 import type { Queryable } from '../db/index.js';
 import type { AssetStore } from '../storage/index.js';
+import { findTask } from '../tasks/index.js';
+import { findContact } from '../users/index.js';
 import { renderReadyEmail } from './readyEmail.js';
 import type { Channel, OutboxEntry } from './types.js';
 
@@ -20,35 +22,25 @@ export interface EmailSenderOptions {
   store: AssetStore;
 }
 
-interface ReadyTask {
-  type: 'video' | 'image';
-  asset_keys: string[];
-  input: { prompt?: string };
-  email: string;
-  name: string | null;
-}
-
 /** Renders at send time, so the asset link (possibly a presigned URL) is fresh when the mail leaves. */
 export function createEmailSender(options: EmailSenderOptions): Sender {
   const transport = nodemailer.createTransport(options.smtpUrl);
   const domain = messageIdDomain(options.from, options.publicUrl);
   return async (entry) => {
-    const { rows } = await options.db.query<ReadyTask>(
-      `SELECT t.type, t.asset_keys, t.input, u.email, u.name FROM tasks t JOIN users u ON u.id = t.user_id WHERE t.id = $1`,
-      [entry.payload.taskId],
-    );
-    const task = rows[0];
+    const task = await findTask(options.db, String(entry.payload.taskId));
     if (!task?.asset_keys[0]) throw new Error(`task ${String(entry.payload.taskId)} has no stored asset`);
+    const to = await findContact(options.db, task.user_id);
+    if (!to) throw new Error(`the user of task ${task.id} is gone`);
     const email = renderReadyEmail({
-      recipientName: task.name ?? task.email,
+      recipientName: to.name ?? to.email,
       type: task.type,
       assetUrl: await options.store.url(task.asset_keys[0]),
       libraryUrl: options.libraryUrl,
-      prompt: task.input.prompt,
+      prompt: typeof task.input.prompt === 'string' ? task.input.prompt : undefined,
     });
     // The outbox id as Message-ID: if a crash between sending and recording makes us send again, mail systems
     // (and our chaos check) recognise the second copy as the same message.
-    await transport.sendMail({ from: options.from, to: task.email, messageId: `<${entry.id}@${domain}>`, ...email });
+    await transport.sendMail({ from: options.from, to: to.email, messageId: `<${entry.id}@${domain}>`, ...email });
   };
 }
 

@@ -6,3 +6,4 @@ export { emailsOf } from './emailsOf.js';
 export { findPrincipalByKeyId } from './sql/findPrincipalByKeyId.js';
 export { isSessionRevoked } from './sql/findRevokedSession.js';
 export { insertRevokedSession as revokeSession } from './sql/insertRevokedSession.js';
+export { findContact, type Contact } from './sql/findContact.js';

@@ -129,8 +129,8 @@ describe('settle doctor', () => {
   });
 
   const broken: [string, string, () => Record<string, string>, RegExp][] = [
-    ['provider (a refused key)', 'provider:kie', () => ({ KIE_API_KEY: 'not-the-key' }), /^FAIL\s+provider:kie\s+the API key was refused \(KIE code 401/m],
-    ['provider (unreachable)', 'provider:kie', () => ({ KIE_BASE_URL: `http://127.0.0.1:${closedPort}` }), /^FAIL\s+provider:kie\s+cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/m],
+    ['provider (a refused key)', 'provider:kie', () => ({ KIE_API_KEY: 'not-the-key' }), /^FAIL\s+provider:kie\s+the API key was refused \(KIE credit failed: 401/m],
+    ['provider (unreachable)', 'provider:kie', () => ({ KIE_BASE_URL: `http://127.0.0.1:${closedPort}` }), /^FAIL\s+provider:kie\s+KIE credit could not reach the provider: ECONNREFUSED$/m],
     ['SMTP (a refused password)', 'smtp', () => ({ SMTP_URL: `smtp://mailer:wrong-password@127.0.0.1:${smtpPort}` }), /^FAIL\s+smtp\s+127\.0\.0\.1:\d+: Invalid login/m],
     ['storage (STORAGE_DIR is a file)', 'storage', () => {
       writeFileSync(join(dir, 'not-a-directory'), 'x');

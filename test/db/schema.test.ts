@@ -8,10 +8,8 @@ import { runCli } from '../helpers/cli.js';
 import { adminQuery, adminRows, APP_ROWS, createAppTables, readAppTables, usingPostgres, withDatabase } from '../helpers/db.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL ?? '';
-const SETTLE_TABLES = [
-  'alert_state', 'api_keys', 'credit_holds', 'credit_transactions', 'cron_job_executions', 'cron_schedule_ticks',
-  'cron_schedules', 'notification_outbox', 'settle_migrations', 'tasks', 'user_credits', 'users',
-];
+/** Every table Settle's migrations create, and the migrations' own record. */
+const SETTLE_TABLES = [...listMigrations().flatMap((m) => [...m.sql.matchAll(/CREATE TABLE (\w+)/g)].map((x) => x[1]!)), 'settle_migrations'].sort();
 
 /** A database of its own for one case, on a direct connection (no pooler: this is about where tables land). */
 async function freshDatabase(purpose: string): Promise<string> {

@@ -96,6 +96,7 @@ describe('deploy/Dockerfile', () => {
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       KIE_BASE_URL: sim.url,
       KIE_API_KEY: 'image-key',
+      DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
       WORKER_POLL_MIN_MS: '200',
     };
     const asUser = runsAsRoot() ? { uid: NOBODY, gid: NOBODY } : {};

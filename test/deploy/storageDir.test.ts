@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,10 +37,18 @@ describe('STORAGE_DIR on the local disk', () => {
   });
 
   it('still serves a file an earlier version stored under STORAGE_DIR/assets/', async () => {
-    const bytes = randomBytes(512);
-    mkdirSync(join(storageDir, 'assets', 'ea'), { recursive: true });
-    writeFileSync(join(storageDir, 'assets', 'ea', 'earlier-0.png'), bytes);
-    const res = await fetch(`${h.url}/assets/ea/earlier-0.png`);
+    const { apiKey } = await h.user(100);
+    const submitted = await h.api(apiKey, 'POST', '/api/v1/tasks', { type: 'image', model: 'google/nano-banana', input: { prompt: 'an earlier file' } });
+    const done = await waitFor('the task to complete', async () => {
+      const res = await h.api(apiKey, 'GET', `/api/v1/tasks/${submitted.body.taskId}`);
+      return res.body.status === 'completed' ? res.body : undefined;
+    });
+    // The same delivered file, where an earlier version kept it (STORAGE_DIR/assets/<prefix>/<name>).
+    const relative = new URL(done.assetUrl).pathname.slice('/assets/'.length);
+    const bytes = readFileSync(join(storageDir, relative));
+    mkdirSync(join(storageDir, 'assets', relative.split('/')[0]!), { recursive: true });
+    renameSync(join(storageDir, relative), join(storageDir, 'assets', relative));
+    const res = await fetch(done.assetUrl);
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
   });

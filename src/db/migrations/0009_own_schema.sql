@@ -14,7 +14,7 @@ BEGIN
   END IF;
   FOREACH name IN ARRAY ARRAY['settle_migrations', 'users', 'api_keys', 'user_credits', 'tasks', 'credit_holds',
     'credit_transactions', 'cron_job_executions', 'cron_schedule_ticks', 'notification_outbox', 'alert_state',
-    'cron_schedules'] LOOP
+    'cron_schedules', 'revoked_sessions'] LOOP
     IF to_regclass(format('public.%I', name)) IS NOT NULL THEN
       EXECUTE format('ALTER TABLE public.%I SET SCHEMA %I', name, target);
     END IF;
