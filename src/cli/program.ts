@@ -12,6 +12,7 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommand } from './commands/sim.js';
 import { registerStuckCommand } from './commands/stuck.js';
 import { registerUserCommands } from './commands/users.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 /** The `settle` command line: every command, parsed from argv. */
@@ -35,6 +36,7 @@ export async function runCli(argv: string[]): Promise<void> {
   registerExecutionsCommand(program);
   registerSchedulesCommand(program);
   registerSimCommand(program);
+  registerWebhookCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -69,6 +69,8 @@ export const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coe
 export const positiveNumber = z.coerce.number().positive();
 /** Minutes (decimals allowed) as milliseconds. */
 export const minutesAsMs = z.coerce.number().positive().transform((m) => Math.round(m * 60_000));
+/** Hours (decimals allowed) as milliseconds, up to max hours. */
+export const hoursAsMs = (max: number) => z.coerce.number().positive().max(max).transform((h) => Math.round(h * 3_600_000));
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 /** A comma-separated list, blanks dropped. */
 export const list = z.string().transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean));
