@@ -20,6 +20,8 @@ export async function runCli(argv: string[]): Promise<void> {
   const program = new Command('settle')
     .description('Settle: every AI generation task settles, delivered and charged or failed and refunded')
     .showHelpAfterError()
+    // A command's options go to it, not to the command it belongs to: `outbox resend <id> --json`.
+    .enablePositionalOptions()
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
   registerServeCommand(program);
