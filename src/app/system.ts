@@ -16,11 +16,14 @@ import { countProviderErrors } from '../metrics/index.js';
 import {
   completionEmails,
   createEmailSender,
+  createTaskWebhookSender,
   createWebhookSender,
   raiseRunAlerts,
+  taskWebhooks,
   type AlertSettings,
   type DeliveryDeps,
   type Senders,
+  type TaskWebhooks,
 } from '../notify/index.js';
 import {
   aroundRegistry,
@@ -36,7 +39,7 @@ import {
 } from '../providers/index.js';
 import { RECOVERY_JOBS } from '../recovery/index.js';
 import { createLocalStore, createS3Store, type AssetStore, type LocalAssetStore } from '../storage/index.js';
-import { clusterDispatchSlots, type TaskDeps } from '../tasks/index.js';
+import { clusterDispatchSlots, type SettlementHook, type TaskDeps } from '../tasks/index.js';
 
 /**
  * Everything a running Settle process is made of, built once from the configuration. This is the composition root:
@@ -57,6 +60,8 @@ export interface System {
   /** The operator's provider accounts as this process last found them (/readyz, /metrics). */
   providerHealth: ProviderHealth;
   delivery: DeliveryDeps;
+  /** The outgoing webhooks' events; `webhooks.onRefunded` queues task.refunded inside a refund's transaction. */
+  webhooks: TaskWebhooks;
   /** Which channels run alerts go to, and when they fire. */
   alerts: AlertSettings;
   /** The recurring jobs (the scheduler, the cron and admin routes, the CLI, the dashboard and the metrics read them). */
@@ -98,6 +103,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const instanceId = `${hostname()}:${process.pid}`;
   const senders = buildSenders(config, db, store);
   if (!senders.email) logger.info('SMTP_URL is not set: user e-mails are off and none are queued');
+  const webhooks = taskWebhooks({ store, retryWindowMs: config.webhookRetryMs });
   const tasks: TaskDeps = {
     db,
     catalog,
@@ -114,7 +120,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     submitWaitMs: config.submitWaitMs,
     pendingDeadlineMs: config.pendingDeadlineMs,
     instanceId,
-    onSettled: senders.email ? completionEmails(config.emailOn, config.outbox.maxAttempts) : undefined,
+    onSettled: allOf([senders.email ? completionEmails(config.emailOn, config.outbox.maxAttempts) : undefined, webhooks.onSettled]),
   };
   const delivery: DeliveryDeps = { db, logger, senders, instanceId, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs };
   const alerts: AlertSettings = {
@@ -139,6 +145,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     tasks,
     providerHealth,
     delivery,
+    webhooks,
     alerts,
     jobs: RECOVERY_JOBS,
     jobRunner,
@@ -160,8 +167,17 @@ export function databaseOptions(config: Config, logger?: Logger): DatabaseOption
   };
 }
 
+/** One settlement hook that runs each given hook in turn, in the settling transaction. */
+function allOf(hooks: readonly (SettlementHook | undefined)[]): SettlementHook {
+  const present = hooks.filter((hook) => hook !== undefined);
+  return async (tx, settled) => {
+    for (const hook of present) await hook(tx, settled);
+  };
+}
+
 function buildSenders(config: Config, db: Db, store: AssetStore): Senders {
   return {
+    webhook: createTaskWebhookSender(db),
     ...(config.smtpUrl && {
       email: createEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom, publicUrl: config.publicUrl, libraryUrl: config.assetsLibraryUrl, db, store }),
     }),

@@ -13,6 +13,7 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommand } from './commands/sim.js';
 import { registerStuckCommand } from './commands/stuck.js';
 import { registerUserCommands } from './commands/users.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 /** The `settle` command line: every command, parsed from argv. */
@@ -20,6 +21,8 @@ export async function runCli(argv: string[]): Promise<void> {
   const program = new Command('settle')
     .description('Settle: every AI generation task settles, delivered and charged or failed and refunded')
     .showHelpAfterError()
+    // A command's options go to it, not to the command it belongs to: `outbox resend <id> --json`.
+    .enablePositionalOptions()
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
   registerServeCommand(program);
@@ -37,6 +40,7 @@ export async function runCli(argv: string[]): Promise<void> {
   registerExecutionsCommand(program);
   registerSchedulesCommand(program);
   registerSimCommand(program);
+  registerWebhookCommands(program);
 
   await program.parseAsync(argv);
 }

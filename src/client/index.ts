@@ -15,3 +15,4 @@ export {
 } from './errors.js';
 export { createParser, readServerSentEvents, type ServerSentEvent } from './sse.js';
 export type { Canceled, Credits, Model, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';
+export { verifyWebhook, WebhookVerificationError, type VerifyWebhookOptions, type WebhookEvent, type WebhookEventType, type WebhookHeaders, type WebhookTask } from './webhooks.js';

@@ -71,6 +71,8 @@ export const positiveNumber = z.coerce.number().positive();
 export const minutesAsMs = z.coerce.number().positive().transform((m) => Math.round(m * 60_000));
 /** An unquoted PostgreSQL name: lower case, so it means the same quoted or not. */
 export const sqlName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name (letters, digits, _)');
+/** Hours (decimals allowed) as milliseconds, up to max hours. */
+export const hoursAsMs = (max: number) => z.coerce.number().positive().max(max).transform((h) => Math.round(h * 3_600_000));
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 /** A comma-separated list, blanks dropped. */
 export const list = z.string().transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean));

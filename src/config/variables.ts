@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { list, minutesAsMs, oneOf, positiveNumber, sqlName, text, url, variable, wholeNumber } from './variable.js';
+import { hoursAsMs, list, minutesAsMs, oneOf, positiveNumber, sqlName, text, url, variable, wholeNumber } from './variable.js';
 
 const baseUrl = url.transform((u) => u.replace(/\/+$/, ''));
 const cron = text;
@@ -100,6 +100,8 @@ export const VARIABLES = {
     retryMaxMs: variable('OUTBOX_RETRY_MAX_MS', 'notifications', wholeNumber(1), 'longest retry delay', { default: '300000' }),
     pollMs: variable('OUTBOX_POLL_MS', 'notifications', wholeNumber(1), 'how often the delivery loop looks for due entries', { default: '1000' }),
   },
+  // At most 7 days: the asset links in an event may be presigned URLs, which last 7 days.
+  webhookRetryMs: variable('WEBHOOK_RETRY_HOURS', 'notifications', hoursAsMs(7 * 24), 'how long a failing outgoing webhook is retried (with the outbox\'s backoff) before it is dead (decimals allowed)', { default: '24' }),
   slackWebhookUrl: variable('SLACK_WEBHOOK_URL', 'alerts', url, 'Slack incoming webhook for alerts', { secret: true }),
   discordWebhookUrl: variable('DISCORD_WEBHOOK_URL', 'alerts', url, 'Discord webhook for alerts', { secret: true }),
   alertThresholds: {

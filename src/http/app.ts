@@ -17,6 +17,7 @@ import { registerAuth } from './auth/index.js';
 import { trackRoutes } from './routeTable.js';
 import { registerScheduleRoutes } from './admin/scheduleRoutes.js';
 import { registerTaskRoutes } from './api/taskRoutes.js';
+import { registerWebhookEndpointRoutes } from './admin/webhookEndpointRoutes.js';
 import { registerWebhookRoutes } from './webhooks/webhookRoutes.js';
 
 /** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
@@ -51,6 +52,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   registerAdminRoutes(app, system, sessions);
   registerScheduleRoutes(app, system, sessions);
   registerOutboxRoutes(app, system.db, sessions);
+  registerWebhookEndpointRoutes(app, system.db, sessions);
   registerWebhookRoutes(app, system.tasks, { kieHmacKey: system.config.kie.webhookHmacKey, replicate: system.replicate });
   await registerDashboard(app, system, sessions);
   await registerPlayground(app, system, sessions);

@@ -25,6 +25,11 @@ export interface DeliveryReport {
 const LEASE_MS = 60_000;
 const BATCH = 20;
 
+/** A sender's answer for an entry that no retry can deliver (its webhook endpoint was removed): it goes dead now. */
+export class UndeliverableError extends Error {
+  override name = 'UndeliverableError';
+}
+
 export function retryDelay(attempts: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.min(attempts, 20));
 }
@@ -48,7 +53,11 @@ async function deliverOne(deps: DeliveryDeps, entry: OutboxEntry, lease: string)
     await send(entry);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const outcome = await markAttemptFailed(deps.db, entry.id, lease, message, retryDelay(entry.attempts, deps.retryBaseMs, deps.retryMaxMs));
+    const outcome = await markAttemptFailed(deps.db, entry.id, lease, {
+      error: message,
+      delayMs: retryDelay(entry.attempts, deps.retryBaseMs, deps.retryMaxMs),
+      giveUp: err instanceof UndeliverableError,
+    });
     const log = outcome === 'dead' ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger);
     log({ notificationId: entry.id, channel: entry.channel, attempt: entry.attempts + 1, outcome, error: message }, 'notification delivery failed');
     return outcome === 'fenced' ? 'fenced' : outcome;

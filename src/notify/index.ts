@@ -1,6 +1,6 @@
 export { completionEmails, type EmailOn } from './completionEmails.js';
-export { deliverDueNotifications, startDelivery, retryDelay, type DeliveryDeps, type DeliveryLoop, type DeliveryReport } from './delivery.js';
-export { enqueueNotification, type NewNotification } from './outbox/enqueueNotification.js';
+export { deliverDueNotifications, startDelivery, retryDelay, UndeliverableError, type DeliveryDeps, type DeliveryLoop, type DeliveryReport } from './delivery.js';
+export { enqueueNotification, type GiveUpRule, type NewNotification } from './outbox/enqueueNotification.js';
 export { listNotifications, outboxCounts, resendNotification } from './outbox/listNotifications.js';
 export { renderReadyEmail, type ReadyEmailInput, type RenderedEmail } from './readyEmail.js';
 export { createEmailSender, createWebhookSender, type Sender, type Senders } from './senders.js';
@@ -8,3 +8,9 @@ export type { Channel, OutboxEntry, OutboxStatus } from './types.js';
 export { raiseRunAlerts, type AlertChannel, type AlertSettings } from './alerts/raiseAlerts.js';
 export { DEFAULT_THRESHOLDS, evaluateAlerts, type AlertCondition, type AlertThresholds, type HealthReading, type RunSummary } from './alerts/evaluateAlerts.js';
 export { discordMessage, slackMessage, type AlertEvent } from './alerts/alertMessages.js';
+export { WEBHOOK_EVENT_TYPES, type WebhookEvent, type WebhookEventType, type WebhookTask } from './webhooks/events.js';
+export { createWebhookEndpoint, webhookEndpointInput, webhookEndpointView, type CreatedWebhookEndpoint, type WebhookEndpointInput } from './webhooks/endpoints.js';
+export { createTaskWebhookSender, WEBHOOK_ANSWER_TIMEOUT_MS } from './webhooks/sender.js';
+export { taskWebhooks, type TaskWebhookOptions, type TaskWebhooks, type WebhookPayload } from './webhooks/taskWebhooks.js';
+export { deleteWebhookEndpoint } from './webhooks/sql/deleteWebhookEndpoint.js';
+export { listWebhookEndpoints, type WebhookEndpoint } from './webhooks/sql/listWebhookEndpoints.js';

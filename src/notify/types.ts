@@ -1,4 +1,4 @@
-export type Channel = 'email' | 'slack' | 'discord';
+export type Channel = 'email' | 'slack' | 'discord' | 'webhook';
 export type OutboxStatus = 'pending' | 'sent' | 'dead';
 
 export interface OutboxEntry {
@@ -9,7 +9,11 @@ export interface OutboxEntry {
   dedupe_key: string;
   status: OutboxStatus;
   attempts: number;
-  max_attempts: number;
+  /** E-mails and alerts give up after this many attempts; null for an entry retried for a time instead. */
+  max_attempts: number | null;
+  /** Webhooks give up once they have been failing this long since queued or re-sent (WEBHOOK_RETRY_HOURS). */
+  retry_window_ms: number | null;
+  retry_until: Date | null;
   next_attempt_at: Date;
   last_error: string | null;
   lease_owner: string | null;

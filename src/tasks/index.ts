@@ -4,7 +4,7 @@ export { cancelTask, type CancelResult } from './cancel.js';
 export { submitTask, type SubmitInput, type SubmitResult } from './submit.js';
 export { findTask } from './sql/findTask.js';
 export { taskColumns } from './sql/taskColumns.js';
-export { loadTaskView, type TaskView } from './view.js';
+export { loadTaskView, taskView, type TaskView } from './view.js';
 export { completeTask, failTask, SettlementConflictError } from './settle.js';
 export {
   IdempotencyConflictError,

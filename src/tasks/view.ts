@@ -27,7 +27,11 @@ export interface TaskView {
  */
 export async function loadTaskView(db: Queryable, store: AssetStore, taskId: string): Promise<(TaskView & { userId: string }) | null> {
   const row = await findTask(db, taskId);
-  if (!row) return null;
+  return row ? taskView(row, store) : null;
+}
+
+/** The view of a row already read (a settlement's webhook events are built from the rows it settled). */
+export async function taskView(row: TaskRow, store: AssetStore): Promise<TaskView & { userId: string }> {
   const urls = await Promise.all(row.asset_keys.map((key) => store.url(key)));
   const credits = (when: boolean) => (when ? row.price : 0);
   return {

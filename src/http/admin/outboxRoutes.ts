@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
-import { listNotifications, outboxCounts, resendNotification, type OutboxEntry } from '../../notify/index.js';
+import { listNotifications, outboxCounts, resendNotification, type OutboxEntry, type WebhookPayload } from '../../notify/index.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
 import { ApiError, parseRequest } from '../errors.js';
 
@@ -20,12 +20,21 @@ export function outboxEntryView(entry: OutboxEntry) {
     status: entry.status,
     attempts: entry.attempts,
     maxAttempts: entry.max_attempts,
+    retryUntil: entry.retry_until?.toISOString() ?? null,
     lastError: entry.last_error,
-    payload: entry.channel === 'email' ? entry.payload : { kind: entry.kind },
+    payload: payloadView(entry),
     createdAt: entry.created_at.toISOString(),
     nextAttemptAt: entry.next_attempt_at.toISOString(),
     sentAt: entry.sent_at?.toISOString() ?? null,
   };
+}
+
+/** E-mails show what they are about; a webhook shows its event, not its body; an alert only its kind. */
+function payloadView(entry: OutboxEntry): Record<string, unknown> {
+  if (entry.channel === 'email') return entry.payload;
+  if (entry.channel !== 'webhook') return { kind: entry.kind };
+  const { endpointId, eventId, type, taskId } = entry.payload as WebhookPayload;
+  return { endpointId, eventId, type, taskId };
 }
 
 export function registerOutboxRoutes(app: FastifyInstance, db: Db, sessions: Sessions): void {

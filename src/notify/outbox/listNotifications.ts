@@ -19,10 +19,12 @@ export async function outboxCounts(db: Queryable): Promise<Record<OutboxStatus, 
   return counts;
 }
 
-/** Gives a dead entry a fresh set of attempts; null when there is no dead entry with that id. */
+/** Gives a dead entry a fresh set of attempts, or a fresh retry window; null when there is no dead entry with that id. */
 export async function resendNotification(db: Queryable, id: string): Promise<OutboxEntry | null> {
   const { rows } = await db.query<OutboxEntry>(
-    `UPDATE notification_outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL
+    `UPDATE notification_outbox
+        SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL,
+            retry_until = now() + make_interval(secs => retry_window_ms::double precision / 1000)
       WHERE id = $1 AND status = 'dead' RETURNING *`,
     [id],
   );

@@ -11,17 +11,25 @@ export async function markSent(db: Queryable, id: string, lease: string): Promis
   return res.rowCount === 1;
 }
 
-/** Counts a failed attempt: due again after delayMs, or dead once it has used all its attempts. */
-export async function markAttemptFailed(db: Queryable, id: string, lease: string, error: string, delayMs: number): Promise<'retrying' | 'dead' | 'fenced'> {
+/**
+ * Counts a failed attempt: due again after delayMs (never later than its retry_until), or dead once it has used all
+ * its attempts, its retry window has passed, or the sender said it can never be delivered (giveUp).
+ */
+export async function markAttemptFailed(
+  db: Queryable,
+  id: string,
+  lease: string,
+  failure: { error: string; delayMs: number; giveUp: boolean },
+): Promise<'retrying' | 'dead' | 'fenced'> {
   const { rows } = await db.query<{ status: 'pending' | 'dead' }>(
     `UPDATE notification_outbox
         SET attempts = attempts + 1, last_error = $3,
-            status = CASE WHEN attempts + 1 >= max_attempts THEN 'dead' ELSE 'pending' END,
-            next_attempt_at = now() + make_interval(secs => $4::double precision / 1000),
+            status = CASE WHEN $5::boolean OR attempts + 1 >= max_attempts OR now() >= retry_until THEN 'dead' ELSE 'pending' END,
+            next_attempt_at = LEAST(now() + make_interval(secs => $4::double precision / 1000), retry_until),
             lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1 AND lease_owner = $2 AND status = 'pending'
       RETURNING status`,
-    [id, lease, error.slice(0, 2000), delayMs],
+    [id, lease, failure.error.slice(0, 2000), failure.delayMs, failure.giveUp],
   );
   const status = rows[0]?.status;
   if (!status) return 'fenced';

@@ -335,7 +335,7 @@ function deadRow(e: OutboxEntry): SafeHtml {
   <td data-label="Created">${formatTimestamp(e.created_at)}</td>
   <td data-label="Channel">${e.channel}</td>
   <td data-label="Kind">${e.kind}</td>
-  <td data-label="Attempts" class="num">${e.attempts} / ${e.max_attempts}</td>
+  <td data-label="Attempts" class="num">${e.max_attempts === null ? e.attempts : `${e.attempts} / ${e.max_attempts}`}</td>
   <td data-label="Last error" data-col="error" class="wrap">${e.last_error ? truncate(e.last_error, 160) : DASH}</td>
   <td class="action" data-col="status"><button type="button" class="resend" data-outbox-id="${e.id}">Re-send</button></td>
 </tr>`;
