@@ -108,6 +108,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     db,
     catalog,
     providers,
+    providerHealth,
     store,
     logger,
     callbackBaseUrl: config.publicUrl,

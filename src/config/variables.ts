@@ -123,6 +123,7 @@ export const VARIABLES = {
   scheduler: variable('SCHEDULER', 'recovery', z.enum(['on', 'off']).transform((v) => v === 'on'), '`off` leaves the recovery jobs to an outside caller of the cron routes (Vercel cron, a Kubernetes CronJob, supercronic)', { default: 'on' }),
   cronRouteBudgetMs: variable('CRON_ROUTE_BUDGET_MS', 'recovery', wholeNumber(0), 'a cron route\'s run stops taking batches after this long and answers; the backlog goes on at the next call', { default: '25000' }),
   reconcileCron: variable('RECONCILE_CRON', 'recovery', cron, 'the reconciler\'s schedule, or `off`', { default: '*/10 * * * *' }),
+  providerAccountCron: variable('PROVIDER_ACCOUNT_CRON', 'recovery', cron, 'when the operator\'s provider accounts are checked (credits left, keys refused), or `off`', { default: '*/5 * * * *' }),
   cleanupCron: variable('CLEANUP_CRON', 'recovery', cron, 'the timeout cleanup\'s schedule, or `off`', { default: '*/15 * * * *' }),
   reconcileConcurrency: variable('RECONCILE_CONCURRENCY', 'recovery', wholeNumber(1), 'tasks a reconciler run handles at once', { default: '10' }),
   cleanupTimeoutMs: variable('CLEANUP_TIMEOUT_MS', 'recovery', wholeNumber(1), 'the cleanup\'s timeout for every task', { defaultDoc: 'each model\'s timeout' }),

@@ -70,8 +70,12 @@ export async function runJob<Deps, R>(
   const run = { jobName: job.name, trigger, dryRun: Boolean(overrides.dryRun) };
   if (overrides.dryRun) {
     const started = Date.now();
-    const results = await work();
-    return { ...run, executionId: null, status: 'completed', durationMs: Date.now() - started, results, summary: job.summarize(results) };
+    try {
+      const results = await work();
+      return { ...run, executionId: null, status: 'completed', durationMs: Date.now() - started, results, summary: job.summarize(results) };
+    } catch (err) {
+      return { ...run, executionId: null, status: 'failed', durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) };
+    }
   }
   const execution = await begin(runner, job.name, trigger, options);
   const started = Date.now();

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/index.js';
 import type { Logger } from '../log/index.js';
-import type { Catalog, DispatchSlots, Provider } from '../providers/index.js';
+import type { Catalog, DispatchSlots, Provider, ProviderHealth } from '../providers/index.js';
 import type { AssetStore } from '../storage/index.js';
 
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'canceled';
@@ -69,6 +69,8 @@ export interface TaskDeps {
   db: Db;
   catalog: Catalog;
   providers: { get(name: string): Provider };
+  /** The operator's provider accounts as this process last found them. */
+  providerHealth: ProviderHealth;
   store: AssetStore;
   logger: Logger;
   /** Base of callback URLs; undefined sends no callback URL (webhooks off). */

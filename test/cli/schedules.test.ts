@@ -20,6 +20,7 @@ describe('settle schedules list|pause|resume', () => {
       STORAGE_DIR: join(dir, 'assets'),
       RECONCILE_CRON: '*/10 * * * *',
       CLEANUP_CRON: 'off',
+      PROVIDER_ACCOUNT_CRON: 'off',
     };
   });
   afterAll(async () => {
@@ -39,7 +40,7 @@ describe('settle schedules list|pause|resume', () => {
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^Job\s+Pattern\s+Paused\s+Next run \(UTC\)\s+Last run \(UTC\)$/);
     const col = (name: string) => lines[0]!.indexOf(name);
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     for (const line of lines.slice(1)) {
       // Each value starts under its heading.
       expect(line.slice(col('Pattern')).split(/\s{2,}/)[0]).toMatch(/^(\*\/10 \* \* \* \*|off)$/);
@@ -47,11 +48,13 @@ describe('settle schedules list|pause|resume', () => {
     }
     expect(lines[1]).toMatch(/^process-stuck-tasks\s+\*\/10 \* \* \* \*\s+no\s+\d{4}-\d\d-\d\d \d\d:\d0:00\s+-$/);
     expect(lines[2]).toMatch(/^cleanup-jobs\s+off\s+no\s+- \(off here\)\s+-$/);
+    expect(lines[3]).toMatch(/^provider-account\s+off\s+no\s+- \(off here\)\s+-$/);
 
     const json = await list();
     expect(json.map((s) => [s.job, s.pattern, s.paused, s.lastRun])).toEqual([
       [JOB, '*/10 * * * *', false, null],
       ['cleanup-jobs', 'off', false, null],
+      ['provider-account', 'off', false, null],
     ]);
     expect(new Date(json[0]!.nextRun).getUTCMinutes() % 10).toBe(0);
     expect(Date.parse(json[0]!.nextRun)).toBeGreaterThan(Date.now() - 1000);
@@ -91,7 +94,7 @@ describe('settle schedules list|pause|resume', () => {
       const res = await runCli(['schedules', verb, 'process-stuck-task'], env);
       expect(res.code).toBe(1);
       expect(res.stdout).toBe('');
-      expect(res.stderr.trim()).toBe('settle: No scheduled job named "process-stuck-task"; the jobs are process-stuck-tasks, cleanup-jobs');
+      expect(res.stderr.trim()).toBe('settle: No scheduled job named "process-stuck-task"; the jobs are process-stuck-tasks, cleanup-jobs, provider-account');
     }
     expect(await list()).toEqual(before);
     const missing = await runCli(['schedules', 'pause'], env);

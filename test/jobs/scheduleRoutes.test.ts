@@ -67,12 +67,13 @@ describe('GET and POST /api/admin/schedules; the cron route and manual runs whil
     expect(await digest()).toEqual(before);
   });
 
-  it('GET lists both jobs with pattern, state, next and last run', async () => {
+  it('GET lists every job with pattern, state, next and last run', async () => {
     const res = await h.api(adminKey, 'GET', '/api/admin/schedules');
     expect(res.status).toBe(200);
     expect(res.body.schedules.map((s: Record<string, unknown>) => [s.job, s.pattern, s.variable, s.paused, s.lastRun])).toEqual([
       [JOB, '*/10 * * * *', 'RECONCILE_CRON', false, null],
       ['cleanup-jobs', '*/15 * * * *', 'CLEANUP_CRON', false, null],
+      ['provider-account', '*/5 * * * *', 'PROVIDER_ACCOUNT_CRON', false, null],
     ]);
     const next = new Date(res.body.schedules[0].nextRun);
     expect(next.getTime()).toBeGreaterThan(Date.now() - 1000);

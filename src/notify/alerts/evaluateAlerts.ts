@@ -44,12 +44,18 @@ export interface AlertCondition {
   severity: Severity;
 }
 
+/** The job whose failed run means the operator's provider account, not a failure of Settle's. */
+const PROVIDER_ACCOUNT_JOB = 'provider-account';
+
 /** The conditions that fire for this run and reading, by the rules of DESIGN section 5. A pure function. */
 export function evaluateAlerts(run: RunSummary, health: HealthReading, t: AlertThresholds): AlertCondition[] {
   const job = run.jobName;
   const { found, errors, failed } = run.summary;
   const fired: AlertCondition[] = [];
-  if (run.status === 'failed') {
+  if (run.status === 'failed' && job === PROVIDER_ACCOUNT_JOB) {
+    // Not a broken run: the check found the operator's account unable to take work (credits, key, quota).
+    fired.push({ key: `provider_account:${job}`, title: 'Provider account needs attention', detail: run.errorMessage ?? 'The provider refused work', severity: 'failure' });
+  } else if (run.status === 'failed') {
     fired.push({ key: `run_failed:${job}`, title: `${job} run failed`, detail: run.errorMessage ?? 'The run failed', severity: 'failure' });
   }
   if (found >= t.errorRateMinTasks && errors / found > t.errorRate) {

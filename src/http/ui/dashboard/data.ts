@@ -1,6 +1,7 @@
 import { executionView, listRuns, listSchedules, runStats, type ExecutionView, type RunStats, type ScheduleView } from '../../../jobs/index.js';
 import { frozenCreditsSummary, type FrozenCreditsSummary } from '../../../ledger/index.js';
 import { listNotifications, outboxCounts, type OutboxEntry, type OutboxStatus } from '../../../notify/index.js';
+import { providerAccount, type AccountReading, type ProviderAccountResult } from '../../../recovery/index.js';
 import { listTasksForAdmin, type TaskListRow } from '../../../tasks/index.js';
 import { emailsOf } from '../../../users/index.js';
 import type { System } from '../../../app/system.js';
@@ -11,6 +12,8 @@ import type { System } from '../../../app/system.js';
  */
 export interface CronJobsData {
   schedules: ScheduleView[];
+  /** What the latest provider-account run found; null before the first. */
+  providerAccounts: { checkedAt: string; readings: AccountReading[] } | null;
   stats: RunStats;
   executions: ExecutionView[];
 }
@@ -21,7 +24,17 @@ export async function loadCronJobs(system: System): Promise<CronJobsData> {
   const schedules = await listSchedules(system.db, system.jobs, system.config);
   const stats = await runStats(system.db);
   const rows = await listRuns(system.db, { limit: EXECUTIONS_SHOWN });
-  return { schedules, stats, executions: rows.map(executionView) };
+  return { schedules, providerAccounts: await lastAccountReadings(system), stats, executions: rows.map(executionView) };
+}
+
+/** The readings of the latest provider-account run: its results when it passed, its error's words when it did not. */
+async function lastAccountReadings(system: System): Promise<CronJobsData['providerAccounts']> {
+  const [last] = await listRuns(system.db, { limit: 1, jobName: providerAccount.name });
+  if (!last?.completed_at) return null;
+  const checkedAt = last.completed_at.toISOString();
+  const results = last.results as ProviderAccountResult | null;
+  if (results) return { checkedAt, readings: results.providers };
+  return { checkedAt, readings: [{ provider: 'providers', state: 'refused', detail: last.error_message ?? 'the check failed' }] };
 }
 
 export interface TasksData {

@@ -132,7 +132,19 @@ function formatInterval(seconds: number): string {
 /** The part of the page that refreshes: schedules, cards, chart data and the run table. */
 export function cronJobsFragment(data: CronJobsData): SafeHtml {
   return html`${schedulesSection(data.schedules)}
+${providerAccountsSection(data.providerAccounts)}
 ${statsSection(data)}`;
+}
+
+/** The operator's provider accounts as the latest provider-account run found them (credits left, keys refused). */
+function providerAccountsSection(accounts: CronJobsData['providerAccounts']): SafeHtml | string {
+  if (!accounts) return '';
+  return html`<section class="panel" id="provider-accounts">
+  <h2>Provider accounts <span class="hint">checked ${formatTimestamp(accounts.checkedAt)} UTC</span></h2>
+  <ul class="accounts">${accounts.readings.map(
+    (a) => html`<li data-provider="${a.provider}" data-state="${a.state}"><strong>${a.provider}</strong> <span class="status status-${a.state === 'ok' ? 'completed' : 'failed'}">${a.state}</span> ${a.detail}</li>`,
+  )}</ul>
+</section>`;
 }
 
 function schedulesSection(schedules: ScheduleView[]): SafeHtml {
