@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { InsufficientCreditsError } from '../ledger/index.js';
+import { BalanceLimitError, InsufficientCreditsError } from '../ledger/index.js';
 import { IdempotencyConflictError, ProviderRejectedError, TaskInputError } from '../tasks/index.js';
 
 export class ApiError extends Error {
@@ -28,6 +28,7 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, par
 function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof TaskInputError) return new ApiError(400, 'invalid_request', err.message);
+  if (err instanceof BalanceLimitError) return new ApiError(400, 'invalid_request', err.message);
   if (err instanceof InsufficientCreditsError) return new ApiError(402, 'insufficient_credits', 'Not enough available credits for this task');
   if (err instanceof IdempotencyConflictError) return new ApiError(409, 'idempotency_conflict', err.message);
   if (err instanceof ProviderRejectedError) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/index.js';
 import { assertAmount } from './assertAmount.js';
+import { BalanceLimitError, isBalanceLimit } from './BalanceLimitError.js';
 import { getCredits } from './getCredits.js';
 
 // The journal row goes first so that a repeated reference inserts nothing and therefore adds nothing to the balance.
@@ -24,7 +25,10 @@ export async function grantCredits(
 ): Promise<{ balance: number }> {
   assertAmount('amount', input.amount);
   const reference = input.reference ?? `grant:${randomUUID()}`;
-  const { rows } = await db.query<{ balance: number }>(GRANT, [input.userId, input.amount, reference]);
+  const { rows } = await db.query<{ balance: number }>(GRANT, [input.userId, input.amount, reference]).catch((err: unknown) => {
+    if (isBalanceLimit(err)) throw new BalanceLimitError(input.userId, input.amount);
+    throw err;
+  });
   if (rows[0]) return { balance: rows[0].balance };
   // A replay: read in a new statement so a concurrent first grant of this reference is visible once it commits.
   const { balance } = await getCredits(db, input.userId);

@@ -1,4 +1,5 @@
 export { InsufficientCreditsError } from './InsufficientCreditsError.js';
+export { BalanceLimitError } from './BalanceLimitError.js';
 export { grantCredits } from './grantCredits.js';
 export { ensureCreditAccount } from './ensureCreditAccount.js';
 export { HOLD_REQUEST_COLUMNS, holdCredits, holdCtes, holdRequestFields, type HoldRequest } from './holdCredits.js';

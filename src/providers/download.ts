@@ -73,7 +73,8 @@ async function answer(response: ProviderStream, options: StreamDownloadOptions):
   }
   const declared = contentLength(response.header('content-length'));
   if (declared !== undefined && declared > options.policy.maxBytes) {
-    response.body.destroy();
+    // undici's body errors when destroyed unread (RequestAbortedError); nobody else listens to it now.
+    response.body.on('error', () => undefined).destroy();
     throw refused(`${declared} bytes is more than MAX_RESULT_BYTES (${options.policy.maxBytes})`);
   }
   return {

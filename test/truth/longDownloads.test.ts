@@ -61,7 +61,8 @@ describe('downloads that outlast the lease', () => {
     expect(row.status).toBe('completed');
     expect(await journal(h.system.db, taskId)).toEqual(charged());
     expect(row.asset_keys).toHaveLength(1);
-    expect(statSync(join(h.system.config.storageDir, row.asset_keys![0]!)).size).toBe(200 * MIB);
+    // Keys start with assets/, as their URLs do; on disk that part is STORAGE_DIR itself.
+    expect(statSync(join(h.system.config.storageDir, row.asset_keys![0]!.slice('assets/'.length))).size).toBe(200 * MIB);
     expect(h.sim.stats().mostDownloadsPerProviderTask).toBe(1);
     await expectAuditClean(h);
   });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { grantCredits } from '../../ledger/index.js';
+import { BalanceLimitError, grantCredits } from '../../ledger/index.js';
 import { createUser, findUserByEmail, UserExistsError } from '../../users/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
 
@@ -47,7 +47,11 @@ export function registerUserCommands(program: Command): void {
       const result = await withSystem(async (s) => {
         const user = await findUserByEmail(s.db, checkEmail(opts.email));
         if (!user) throw new CliError(`No user with email ${opts.email}`, 1);
-        return { email: user.email, granted: amount, ...(await grantCredits(s.db, { userId: user.id, amount })) };
+        const granted = await grantCredits(s.db, { userId: user.id, amount }).catch((err: unknown) => {
+          if (err instanceof BalanceLimitError) throw new CliError(err.message, 1);
+          throw err;
+        });
+        return { email: user.email, granted: amount, ...granted };
       });
       if (opts.json) return printJson(result);
       console.log(`Granted ${amount} credits to ${result.email}; balance is now ${result.balance}.`);
