@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
+import { fetchFailure } from './failures.js';
 import { openProviderStream, type ProviderStream } from './http.js';
 import { ProviderError, type Download, type DownloadOptions } from './types.js';
 
@@ -24,6 +25,24 @@ export interface StreamDownloadOptions extends DownloadOptions {
 }
 
 const MAX_REDIRECTS = 3;
+
+/**
+ * A provider's `download`: result files fetched without the API key (they live on the provider's file CDN, and a key
+ * must not travel to other hosts), under the download policy, errors worded as the provider's.
+ */
+export function resultDownloader(
+  provider: string,
+  options: { timeoutMs: number; policy?: DownloadPolicy; httpError(status: number, statusText: string): ProviderError },
+): (url: string, downloadOptions?: DownloadOptions) => Promise<Download> {
+  return (url, downloadOptions = {}) =>
+    streamDownload(url, {
+      ...downloadOptions,
+      timeoutMs: options.timeoutMs,
+      policy: options.policy ?? PUBLIC_DOWNLOADS,
+      httpError: options.httpError,
+      fetchError: (err) => fetchFailure('download', provider, err, options.timeoutMs),
+    });
+}
 
 /** Public hosts only, at most 2 GiB: what MAX_RESULT_BYTES and an empty DOWNLOAD_ALLOWED_HOSTS give. */
 export const PUBLIC_DOWNLOADS: DownloadPolicy = { allowedHosts: [], maxBytes: 2 * 1024 ** 3 };

@@ -1,5 +1,24 @@
 import { ProviderError } from './types.js';
 
+/** How a provider's answer codes read: which are worth a retry, which mean the operator's account, which wait. */
+export interface CodeRules {
+  provider: string;
+  isTransient(code: number): boolean;
+  /** The operator's account, not the user's task: kept alive within the deadline, alerted (DESIGN section 11). */
+  account: ReadonlySet<number>;
+  /** Codes whose Retry-After is obeyed. */
+  retryAfter: ReadonlySet<number>;
+}
+
+/** A provider's error answer as a ProviderError, classified by its rules. */
+export function codeFailure(rules: CodeRules, op: string, code: number, message: string, retryAfterMs?: number): ProviderError {
+  const text = `${rules.provider} ${op} failed: ${code}${message ? ` ${message}` : ''}`;
+  return new ProviderError(rules.isTransient(code) ? 'transient' : 'permanent', String(code), text, {
+    retryAfterMs: rules.retryAfter.has(code) ? retryAfterMs : undefined,
+    account: rules.account.has(code),
+  });
+}
+
 /** Socket errors that mean the request never left: nothing can have been created at the provider. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 

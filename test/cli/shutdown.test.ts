@@ -1,24 +1,31 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_PATH } from '../helpers/cli.js';
 
-/** Starts `settle serve` (against a database nobody answers on) and sends it SIGTERM after delayMs. */
-async function sigtermAfter(delayMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const child = spawn(process.execPath, [CLI_PATH, 'serve'], {
+const ANNOUNCE = fileURLToPath(new URL('../helpers/announceSignalListeners.mjs', import.meta.url));
+
+/**
+ * Starts `settle serve` (against a database nobody answers on) and sends it SIGTERM the moment it has installed its
+ * first SIGTERM listener, which main.ts does before it loads the commands.
+ */
+async function sigtermWhileLoading(): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string; listenerFrom: string }> {
+  const child = spawn(process.execPath, ['--import', ANNOUNCE, CLI_PATH, 'serve'], {
     env: { PATH: process.env.PATH, PORT: '0', DATABASE_URL: 'postgres://settle@127.0.0.1:9/settle' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d));
-  child.stderr.on('data', (d: Buffer) => (output += d));
+  child.stdout!.on('data', (d: Buffer) => (output += d));
+  child.stderr!.on('data', (d: Buffer) => (output += d));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  const [listenerFrom] = (await once(child.stdio[3] as Readable, 'data')) as [Buffer];
   const before = output;
   child.kill('SIGTERM');
   const [code, signal] = await exited;
-  return { code, signal, output: before };
+  return { code, signal, output: before, listenerFrom: listenerFrom.toString().trim() };
 }
 
 /**
@@ -57,14 +64,9 @@ describe('SIGTERM during start-up', () => {
   });
 
   it('a SIGTERM while the commands are still loading exits 0 too', async () => {
-    // Loading takes a few hundred ms after Node's own start (tens of ms), so a signal ~100 ms in lands there. An
-    // attempt in which the process had already logged (it loaded sooner) says nothing, and is tried again sooner.
-    for (let delayMs = 120; delayMs >= 40; delayMs -= 20) {
-      const attempt = await sigtermAfter(delayMs);
-      if (attempt.output !== '') continue;
-      expect({ code: attempt.code, signal: attempt.signal }).toEqual({ code: 0, signal: null });
-      return;
-    }
-    throw new Error('settle serve always finished loading before the signal: nothing was tested');
+    const attempt = await sigtermWhileLoading();
+    expect(attempt.listenerFrom, 'the first SIGTERM listener must be main.js, before the commands load').toBe(CLI_PATH);
+    expect(attempt.output, 'the signal was meant to land before anything was logged').toBe('');
+    expect({ code: attempt.code, signal: attempt.signal }).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { startServer } from '../../http/index.js';
 import { startSimulator } from '../../simulators/index.js';
-import { createLogger } from '../../log/index.js';
-import { createSystem, startBackgroundWork, type System } from '../../app/index.js';
+import type { System } from '../../app/index.js';
 import { createApiKey, createUser, findUserByEmail, type Role } from '../../users/index.js';
 import { action, parsePositiveInt, readConfig } from '../context.js';
-import { onShutdown } from '../shutdown.js';
-
+import { runSettle } from '../runSettle.js';
 
 const DEMO_USER = 'demo@settle.local';
 const DEMO_ADMIN = 'admin@settle.local';
@@ -32,18 +29,10 @@ export function registerDemoCommand(program: Command): void {
         WORKER_POLL_MAX_MS: '5000',
       }, { CRON_SECRET: randomBytes(16).toString('hex') });
       const cronSecret = config.cronSecret!;
-      const logger = createLogger(config.logLevel);
-      const shutdown = onShutdown(logger);
-      shutdown.started(() => sim.close());
-      const system = await createSystem(config, { logger });
-      shutdown.started(() => system.close());
-      const background = await startBackgroundWork(system);
-      shutdown.started(() => background.stop());
-      const server = await startServer(system);
-      shutdown.started(() => server.close());
+      const { system, server } = await runSettle(config, { serve: true, before: (shutdown) => shutdown.started(() => sim.close()) });
       const user = await demoKey(system, DEMO_USER, 'user', 1000);
       const admin = await demoKey(system, DEMO_ADMIN, 'admin', 0);
-      printWelcome(server.url, sim.url, user, admin, cronSecret);
+      printWelcome(server!.url, sim.url, user, admin, cronSecret);
     }));
 }
 

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
-import { startServer } from '../../http/index.js';
-import { createLogger } from '../../log/index.js';
-import { createSystem, startBackgroundWork } from '../../app/index.js';
 import { action, parsePositiveInt, readConfig } from '../context.js';
-import { onShutdown } from '../shutdown.js';
-
+import { runSettle } from '../runSettle.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -13,14 +9,7 @@ export function registerServeCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (default $PORT or 3000)')
     .action(action(async (opts: { port?: string }) => {
       const config = readConfig(opts.port ? { PORT: String(parsePositiveInt(opts.port, '--port')) } : {});
-      const logger = createLogger(config.logLevel);
-      const shutdown = onShutdown(logger);
-      const system = await createSystem(config, { logger });
-      shutdown.started(() => system.close());
-      const background = await startBackgroundWork(system);
-      shutdown.started(() => background.stop());
-      const server = await startServer(system);
-      shutdown.started(() => server.close());
-      logger.info({ url: server.url }, 'settle is serving');
+      const { logger, server } = await runSettle(config, { serve: true });
+      logger.info({ url: server!.url }, 'settle is serving');
     }));
 }

@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import { PUBLIC_DOWNLOADS, streamDownload, type DownloadPolicy } from '../download.js';
-import { fetchFailure } from '../failures.js';
+import { resultDownloader, type DownloadPolicy } from '../download.js';
 import { codeError, isTransientCode } from './errors.js';
 import { isRecord, messageOf, requestEnvelope, type KieEnvelope } from './envelope.js';
 import { kieRecordSchema, recordToStatus } from './record.js';
 import {
   ProviderError,
   type CallbackEvent,
-  type Download,
-  type DownloadOptions,
   type Provider,
   type ProviderAccount,
   type ProviderStatus,
@@ -69,16 +66,11 @@ export function createKieProvider(options: KieProviderOptions): Provider {
     return recordToStatus(record.data);
   }
 
-  async function download(url: string, downloadOptions: DownloadOptions = {}): Promise<Download> {
-    // No Authorization header: result URLs point at KIE's file CDN, and the API key must not travel to other hosts.
-    return streamDownload(url, {
-      ...downloadOptions,
-      timeoutMs: downloadTimeoutMs,
-      policy: options.downloads ?? PUBLIC_DOWNLOADS,
-      httpError: (status, statusText) => codeError('download', status, statusText),
-      fetchError: (err) => fetchFailure('download', 'KIE', err, downloadTimeoutMs),
-    });
-  }
+  const download = resultDownloader('KIE', {
+    timeoutMs: downloadTimeoutMs,
+    policy: options.downloads,
+    httpError: (status, statusText) => codeError('download', status, statusText),
+  });
 
   /** GET /api/v1/chat/credit: the account's remaining credits, as `data`. */
   async function account(): Promise<ProviderAccount> {

@@ -1,4 +1,5 @@
-import { ProviderError } from '../types.js';
+import { codeFailure, type CodeRules } from '../failures.js';
+import type { ProviderError } from '../types.js';
 
 export type KieOperation = 'createTask' | 'recordInfo' | 'download' | 'credit';
 
@@ -20,11 +21,8 @@ export function isTransientCode(code: number): boolean {
   return code >= 500 && code !== 501 && code !== 505;
 }
 
+const RULES: CodeRules = { provider: 'KIE', isTransient: isTransientCode, account: ACCOUNT_CODES, retryAfter: new Set([429, 455]) };
+
 export function codeError(op: KieOperation, code: number, message: string, retryAfterMs?: number): ProviderError {
-  const kind = isTransientCode(code) ? 'transient' : 'permanent';
-  const text = `KIE ${op} failed: ${code}${message ? ` ${message}` : ''}`;
-  return new ProviderError(kind, String(code), text, {
-    retryAfterMs: code === 429 || code === 455 ? retryAfterMs : undefined,
-    account: ACCOUNT_CODES.has(code),
-  });
+  return codeFailure(RULES, op, code, message, retryAfterMs);
 }

@@ -1,4 +1,4 @@
-import { PUBLIC_DOWNLOADS, streamDownload, type DownloadPolicy } from '../download.js';
+import { resultDownloader, type DownloadPolicy } from '../download.js';
 import { fetchFailure, parseRetryAfter } from '../failures.js';
 import { callProvider } from '../http.js';
 import { isRecord } from '../kie/envelope.js';
@@ -8,8 +8,6 @@ import { REPLICATE_WEBHOOK_HEADERS, verifyReplicateWebhook } from './webhook.js'
 import {
   ProviderError,
   type CallbackEvent,
-  type Download,
-  type DownloadOptions,
   type ProviderAccount,
   type Provider,
   type ProviderStatus,
@@ -113,16 +111,11 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
     return predictionToStatus(prediction.data);
   }
 
-  async function download(url: string, downloadOptions: DownloadOptions = {}): Promise<Download> {
-    // Output files live on replicate.delivery and need no token; it must not travel there.
-    return streamDownload(url, {
-      ...downloadOptions,
-      timeoutMs: downloadTimeoutMs,
-      policy: options.downloads ?? PUBLIC_DOWNLOADS,
-      httpError: (status, statusText) => httpFailure('download', status, statusText),
-      fetchError: (err) => fetchFailure('download', 'Replicate', err, downloadTimeoutMs),
-    });
-  }
+  const download = resultDownloader('Replicate', {
+    timeoutMs: downloadTimeoutMs,
+    policy: options.downloads,
+    httpError: (status, statusText) => httpFailure('download', status, statusText),
+  });
 
   /** GET /v1/account: the token's account; a refused token is a ProviderError like any call's. */
   async function account(): Promise<ProviderAccount> {

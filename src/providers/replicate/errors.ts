@@ -1,4 +1,5 @@
-import { ProviderError } from '../types.js';
+import { codeFailure, type CodeRules } from '../failures.js';
+import type { ProviderError } from '../types.js';
 
 export type ReplicateOperation = 'create' | 'get' | 'cancel' | 'account' | 'download';
 
@@ -14,11 +15,8 @@ export function isTransientStatus(status: number): boolean {
 /** The operator's account, not the user's task (see the KIE adapter's account codes). */
 const ACCOUNT_STATUSES = new Set([401, 402, 429]);
 
+const RULES: CodeRules = { provider: 'Replicate', isTransient: isTransientStatus, account: ACCOUNT_STATUSES, retryAfter: new Set([429, 503]) };
+
 export function httpFailure(op: ReplicateOperation, status: number, message: string, retryAfterMs?: number): ProviderError {
-  const kind = isTransientStatus(status) ? 'transient' : 'permanent';
-  const text = `Replicate ${op} failed: ${status}${message ? ` ${message}` : ''}`;
-  return new ProviderError(kind, String(status), text, {
-    retryAfterMs: status === 429 || status === 503 ? retryAfterMs : undefined,
-    account: ACCOUNT_STATUSES.has(status),
-  });
+  return codeFailure(RULES, op, status, message, retryAfterMs);
 }
