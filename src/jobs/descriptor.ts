@@ -34,12 +34,19 @@ export interface JobOverrides {
   [option: string]: unknown;
 }
 
+/** Told as a run finds tasks and finishes each one: the CLI draws its progress bar from it. */
+export interface RunProgress {
+  found(count: number): void;
+  handled(): void;
+}
+
 export interface JobRunContext<Deps> {
   deps: Deps;
   config: Config;
   overrides: JobOverrides;
   /** Aborted when the process shuts down: a long run wraps up (finishes what it holds, takes nothing new). */
   stopping?: AbortSignal;
+  progress?: RunProgress;
 }
 
 /** A finished run (recorded, or a dry run that writes nothing). */

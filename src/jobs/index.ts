@@ -6,6 +6,7 @@ export {
   type JobRun,
   type JobRunContext,
   type JobTrigger,
+  type RunProgress,
   type RunSummary,
 } from './descriptor.js';
 export {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import type { Db, Queryable } from '../db/index.js';
 import type { Logger } from '../log/index.js';
-import type { AnyJob, JobOverrides, JobRun, JobTrigger, RunSummary } from './descriptor.js';
+import type { AnyJob, JobOverrides, JobRun, JobTrigger, RunProgress, RunSummary } from './descriptor.js';
 import { summaryOf } from './runView.js';
 import { beatRun, findRunningRun, finishRun, startRun, takeOverAbandonedRun, type FinishedRun, type RunRow } from './sql/runs.js';
 
@@ -32,6 +32,7 @@ export interface RunOptions {
   scheduledFor?: Date;
   /** Aborted when the process shuts down: the run then wraps up. */
   stopping?: AbortSignal;
+  progress?: RunProgress;
   /** How often a running run says it is alive. */
   heartbeatMs?: number;
   /** A 'running' row silent for this long belongs to a dead process and is taken over. */
@@ -66,7 +67,7 @@ export async function runJob<Deps, R>(
   options: RunOptions = {},
 ): Promise<JobRun<R>> {
   const overrides = options.overrides ?? {};
-  const work = (): Promise<R> => job.run({ deps, config: runner.config, overrides, stopping: options.stopping });
+  const work = (): Promise<R> => job.run({ deps, config: runner.config, overrides, stopping: options.stopping, progress: options.progress });
   const run = { jobName: job.name, trigger, dryRun: Boolean(overrides.dryRun) };
   if (overrides.dryRun) {
     const started = Date.now();

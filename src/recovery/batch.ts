@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { RunProgress } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { Tally } from './tally.js';
 import type { Verdict } from './types.js';
@@ -9,7 +10,7 @@ import type { Verdict } from './types.js';
  */
 export async function handleEach<T extends { id: string }>(
   items: readonly T[],
-  options: { concurrency: number; tally: Tally; logger: Logger },
+  options: { concurrency: number; tally: Tally; logger: Logger; progress?: RunProgress },
   handle: (item: T) => Promise<Verdict>,
 ): Promise<void> {
   const limit = pLimit(options.concurrency);
@@ -22,6 +23,7 @@ export async function handleEach<T extends { id: string }>(
           options.logger.error({ err, taskId: item.id }, 'recovery of a task failed; the batch goes on');
           options.tally.error(item.id, err);
         }
+        options.progress?.handled();
       }),
     ),
   );

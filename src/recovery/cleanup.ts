@@ -1,3 +1,4 @@
+import type { RunProgress } from '../jobs/index.js';
 import {
   advanceClaimed,
   askProvider,
@@ -18,6 +19,7 @@ export interface CleanupOptions {
   dryRun?: boolean;
   /** At most this many tasks per run (default 100). */
   batchSize?: number;
+  progress?: RunProgress;
 }
 
 export interface CleanupJob {
@@ -80,6 +82,7 @@ export async function cleanupTimedOutTasks(deps: TaskDeps, options: CleanupOptio
     jobs: [],
     errors: [],
   };
+  options.progress?.found(rows.length);
   for (const row of rows) {
     const job = await cleanUpOne(deps, row, options.timeoutMs, dryRun).catch((err: unknown) => {
       deps.logger.error({ err, taskId: row.id }, 'timeout cleanup of a task failed; the run goes on');
@@ -88,6 +91,7 @@ export async function cleanupTimedOutTasks(deps: TaskDeps, options: CleanupOptio
     });
     result.jobs.push(job);
     count(result, job);
+    options.progress?.handled();
   }
   deps.logger.info({ dryRun, totalFound: result.totalFound, cleanedUp: result.cleanedUp, completed: result.completed, failed: result.failed }, 'timeout cleanup finished');
   return result;

@@ -1,3 +1,4 @@
+import type { RunProgress } from '../jobs/index.js';
 import { pageKeyOf, type PageKey, type Paged } from '../db/index.js';
 import { findLateResultCandidates, findPendingTasks, findStuckTasks, type TaskDeps } from '../tasks/index.js';
 import { handleEach } from './batch.js';
@@ -27,6 +28,7 @@ export interface ReconcileOptions {
   lateResultWindowMs?: number;
   /** Once aborted (the process is shutting down), the run finishes its batch and takes no other. */
   stopping?: AbortSignal;
+  progress?: RunProgress;
 }
 
 /** One of the sets a run works through, a batch at a time, each batch after the last one's page key. */
@@ -61,6 +63,7 @@ export async function reconcileStuckTasks(deps: TaskDeps, options: ReconcileOpti
   do {
     const batches = [];
     for (const set of live) batches.push({ set, batch: await set.findBatch() });
+    options.progress?.found(batches.reduce((n, { batch }) => n + batch.size, 0));
     tally.result.batches++;
     for (const { set, batch } of batches) {
       if (set.counted) tally.result.totalFound += batch.size;
@@ -74,7 +77,7 @@ export async function reconcileStuckTasks(deps: TaskDeps, options: ReconcileOpti
 
 function pagedSets(deps: TaskDeps, options: ReconcileOptions, tally: Tally): PagedSet[] {
   const dryRun = options.dryRun ?? false;
-  const each = { concurrency: options.concurrency ?? 10, tally, logger: deps.logger };
+  const each = { concurrency: options.concurrency ?? 10, tally, logger: deps.logger, progress: options.progress };
   const { batchSize: limit, stuckAfterMs } = options;
   return [
     pagedSet(

@@ -1,3 +1,4 @@
+import type { RunProgress } from '../jobs/index.js';
 import {
   advanceClaimed,
   decideDispatch,
@@ -48,6 +49,7 @@ export interface RedispatchOptions {
   dryRun?: boolean;
   concurrency?: number;
   path?: SettlementPath;
+  progress?: RunProgress;
 }
 
 /** Re-dispatches stuck pending tasks, oldest first: `settle retry` and part of every reconciler run. */
@@ -61,8 +63,9 @@ export async function redispatchPendingTasks(deps: TaskDeps, options: Redispatch
   });
   const tally = new Tally(dryRun);
   tally.result.totalFound = rows.length;
+  options.progress?.found(rows.length);
   const taskOptions = { dryRun, path: options.path ?? 'reconciler' };
-  await handleEach(rows, { concurrency: options.concurrency ?? 5, tally, logger: deps.logger }, (row) =>
+  await handleEach(rows, { concurrency: options.concurrency ?? 5, tally, logger: deps.logger, progress: options.progress }, (row) =>
     redispatchPendingTask(deps, row, taskOptions),
   );
   return tally.result;

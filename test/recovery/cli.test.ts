@@ -97,6 +97,14 @@ describe('settle stuck, retry, reconcile, cleanup, executions', () => {
     expect(sim.stats().submissions).toBe(3);
   });
 
+  it('settle retry --video-id (seed 003\'s flag) is --task-id by another name', async () => {
+    const byVideoId = await runCli(['retry', '--dry-run', '--video-id', processing.id, '--json'], env);
+    const byTaskId = await runCli(['retry', '--dry-run', '--task-id', processing.id, '--json'], env);
+    expect(byVideoId.code, byVideoId.stderr).toBe(0);
+    expect(JSON.parse(byVideoId.stdout)).toMatchObject({ dryRun: true, found: 1, result: { taskId: processing.id } });
+    expect(JSON.parse(byVideoId.stdout)).toEqual(JSON.parse(byTaskId.stdout));
+  });
+
   it('--json prints valid JSON only, for reconcile, cleanup and executions', async () => {
     const cleanup = await runCli(['cleanup', '--dry-run', '--timeout-ms', '60000', '--json'], env);
     expect(cleanup.code, cleanup.stderr).toBe(0);

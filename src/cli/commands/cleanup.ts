@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { JobAlreadyRunningError, type JobRun } from '../../jobs/index.js';
 import { cleanupJobs, type CleanupResult } from '../../recovery/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
+import { withProgressBar } from '../progressBar.js';
 import { formatAge, plainTable, renderTable } from './stuck.js';
 
 export function registerCleanupCommand(program: Command): void {
@@ -16,7 +17,7 @@ export function registerCleanupCommand(program: Command): void {
       const timeoutMs = opts.timeoutMs === undefined ? undefined : parsePositiveInt(opts.timeoutMs, '--timeout-ms');
       const batchSize = opts.batchSize === undefined ? undefined : parsePositiveInt(opts.batchSize, '--batch-size');
       const run = (await withSystem((s) =>
-        s.runJob(cleanupJobs.name, 'cli', { overrides: { timeoutMs, batchSize, dryRun: opts.dryRun } }),
+        withProgressBar('Cleaning up', (progress) => s.runJob(cleanupJobs.name, 'cli', { overrides: { timeoutMs, batchSize, dryRun: opts.dryRun }, progress })),
       ).catch(alreadyRunning)) as JobRun<CleanupResult>;
       if (opts.json) printJson(run);
       else printCleanup(run);

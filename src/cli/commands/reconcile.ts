@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { JobRun } from '../../jobs/index.js';
 import { processStuckTasks, type ReconcileResult } from '../../recovery/index.js';
 import { action, parsePositiveInt, printJson, withSystem } from '../context.js';
+import { withProgressBar } from '../progressBar.js';
 import { alreadyRunning } from './cleanup.js';
 import { plainTable, renderTable } from './stuck.js';
 
@@ -15,7 +16,7 @@ export function registerReconcileCommand(program: Command): void {
     .action(action(async (opts: { batchSize?: string; dryRun?: boolean; json?: boolean }) => {
       const batchSize = opts.batchSize === undefined ? undefined : parsePositiveInt(opts.batchSize, '--batch-size');
       const run = (await withSystem((s) =>
-        s.runJob(processStuckTasks.name, 'cli', { overrides: { batchSize, dryRun: opts.dryRun } }),
+        withProgressBar('Reconciling', (progress) => s.runJob(processStuckTasks.name, 'cli', { overrides: { batchSize, dryRun: opts.dryRun }, progress })),
       ).catch(alreadyRunning)) as JobRun<ReconcileResult>;
       if (opts.json) printJson(run);
       else printReconcile(run);

@@ -3,6 +3,7 @@ import { redispatchPendingTasks, retryTaskNow, type ReconcileResult, type TaskRe
 import { findTask, type TaskDeps, type TaskRow } from '../../tasks/index.js';
 import type { System } from '../../app/system.js';
 import { action, CliError, printJson, withSystem } from '../context.js';
+import { withProgressBar } from '../progressBar.js';
 import { formatAge, parseMinutes } from './stuck.js';
 
 /** One `settle retry` handles at most this many tasks; run it again for more. */
@@ -34,7 +35,7 @@ export function registerRetryCommand(program: Command): void {
     .command('retry')
     .description('re-dispatch tasks stuck in pending (or re-check one task by id); exits 1 if any dispatch failed')
     .option('--dry-run', 'say what would be dispatched; send and change nothing')
-    .option('--task-id <id>', 'just this task, whatever its age (a processing task is re-checked with the provider)')
+    .option('--video-id, --task-id <id>', 'just this task, whatever its age (a processing task is re-checked with the provider)')
     .option('--age-minutes <n>', 'pending for over this many minutes (default $PENDING_STUCK_MINUTES)')
     .option('--json', 'machine output')
     .action(action(async (opts: RetryOpts) => {
@@ -52,12 +53,15 @@ export function registerRetryCommand(program: Command): void {
 
 async function retryStale(s: System, ageMinutes: number | undefined, opts: RetryOpts): Promise<RetryOutput> {
   const deps = s.tasks;
-  const result = await redispatchPendingTasks(deps, {
-    olderThanMs: ageMinutes === undefined ? s.config.pendingStuckMs : ageMinutes * 60_000,
-    batchSize: RETRY_LIMIT,
-    dryRun: opts.dryRun,
-    path: 'admin',
-  });
+  const result = await withProgressBar('Re-dispatching', (progress) =>
+    redispatchPendingTasks(deps, {
+      olderThanMs: ageMinutes === undefined ? s.config.pendingStuckMs : ageMinutes * 60_000,
+      batchSize: RETRY_LIMIT,
+      dryRun: opts.dryRun,
+      path: 'admin',
+      progress,
+    }),
+  );
   const lines: string[] = [];
   for (const report of result.tasks) lines.push(await describe(deps, report, Boolean(opts.dryRun)));
   for (const skip of result.skipped) lines.push(`✗ Skipping ${skip.taskId}: ${skip.reason}`);

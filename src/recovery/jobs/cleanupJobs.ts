@@ -12,11 +12,12 @@ export const cleanupJobs: JobDescriptor<TaskDeps, CleanupResult> = {
   name: 'cleanup-jobs',
   title: 'Timeout cleanup',
   schedule: { variable: 'CLEANUP_CRON', pattern: (config) => config.cleanupCron },
-  run: ({ deps, config, overrides }) =>
+  run: ({ deps, config, overrides, progress }) =>
     cleanupTimedOutTasks(deps, {
       timeoutMs: typeof overrides.timeoutMs === 'number' ? overrides.timeoutMs : config.cleanupTimeoutMs,
       batchSize: typeof overrides.batchSize === 'number' ? overrides.batchSize : (config.cleanupBatchSize ?? DEFAULT_CLEANUP_BATCH_SIZE),
       dryRun: overrides.dryRun,
+      progress,
     }),
   summarize: (r) => ({
     found: r.totalFound,

@@ -13,7 +13,7 @@ export const processStuckTasks: JobDescriptor<TaskDeps, ReconcileResult> = {
   name: 'process-stuck-tasks',
   title: 'Process stuck tasks',
   schedule: { variable: 'RECONCILE_CRON', pattern: (config) => config.reconcileCron },
-  run: ({ deps, config, overrides, stopping }) =>
+  run: ({ deps, config, overrides, stopping, progress }) =>
     reconcileStuckTasks(deps, {
       batchSize: typeof overrides.batchSize === 'number' ? overrides.batchSize : config.batchSize,
       budgetMs: typeof overrides.budgetMs === 'number' ? Math.min(overrides.budgetMs, config.reconcileBudgetMs) : config.reconcileBudgetMs,
@@ -22,6 +22,7 @@ export const processStuckTasks: JobDescriptor<TaskDeps, ReconcileResult> = {
       concurrency: config.reconcileConcurrency,
       dryRun: overrides.dryRun,
       stopping,
+      progress,
     }),
   summarize: (r) => ({
     found: r.totalFound,
