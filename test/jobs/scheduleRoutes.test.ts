@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECOVERY_JOBS } from '../../src/recovery/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { age, databaseDigest, submitVideo } from '../recovery/helpers.js';
 
@@ -70,7 +71,9 @@ describe('GET and POST /api/admin/schedules; the cron route and manual runs whil
   it('GET lists every job with pattern, state, next and last run', async () => {
     const res = await h.api(adminKey, 'GET', '/api/admin/schedules');
     expect(res.status).toBe(200);
-    expect(res.body.schedules.map((s: Record<string, unknown>) => [s.job, s.pattern, s.variable, s.paused, s.lastRun])).toEqual([
+    const listed = res.body.schedules.map((s: Record<string, unknown>) => [s.job, s.pattern, s.variable, s.paused, s.lastRun]);
+    expect(listed).toEqual(RECOVERY_JOBS.map((job) => [job.name, job.schedule.pattern(h.system.config), job.schedule.variable, false, null]));
+    expect(listed.slice(0, 3)).toEqual([
       [JOB, '*/10 * * * *', 'RECONCILE_CRON', false, null],
       ['cleanup-jobs', '*/15 * * * *', 'CLEANUP_CRON', false, null],
       ['provider-account', '*/5 * * * *', 'PROVIDER_ACCOUNT_CRON', false, null],
