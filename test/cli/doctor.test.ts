@@ -173,7 +173,7 @@ describe('settle doctor', () => {
       expect(res.code).toBe(1);
       const report = JSON.parse(res.stdout);
       expect(report.failed).toEqual(['database']);
-      expect(report.checks.find((c: { name: string }) => c.name === 'database').detail).toMatch(/migration\(s\) not applied \(.*0009_own_schema\.sql\); run settle migrate/);
+      expect(report.checks.find((c: { name: string }) => c.name === 'database').detail).toMatch(/migration\(s\) not applied \(.*0009_own_schema\.sql.*\); run settle migrate/);
     } finally {
       await fresh?.drop();
     }
