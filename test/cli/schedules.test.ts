@@ -2,10 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECOVERY_JOBS } from '../../src/recovery/index.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const JOB = 'process-stuck-tasks';
+/** Every job but the reconciler is switched off here; the registry says which jobs there are. */
+const OTHER_JOBS = RECOVERY_JOBS.filter((job) => job.name !== JOB);
 
 /** `settle schedules` as an operator runs it: the built CLI against its own database (embedded, or PostgreSQL). */
 describe('settle schedules list|pause|resume', () => {
@@ -19,8 +22,7 @@ describe('settle schedules list|pause|resume', () => {
       ...(server ? { DATABASE_URL: server.url! } : { SETTLE_DATA_DIR: dir }),
       STORAGE_DIR: join(dir, 'assets'),
       RECONCILE_CRON: '*/10 * * * *',
-      CLEANUP_CRON: 'off',
-      PROVIDER_ACCOUNT_CRON: 'off',
+      ...Object.fromEntries(OTHER_JOBS.map((job) => [job.schedule.variable, 'off'])),
     };
   });
   afterAll(async () => {
@@ -40,21 +42,19 @@ describe('settle schedules list|pause|resume', () => {
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^Job\s+Pattern\s+Paused\s+Next run \(UTC\)\s+Last run \(UTC\)$/);
     const col = (name: string) => lines[0]!.indexOf(name);
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(1 + RECOVERY_JOBS.length);
     for (const line of lines.slice(1)) {
       // Each value starts under its heading.
       expect(line.slice(col('Pattern')).split(/\s{2,}/)[0]).toMatch(/^(\*\/10 \* \* \* \*|off)$/);
       expect(line[col('Paused')]).toBe('n');
     }
     expect(lines[1]).toMatch(/^process-stuck-tasks\s+\*\/10 \* \* \* \*\s+no\s+\d{4}-\d\d-\d\d \d\d:\d0:00\s+-$/);
-    expect(lines[2]).toMatch(/^cleanup-jobs\s+off\s+no\s+- \(off here\)\s+-$/);
-    expect(lines[3]).toMatch(/^provider-account\s+off\s+no\s+- \(off here\)\s+-$/);
+    for (const [i, job] of OTHER_JOBS.entries()) expect(lines[2 + i]).toMatch(new RegExp(`^${job.name}\\s+off\\s+no\\s+- \\(off here\\)\\s+-$`));
 
     const json = await list();
     expect(json.map((s) => [s.job, s.pattern, s.paused, s.lastRun])).toEqual([
       [JOB, '*/10 * * * *', false, null],
-      ['cleanup-jobs', 'off', false, null],
-      ['provider-account', 'off', false, null],
+      ...OTHER_JOBS.map((job) => [job.name, 'off', false, null]),
     ]);
     expect(new Date(json[0]!.nextRun).getUTCMinutes() % 10).toBe(0);
     expect(Date.parse(json[0]!.nextRun)).toBeGreaterThan(Date.now() - 1000);
@@ -94,7 +94,7 @@ describe('settle schedules list|pause|resume', () => {
       const res = await runCli(['schedules', verb, 'process-stuck-task'], env);
       expect(res.code).toBe(1);
       expect(res.stdout).toBe('');
-      expect(res.stderr.trim()).toBe('settle: No scheduled job named "process-stuck-task"; the jobs are process-stuck-tasks, cleanup-jobs, provider-account');
+      expect(res.stderr.trim()).toBe(`settle: No scheduled job named "process-stuck-task"; the jobs are ${RECOVERY_JOBS.map((job) => job.name).join(', ')}`);
     }
     expect(await list()).toEqual(before);
     const missing = await runCli(['schedules', 'pause'], env);
