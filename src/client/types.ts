@@ -16,6 +16,8 @@ export interface Task {
   creditsHeld: number;
   creditsCharged: number;
   creditsRefunded: number;
+  /** When an admin refunded the charge of this completed task (creditsRefunded then equals creditsCharged). */
+  refundedAt?: string;
   lateResult?: boolean;
   createdAt: string;
   completedAt?: string;

@@ -8,7 +8,7 @@ export { prepared, statementText, type PreparedStatement, type Statement } from 
 export { openPglite } from './pglite.js';
 export { openPostgres } from './postgres.js';
 export { afterMs, agoMs } from './sqlTime.js';
-export { afterPageKey, pageAt, pageKeyOf, type PageKey, type Paged } from './keyset.js';
+export { afterPageKey, beforeMicrosKey, pageAt, pageKeyOf, pageMicros, type NewestFirstKey, type PageKey, type Paged } from './keyset.js';
 
 export interface DatabaseOptions {
   databaseUrl?: string;
@@ -26,4 +26,10 @@ export function openDatabase(options: DatabaseOptions): Promise<Db> {
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string } | null;
   return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}
+
+/** True when err is a PostgreSQL CHECK violation (SQLSTATE 23514), optionally of the named constraint. */
+export function isCheckViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string } | null;
+  return e?.code === '23514' && (constraint === undefined || e.constraint === constraint);
 }

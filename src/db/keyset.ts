@@ -21,3 +21,19 @@ export const afterPageKey = (column: string, atParam: string, idParam: string): 
   `(${atParam}::timestamptz IS NULL OR (${column}, id) > (${atParam}::timestamptz, ${idParam}::uuid))`;
 
 export const pageKeyOf = (row: Paged): PageKey => ({ at: row.page_at, id: row.id });
+
+/**
+ * Newest-first lists that clients page through (their tasks, users): the key is the row's time in whole
+ * microseconds since the epoch, exact in a JavaScript number, and its id.
+ */
+export interface NewestFirstKey {
+  at: number;
+  id: string;
+}
+
+/** The select-list item that gives a row its newest-first key time. */
+export const pageMicros = (column: string): string => `(extract(epoch FROM ${column}) * 1000000)::bigint AS page_us`;
+
+/** SQL: the row comes before the key in (column, id) order, or no key was given (the first page). */
+export const beforeMicrosKey = (column: string, atParam: string, idParam: string): string =>
+  `(${atParam}::bigint IS NULL OR (${column}, id) < (timestamptz 'epoch' + ${atParam}::bigint * interval '1 microsecond', ${idParam}::uuid))`;

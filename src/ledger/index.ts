@@ -10,3 +10,8 @@ export { getCredits, type Credits } from './getCredits.js';
 export { frozenCreditsSummary, totalFrozenCredits, type FrozenCreditsSummary } from './frozenCreditsSummary.js';
 export { auditLedger, type AuditViolation, type LedgerAudit } from './audit.js';
 export { listHoldStates, type HoldState } from './listHoldStates.js';
+export { adjustCredits, type AdjustedCredits, type CreditAdjustment } from './adjustCredits.js';
+export { BalanceLimitError, ReferenceConflictError } from './errors.js';
+export { findChargeRefund, refundCharge, type ChargeRefund } from './refundCharge.js';
+export { listTransactions, type Transaction, type TransactionType } from './listTransactions.js';
+export { creditsOf } from './creditsOf.js';

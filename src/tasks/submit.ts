@@ -12,6 +12,8 @@ import { IdempotencyConflictError, ProviderRejectedError, TaskInputError, type C
 
 export interface SubmitInput {
   userId: string;
+  /** The API key that submitted it (an admin key when acting for the user). */
+  submittedBy?: string;
   type: 'video' | 'image';
   model: string;
   input: Record<string, unknown>;
@@ -118,7 +120,7 @@ async function insertPendingTask(deps: TaskDeps, input: SubmitInput, model: Mode
   const task = await insertionsOf(deps.db).run({
     id: randomUUID(), userId: input.userId, type: model.type, model: model.id, provider: model.provider,
     input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
-    idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
+    idempotencyKey: input.idempotencyKey, requestHash, submittedBy: input.submittedBy, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
     pendingDeadlineMs: deps.pendingDeadlineMs,
     holdExpiresAt: new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS),
   });
