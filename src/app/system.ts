@@ -78,7 +78,7 @@ export interface SystemOptions {
 
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const catalog = loadCatalog(config.modelsFile);
+  const catalog = loadCatalog({ modelsFile: config.modelsFile, providers: configuredProviders(config) });
   const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   await migrate(db);
   const localStore = config.r2 ? undefined : createLocalStore(config.storageDir, config.publicUrl);
@@ -146,6 +146,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     instanceId,
     close,
   };
+}
+
+/** A provider is offered once its credential is set: a model of any other is neither listed nor accepted. */
+function configuredProviders(config: Config): string[] {
+  return [...(config.kie.apiKey ? ['kie'] : []), ...(config.replicate.apiToken ? ['replicate'] : [])];
 }
 
 function buildSenders(config: Config, db: Db, store: AssetStore): Senders {

@@ -14,4 +14,5 @@ export {
   WaitTimeoutError,
 } from './errors.js';
 export { createParser, readServerSentEvents, type ServerSentEvent } from './sse.js';
-export type { Canceled, Credits, Model, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';
+export { priceFor } from './prices.js';
+export type { Canceled, Credits, Model, PriceRule, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';

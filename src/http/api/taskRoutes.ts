@@ -72,7 +72,9 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskDeps, submits
       },
       async (request, reply) => {
         const { model, ...input } = request.body;
-        return reply.status(202).send(await submit(request, type, model ?? deps.catalog.defaultFor(type).id, input));
+        const modelId = model ?? deps.catalog.defaultFor(type)?.id;
+        if (!modelId) throw new ApiError(400, 'invalid_request', `No ${type} model is offered: configure its provider`);
+        return reply.status(202).send(await submit(request, type, modelId, input));
       },
     );
   }
