@@ -15,4 +15,20 @@ export {
 } from './errors.js';
 export { createParser, readServerSentEvents, type ServerSentEvent } from './sse.js';
 export { priceFor } from './prices.js';
+export { SettleAdmin, type SettleAdminOptions } from './admin.js';
+export type {
+  ApiKeyInfo,
+  CreatedKey,
+  CreditMove,
+  NewUser,
+  Refund,
+  RevokedKey,
+  User,
+  UserDetail,
+  UserPage,
+  UserQuery,
+  UserWithCredits,
+  WebhookEndpoint,
+  WebhookEventType,
+} from './adminTypes.js';
 export type { Canceled, Credits, Model, PriceRule, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';
