@@ -22,7 +22,7 @@ interface ReadyTask {
   type: 'video' | 'image';
   asset_keys: string[];
   input: { prompt?: string };
-  email: string;
+  email: string | null;
   name: string | null;
 }
 
@@ -36,6 +36,8 @@ export function createEmailSender(options: EmailSenderOptions): Sender {
     );
     const task = rows[0];
     if (!task?.asset_keys[0]) throw new Error(`task ${String(entry.payload.taskId)} has no stored asset`);
+    // A user an app created with only its own id has no address: there is nobody to write to, and nothing to retry.
+    if (!task.email) return;
     const email = renderReadyEmail({
       recipientName: task.name ?? task.email,
       type: task.type,
