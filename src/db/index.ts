@@ -8,7 +8,18 @@ export { prepared, statementText, type PreparedStatement, type Statement } from 
 export { openPglite } from './pglite.js';
 export { openPostgres } from './postgres.js';
 export { afterMs, agoMs } from './sqlTime.js';
-export { afterPageKey, beforeMicrosKey, pageAt, pageKeyOf, pageMicros, type NewestFirstKey, type PageKey, type Paged } from './keyset.js';
+export {
+  afterPageKey,
+  beforeMicrosKey,
+  cursorOf,
+  pageAt,
+  pageKeyOf,
+  pageMicros,
+  readCursor,
+  type NewestFirstKey,
+  type PageKey,
+  type Paged,
+} from './keyset.js';
 
 export interface DatabaseOptions {
   databaseUrl?: string;

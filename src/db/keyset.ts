@@ -37,3 +37,17 @@ export const pageMicros = (column: string): string => `(extract(epoch FROM ${col
 /** SQL: the row comes before the key in (column, id) order, or no key was given (the first page). */
 export const beforeMicrosKey = (column: string, atParam: string, idParam: string): string =>
   `(${atParam}::bigint IS NULL OR (${column}, id) < (timestamptz 'epoch' + ${atParam}::bigint * interval '1 microsecond', ${idParam}::uuid))`;
+
+/** A page key as an opaque cursor for clients (base64url JSON); null at the last page. */
+export function cursorOf(key: object | null): string | null {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
+}
+
+/** What a cursor carries, unchecked (callers validate its shape); undefined when it is not a cursor at all. */
+export function readCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cursorOf, readCursor } from '../db/index.js';
 import { ApiError } from './errors.js';
 
 /**
@@ -55,21 +56,13 @@ export const isoDate = z.string().describe('ISO 8601 timestamp');
 export const cursor = z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be a nextCursor from an earlier page').describe('nextCursor of the previous page');
 export const pageLimit = z.coerce.number().int().min(1).max(200).default(50);
 
-/** A page key as the opaque nextCursor a client hands back (base64url JSON); null at the last page. */
-export function encodeCursor(key: object | null): string | null {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
-}
+/** A page key as the opaque nextCursor a client hands back; null at the last page. */
+export const encodeCursor = cursorOf;
 
 /** The page key of a cursor, checked against its shape; a cursor that is not one of this list's is a 400. */
 export function decodeCursor<S extends z.ZodType>(value: string | undefined, shape: S): z.output<S> | null {
   if (value === undefined) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const key = shape.safeParse(parsed);
+  const key = shape.safeParse(readCursor(value));
   if (!key.success) throw new ApiError(400, 'invalid_request', 'query.cursor: not a nextCursor of this list');
   return key.data;
 }
