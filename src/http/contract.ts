@@ -74,10 +74,13 @@ export const credits = z
   .object({ balance: z.number().int(), frozen: z.number().int(), available: z.number().int() })
   .meta({ id: 'Credits' });
 
-/** `Settle-User`: with an admin key, act as this user (a Settle user id, or `ext:` and the app's own user id). */
-export const settleUserHeader = z
+/** A user as an app names one: the Settle user id, or `ext:` and the app's own user id. */
+export const userReference = z
   .union([z.uuid(), z.string().regex(/^ext:.{1,200}$/, 'must be a user id or ext:<externalId>')])
-  .describe('admin keys only: act as this user (a user id, or ext:<externalId>)');
+  .describe('a Settle user id, or ext:<your own user id>');
+
+/** `Settle-User`: with an admin key, act as this user. */
+export const settleUserHeader = userReference.describe('admin keys only: act as this user (a user id, or ext:<externalId>)');
 
 /** The headers every /api/v1 route reads besides Authorization. */
 export const userRouteHeaders = z.looseObject({ 'settle-user': settleUserHeader.optional() });

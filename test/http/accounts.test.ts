@@ -34,6 +34,10 @@ describe('accounts and keys through the admin API', () => {
     const shown = await as('GET', `/api/admin/users/${first.body.userId}`);
     expect(shown.status).toBe(200);
     expect(shown.body).toEqual({ ...first.body, credits: { balance: 100, frozen: 0, available: 100 }, keys: [] });
+    // The app may name its user by its own id wherever a user id goes.
+    expect((await as('GET', '/api/admin/users/ext:app-user-1')).body).toEqual(shown.body);
+    expect((await as('POST', '/api/admin/users/ext:app-user-1/credits', { amount: 1, reference: 'by-ext' })).body.balance).toBe(101);
+    expect((await as('GET', '/api/admin/users/ext:nobody')).status).toBe(404);
   });
 
   it('concurrent creations with one externalId make one user and one grant', async () => {

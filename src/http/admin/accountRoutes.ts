@@ -7,7 +7,7 @@ import { refundTask } from '../../tasks/index.js';
 import {
   createApiKey,
   ensureUser,
-  findUser,
+  findNamedUser,
   listApiKeys,
   listUsers,
   revokeApiKey,
@@ -17,6 +17,7 @@ import { forgetApiKey, requireAdminOrSession, type Sessions } from '../auth/inde
 import {
   AUTH_ERRORS,
   BEARER_OR_SESSION,
+  userReference,
   credits,
   cursor,
   decodeCursor,
@@ -50,7 +51,8 @@ const keyView = z.object({
   createdAt: isoDate,
   revokedAt: isoDate.nullable(),
 });
-const userParams = z.object({ userId: z.uuid() });
+/** A user named in the path: the Settle user id, or `ext:` and the app's own id (as Settle-User names one). */
+const userParams = z.object({ userId: userReference });
 const keyParams = z.object({ keyId: z.uuid() });
 const taskParams = z.object({ taskId: z.uuid() });
 const usersQuery = z.strictObject({
@@ -100,7 +102,7 @@ export function registerAccountRoutes(app: FastifyInstance, system: System, sess
     return users.map((u) => ({ ...userRecordView(u), credits: balances.get(u.userId)! }));
   };
   const existingUser = async (userId: string) => {
-    const user = await findUser(db, userId);
+    const user = await findNamedUser(db, userId);
     if (!user) throw notFound('No such user');
     return user;
   };
