@@ -102,7 +102,9 @@ describe('audit on a corrupted ledger', () => {
     await t.db.query('UPDATE user_credits SET balance = balance + 999 WHERE user_id = $1', [userId]);
     const report = await audit(t.db);
     expect(invariantsOf(report, userId)).toEqual(['hold_matches_task', 'refund_matches_charge']);
-    expect(report.violations.find((v) => v.invariant === 'hold_matches_task')!.detail).toBe("task's charge was refunded but the task is not marked refunded");
+    expect(report.violations.find((v) => v.userId === userId && v.invariant === 'hold_matches_task')!.detail).toBe(
+      "task's charge was refunded but the task is not marked refunded",
+    );
   });
 
   it('hold_matches_task: a completed task marked refunded without a refund', async () => {
