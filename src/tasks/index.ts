@@ -6,7 +6,7 @@ export { findTask } from './sql/findTask.js';
 export { taskColumns } from './sql/taskColumns.js';
 export { loadTaskView, type TaskView } from './view.js';
 export { listUserTasks } from './listUserTasks.js';
-export { refundTask, type TaskRefund } from './refund.js';
+export { refundTask, refundView, type TaskRefund } from './refund.js';
 export { completeTask, failTask, SettlementConflictError } from './settle.js';
 export {
   IdempotencyConflictError,

@@ -33,3 +33,18 @@ export async function refundTask(deps: { db: Db; onRefunded?: RefundHook }, task
   if (!refund) throw new NotRefundableError(taskId, task.status);
   return { task, refund, replayed: true };
 }
+
+/** A refund as the admin API and `settle refund` report it. */
+export function refundView({ task, refund }: TaskRefund) {
+  return {
+    taskId: task.id,
+    userId: task.user_id,
+    transactionId: refund.transactionId,
+    creditsRefunded: refund.amount,
+    reason: refund.reason,
+    refundedAt: (task.refunded_at ?? refund.createdAt).toISOString(),
+    balance: refund.balance,
+    frozen: refund.frozen,
+    available: refund.available,
+  };
+}

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, openPglite, type Db } from '../../src/db/index.js';
+import type { Db } from '../../src/db/index.js';
 import { captureHold } from '../../src/ledger/index.js';
-import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createCliDatabase, runCli, type CliDatabase } from '../helpers/cli.js';
 import { setTaskStatus, submitTask } from '../ledger/fixtures.js';
 
 /** Each command is a process of its own that opens the database: a minute's work on a busy machine per case. */
@@ -13,22 +9,13 @@ const CASE_MS = 240_000;
 
 /** settle users, keys, credits and refund: the admin API's parity on the command line, against its own database. */
 describe('settle users list|show|keys, credits grant|debit, refund', () => {
-  let dataDir: string;
-  let server: TestDatabase | undefined;
+  let database: CliDatabase;
   let env: Record<string, string>;
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'settle-cli-accounts-'));
-    if (process.env.TEST_DATABASE_URL) {
-      server = await createTestDatabase();
-      env = { DATABASE_URL: server.url! };
-    } else {
-      env = { SETTLE_DATA_DIR: dataDir };
-    }
+    database = await createCliDatabase();
+    env = database.env;
   });
-  afterAll(async () => {
-    await server?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => database.drop());
 
   const cli = async (...args: string[]) => runCli(args, env);
   const json = async (...args: string[]) => {
@@ -36,15 +23,7 @@ describe('settle users list|show|keys, credits grant|debit, refund', () => {
     expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
     return JSON.parse(res.stdout);
   };
-  /** The embedded database is one process's at a time: opened here only between CLI runs. */
-  const withDb = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
-    const db = server ? await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir }) : await openPglite(join(dataDir, 'pgdata'));
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  };
+  const withDb = <T>(fn: (db: Db) => Promise<T>) => database.withDb(fn);
 
   it('users: create by external id, list with a cursor, show, keys create and revoke', async () => {
     const created = await json('users', 'create', '--external-id', 'app-1', '--credits', '10');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotRefundableError, refundTask } from '../../tasks/index.js';
+import { NotRefundableError, refundTask, refundView } from '../../tasks/index.js';
 import { action, CliError, printJson, withSystem } from '../context.js';
 import { checkUuid } from './userRef.js';
 
@@ -21,21 +21,9 @@ export function registerRefundCommand(program: Command): void {
         throw err;
       });
       if (!made) throw new CliError(`No task ${taskId}`, 1);
-      const { task, refund, replayed } = made;
-      const answer = {
-        taskId: task.id,
-        userId: task.user_id,
-        transactionId: refund.transactionId,
-        creditsRefunded: refund.amount,
-        reason: refund.reason,
-        refundedAt: (task.refunded_at ?? refund.createdAt).toISOString(),
-        balance: refund.balance,
-        frozen: refund.frozen,
-        available: refund.available,
-        replayed,
-      };
+      const answer = { ...refundView(made), replayed: made.replayed };
       if (opts.json) return printJson(answer);
-      if (replayed) console.log(`Task ${task.id} was already refunded at ${answer.refundedAt}: nothing changed.`);
-      else console.log(`Refunded ${refund.amount} credits of task ${task.id} to ${task.user_id}; balance is now ${refund.balance}.`);
+      if (answer.replayed) console.log(`Task ${answer.taskId} was already refunded at ${answer.refundedAt}: nothing changed.`);
+      else console.log(`Refunded ${answer.creditsRefunded} credits of task ${answer.taskId} to ${answer.userId}; balance is now ${answer.balance}.`);
     }));
 }

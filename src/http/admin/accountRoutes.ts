@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { System } from '../../app/system.js';
 import { adjustCredits, creditsOf } from '../../ledger/index.js';
-import { refundTask } from '../../tasks/index.js';
+import { refundTask, refundView } from '../../tasks/index.js';
 import {
   createApiKey,
   ensureUser,
@@ -74,7 +74,7 @@ const creditBody = z.strictObject({
 });
 const creditMove = credits.extend({ transactionId: z.number().int() });
 const refundBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
-const refundView = z.object({
+const refundAnswer = z.object({
   taskId: z.uuid(),
   userId: z.uuid(),
   transactionId: z.number().int(),
@@ -242,8 +242,8 @@ export function registerAccountRoutes(app: FastifyInstance, system: System, sess
         params: taskParams,
         body: refundBody,
         response: {
-          200: refundView.describe('refunded before: the same answer, nothing changed'),
-          201: refundView.describe('refunded'),
+          200: refundAnswer.describe('refunded before: the same answer, nothing changed'),
+          201: refundAnswer.describe('refunded'),
           ...errorResponses(...AUTH_ERRORS, 404, 409),
         },
       },
@@ -251,19 +251,8 @@ export function registerAccountRoutes(app: FastifyInstance, system: System, sess
     async (request, reply) => {
       const made = await refundTask(system.tasks, request.params.taskId, request.body.reason);
       if (!made) throw notFound('No such task');
-      const { task, refund, replayed } = made;
-      if (!replayed) request.log.info({ taskId: task.id, userId: task.user_id, amount: refund.amount }, 'completed task refunded');
-      return reply.status(replayed ? 200 : 201).send({
-        taskId: task.id,
-        userId: task.user_id,
-        transactionId: refund.transactionId,
-        creditsRefunded: refund.amount,
-        reason: refund.reason,
-        refundedAt: (task.refunded_at ?? refund.createdAt).toISOString(),
-        balance: refund.balance,
-        frozen: refund.frozen,
-        available: refund.available,
-      });
+      if (!made.replayed) request.log.info({ taskId: made.task.id, userId: made.task.user_id, amount: made.refund.amount }, 'completed task refunded');
+      return reply.status(made.replayed ? 200 : 201).send(refundView(made));
     },
   );
 }
