@@ -1,4 +1,4 @@
-import { loadCatalog } from '../../src/providers/index.js';
+import { BUILT_IN_MODELS, priceOf } from '../../src/providers/index.js';
 import { authorized, IMAGE_MODEL } from '../api.js';
 import { databaseServerIsLocal, withFreshDatabase } from '../benchDatabase.js';
 import { startCpuMeter } from '../cpuMeter.js';
@@ -56,7 +56,7 @@ export function benchSubmit(options: BenchOptions): Promise<SectionResult> {
  * that timed out on our side, or was cut off at the end of the warm-up, may still have been accepted.
  */
 async function expectHeld(url: string, keys: string[], { ok, failed, cutOff }: LoadResult): Promise<void> {
-  const price = loadCatalog().find(IMAGE_MODEL)!.price;
+  const price = priceOf(BUILT_IN_MODELS.find((m) => m.id === IMAGE_MODEL)!, {});
   let frozen = 0;
   for (const key of keys) {
     const res = await fetch(`${url}/api/v1/credits`, { headers: authorized(key) });

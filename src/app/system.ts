@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Config } from '../config/index.js';
+import { configuredProviders, type Config } from '../config/index.js';
 import { migrate, openDatabase, type DatabaseOptions, type Db } from '../db/index.js';
 import {
   findJob,
@@ -23,7 +23,6 @@ import {
   type AlertSettings,
   type DeliveryDeps,
   type Senders,
-  type TaskWebhooks,
 } from '../notify/index.js';
 import {
   aroundRegistry,
@@ -60,8 +59,6 @@ export interface System {
   /** The operator's provider accounts as this process last found them (/readyz, /metrics). */
   providerHealth: ProviderHealth;
   delivery: DeliveryDeps;
-  /** The outgoing webhooks' events; `webhooks.onRefunded` queues task.refunded inside a refund's transaction. */
-  webhooks: TaskWebhooks;
   /** Which channels run alerts go to, and when they fire. */
   alerts: AlertSettings;
   /** The recurring jobs (the scheduler, the cron and admin routes, the CLI, the dashboard and the metrics read them). */
@@ -82,9 +79,8 @@ export interface SystemOptions {
 
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const catalog = loadCatalog(config.modelsFile);
-  const db = options.db ?? (await openDatabase(databaseOptions(config, logger)));
-  await migrate(db);
+  const catalog = loadCatalog({ modelsFile: config.modelsFile, providers: configuredProviders(config) });
+  const db = options.db ?? (await openDatabase(databaseOptions(config, logger)));  await migrate(db);
   const localStore = config.r2 ? undefined : createLocalStore(config.storageDir, config.publicUrl);
   const s3Store = config.r2 ? createS3Store(config.r2) : undefined;
   const store: AssetStore = localStore ?? s3Store!;
@@ -122,6 +118,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     pendingDeadlineMs: config.pendingDeadlineMs,
     instanceId,
     onSettled: allOf([senders.email ? completionEmails(config.emailOn, config.outbox.maxAttempts) : undefined, webhooks.onSettled]),
+    onRefunded: (tx, task) => webhooks.onRefunded(tx, [task]),
   };
   const delivery: DeliveryDeps = { db, logger, senders, instanceId, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs };
   const alerts: AlertSettings = {
@@ -146,7 +143,6 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     tasks,
     providerHealth,
     delivery,
-    webhooks,
     alerts,
     jobs: RECOVERY_JOBS,
     jobRunner,
@@ -173,8 +169,7 @@ function allOf(hooks: readonly (SettlementHook | undefined)[]): SettlementHook {
   const present = hooks.filter((hook) => hook !== undefined);
   return async (tx, settled) => {
     for (const hook of present) await hook(tx, settled);
-  };
-}
+  };}
 
 function buildSenders(config: Config, db: Db, store: AssetStore): Senders {
   return {

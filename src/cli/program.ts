@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCleanupCommand } from './commands/cleanup.js';
+import { registerCreditCommands } from './commands/credits.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerExecutionsCommand } from './commands/executions.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerOutboxCommand } from './commands/outbox.js';
 import { registerReconcileCommand } from './commands/reconcile.js';
+import { registerRefundCommand } from './commands/refund.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerSchedulesCommand } from './commands/schedules.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -31,6 +33,8 @@ export async function runCli(argv: string[]): Promise<void> {
   registerMigrateCommand(program);
   registerDoctorCommand(program);
   registerUserCommands(program);
+  registerCreditCommands(program);
+  registerRefundCommand(program);
   registerAuditCommand(program);
   registerOutboxCommand(program);
   registerStuckCommand(program);

@@ -1,4 +1,5 @@
 import { errorFromResponse, SettleApiError, TaskFailedError, WaitTimeoutError } from './errors.js';
+import { send, sendJson, type Connection, type RequestOptions } from './http.js';
 import { readServerSentEvents } from './sse.js';
 import { TERMINAL, type Canceled, type Credits, type Model, type SubmitRequest, type Submitted, type Task, type TaskEvent } from './types.js';
 
@@ -56,13 +57,11 @@ const RECONNECT_DELAY_MS = 1000;
  * runs in Node 20+ and in browsers.
  */
 export class SettleClient {
-  private readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly connection: Connection;
   private readonly pollIntervalMs: number;
 
   constructor(private readonly options: SettleClientOptions = {}) {
-    this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
-    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.connection = connectionOf(options);
     this.pollIntervalMs = options.pollIntervalMs ?? 5000;
   }
 
@@ -174,26 +173,24 @@ export class SettleClient {
     }
   }
 
-  private async json<T>(method: string, path: string, o: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal }): Promise<T> {
-    const res = await this.send(method, path, o);
-    if (!res.ok) throw await errorFromResponse(res);
-    return (await res.json()) as T;
+  private async json<T>(method: string, path: string, o: RequestOptions): Promise<T> {
+    return (await sendJson<T>(this.connection, method, path, o)).body;
   }
 
-  private send(method: string, path: string, o: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
-    return this.fetchImpl(this.baseUrl + path, {
-      method,
-      headers: {
-        ...(this.options.apiKey && { authorization: `Bearer ${this.options.apiKey}` }),
-        ...(o.body !== undefined && { 'content-type': 'application/json' }),
-        ...this.options.headers,
-        ...o.headers,
-      },
-      body: o.body === undefined ? undefined : JSON.stringify(o.body),
-      credentials: this.options.credentials ?? 'same-origin',
-      signal: o.signal,
-    });
+  private send(method: string, path: string, o: RequestOptions): Promise<Response> {
+    return send(this.connection, method, path, o);
   }
+}
+
+/** The connection of a client's options: the base URL without trailing slashes, the platform's fetch by default. */
+export function connectionOf(options: Pick<SettleClientOptions, 'baseUrl' | 'apiKey' | 'headers' | 'credentials' | 'fetch'>): Connection {
+  return {
+    baseUrl: (options.baseUrl ?? '').replace(/\/+$/, ''),
+    apiKey: options.apiKey,
+    headers: options.headers,
+    credentials: options.credentials,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+  };
 }
 
 const isEventType = (name: string): name is TaskEvent['type'] => name === 'progress' || TERMINAL.includes(name as Task['status']);

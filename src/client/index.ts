@@ -14,5 +14,21 @@ export {
   WaitTimeoutError,
 } from './errors.js';
 export { createParser, readServerSentEvents, type ServerSentEvent } from './sse.js';
-export type { Canceled, Credits, Model, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';
 export { verifyWebhook, WebhookVerificationError, type VerifyWebhookOptions, type WebhookEvent, type WebhookEventType, type WebhookHeaders, type WebhookTask } from './webhooks.js';
+export { priceFor } from './prices.js';
+export { SettleAdmin, type SettleAdminOptions } from './admin.js';
+export type {
+  ApiKeyInfo,
+  CreatedKey,
+  CreditMove,
+  NewUser,
+  Refund,
+  RevokedKey,
+  User,
+  UserDetail,
+  UserPage,
+  UserQuery,
+  UserWithCredits,
+  WebhookEndpoint,
+} from './adminTypes.js';
+export type { Canceled, Credits, Model, PriceRule, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';

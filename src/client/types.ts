@@ -16,6 +16,8 @@ export interface Task {
   creditsHeld: number;
   creditsCharged: number;
   creditsRefunded: number;
+  /** When an admin refunded the charge of this completed task (creditsRefunded then equals creditsCharged). */
+  refundedAt?: string;
   lateResult?: boolean;
   createdAt: string;
   completedAt?: string;
@@ -45,11 +47,19 @@ export interface Credits {
   available: number;
 }
 
+/** A price that depends on the input: it applies when every `when` field of the input has the value given. */
+export interface PriceRule {
+  when?: Record<string, string | number | boolean>;
+  credits: number;
+}
+
 export interface Model {
   id: string;
   type: TaskType;
-  /** Credits held at submit, charged on completion. */
-  price: number;
+  /** Credits held at submit, charged on completion: flat, or rules where the first match wins (see priceFor). */
+  price: number | PriceRule[];
+  /** A JSON Schema for the task's input (its prompt and the model's own fields); a failing input is a 400. */
+  input?: Record<string, unknown>;
   timeoutMs: number;
 }
 

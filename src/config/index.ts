@@ -17,6 +17,11 @@ export type Config = Omit<Declared, 'publicUrl' | 'storageDir' | 'assetsLibraryU
 
 export class ConfigError extends Error {}
 
+/** The providers this configuration gives a credential for: only their models are offered, their accounts watched. */
+export function configuredProviders(config: Config): string[] {
+  return [...(config.kie.apiKey ? ['kie'] : []), ...(config.replicate.apiToken ? ['replicate'] : [])];
+}
+
 /** Reads the environment once. A bad value fails with one line naming the variable; values are never echoed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const declared = parseTree(VARIABLES, env) as Declared;

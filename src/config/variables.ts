@@ -28,6 +28,12 @@ const trustProxy = z.string().transform((value, ctx): boolean | string[] => {
   return z.NEVER;
 });
 
+/** Comma-separated origins (`https://app.example.com`): scheme, host and port, nothing after. */
+const origins = list.refine(
+  (entries) => entries.every((entry) => URL.canParse(entry) && new URL(entry).origin === entry),
+  'expected origins such as https://app.example.com (scheme://host[:port], no path), comma-separated',
+);
+
 /** Every environment variable Settle reads, shaped like the Config it becomes. */
 export const VARIABLES = {
   databaseUrl: variable('DATABASE_URL', 'database', text, 'unset: the embedded PGlite under SETTLE_DATA_DIR; `postgres://…`: a PostgreSQL server', { secret: true }),
@@ -47,6 +53,7 @@ export const VARIABLES = {
     'whose X-Forwarded-For/-Proto/-Host to believe (client IP, https, host): `false` none (nothing sits in front), `true` any, or the proxies\' addresses/CIDRs, comma-separated',
     { default: 'false' },
   ),
+  corsOrigins: variable('CORS_ORIGINS', 'server', origins, 'browser origins that may call /api/v1 directly (CORS, preflight included), comma-separated; empty: none', { default: '' }),
   cronSecret: variable('CRON_SECRET', 'server', text, 'bearer secret of the cron routes (503 while unset)', { secret: true }),
   sessionSecret: variable('SESSION_SECRET', 'server', text, 'the key of the dashboard and playground session cookies (encrypted, with a key derived per kind); set it (32+ characters) when you run more than one instance', {
     secret: true,

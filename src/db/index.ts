@@ -11,7 +11,18 @@ export { openPostgres, type Pooler, type PostgresOptions } from './postgres.js';
 export { DatabaseError } from './errors.js';
 export { EmbeddedDatabaseInUseError } from './embeddedLock.js';
 export { afterMs, agoMs } from './sqlTime.js';
-export { afterPageKey, pageAt, pageKeyOf, type PageKey, type Paged } from './keyset.js';
+export {
+  afterPageKey,
+  beforeMicrosKey,
+  cursorOf,
+  pageAt,
+  pageKeyOf,
+  pageMicros,
+  readCursor,
+  type NewestFirstKey,
+  type PageKey,
+  type Paged,
+} from './keyset.js';
 
 export interface DatabaseOptions {
   databaseUrl?: string;
@@ -46,4 +57,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Db> {
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string } | null;
   return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}
+
+/** True when err is a PostgreSQL CHECK violation (SQLSTATE 23514), optionally of the named constraint. */
+export function isCheckViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string } | null;
+  return e?.code === '23514' && (constraint === undefined || e.constraint === constraint);
 }

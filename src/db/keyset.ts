@@ -21,3 +21,33 @@ export const afterPageKey = (column: string, atParam: string, idParam: string): 
   `(${atParam}::timestamptz IS NULL OR (${column}, id) > (${atParam}::timestamptz, ${idParam}::uuid))`;
 
 export const pageKeyOf = (row: Paged): PageKey => ({ at: row.page_at, id: row.id });
+
+/**
+ * Newest-first lists that clients page through (their tasks, users): the key is the row's time in whole
+ * microseconds since the epoch, exact in a JavaScript number, and its id.
+ */
+export interface NewestFirstKey {
+  at: number;
+  id: string;
+}
+
+/** The select-list item that gives a row its newest-first key time. */
+export const pageMicros = (column: string): string => `(extract(epoch FROM ${column}) * 1000000)::bigint AS page_us`;
+
+/** SQL: the row comes before the key in (column, id) order, or no key was given (the first page). */
+export const beforeMicrosKey = (column: string, atParam: string, idParam: string): string =>
+  `(${atParam}::bigint IS NULL OR (${column}, id) < (timestamptz 'epoch' + ${atParam}::bigint * interval '1 microsecond', ${idParam}::uuid))`;
+
+/** A page key as an opaque cursor for clients (base64url JSON); null at the last page. */
+export function cursorOf(key: object | null): string | null {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
+}
+
+/** What a cursor carries, unchecked (callers validate its shape); undefined when it is not a cursor at all. */
+export function readCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

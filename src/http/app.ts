@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { System } from '../app/system.js';
+import { registerAccountRoutes } from './admin/accountRoutes.js';
 import { registerAdminRoutes } from './admin/adminRoutes.js';
 import { registerAssetRoutes } from './api/assetRoutes.js';
 import { registerCreditRoutes } from './api/creditRoutes.js';
@@ -14,6 +15,9 @@ import { registerModelRoutes } from './api/modelRoutes.js';
 import { registerOutboxRoutes } from './admin/outboxRoutes.js';
 import { registerPlayground } from './ui/playground/index.js';
 import { registerAuth } from './auth/index.js';
+import { readJsonBodies } from './bodies.js';
+import { registerCors } from './cors.js';
+import { registerOpenApi } from './openapi/index.js';
 import { trackRoutes } from './routeTable.js';
 import { registerScheduleRoutes } from './admin/scheduleRoutes.js';
 import { registerTaskRoutes } from './api/taskRoutes.js';
@@ -38,6 +42,9 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   app.server.maxConnections = system.config.http.maxConnections;
   trackRoutes(app);
   registerErrorHandling(app);
+  readJsonBodies(app);
+  await registerCors(app, system.config.corsOrigins);
+  await registerOpenApi(app);
   // Sessions on every route, so admin routes can accept the dashboard's and API routes the playground's (DESIGN section 6).
   const sessions = await registerAuth(app, system);
   await app.register(rateLimit, { global: false });
@@ -50,6 +57,7 @@ export async function buildApp(system: System): Promise<FastifyInstance> {
   if (system.localStore) registerAssetRoutes(app, system.db, system.localStore);
   registerCronRoutes(app, system);
   registerAdminRoutes(app, system, sessions);
+  registerAccountRoutes(app, system, sessions);
   registerScheduleRoutes(app, system, sessions);
   registerOutboxRoutes(app, system.db, sessions);
   registerWebhookEndpointRoutes(app, system.db, sessions);

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { BalanceLimitError, InsufficientCreditsError } from '../ledger/index.js';
-import { IdempotencyConflictError, ProviderRejectedError, TaskInputError } from '../tasks/index.js';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { BalanceLimitError, InsufficientCreditsError, ReferenceConflictError } from '../ledger/index.js';
+import { IdempotencyConflictError, NotRefundableError, ProviderRejectedError, TaskInputError } from '../tasks/index.js';
+import { UserExistsError } from '../users/index.js';
 
 export class ApiError extends Error {
   constructor(
@@ -16,21 +17,32 @@ export class ApiError extends Error {
 
 export const notFound = (what = 'Not found'): ApiError => new ApiError(404, 'not_found', what);
 
-/** Validates a request part with zod; the first problem becomes a 400 that names the field. */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, part = 'body'): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.length > 0 ? `${part}.${issue.path.join('.')}` : part;
-  throw new ApiError(400, 'invalid_request', `${field}: ${issue.message}`);
+/** How a request part is named in messages: `body.model`, `query.limit`, `headers.idempotency-key`, `params.taskId`. */
+const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' };
+
+/**
+ * A request that failed its route's schema: the first problem, naming the field. A path parameter that is not
+ * well-formed names nothing, so it is a 404 like a missing resource; any other part is a 400.
+ */
+function validationError(err: FastifyError): ApiError | null {
+  if (!hasZodFastifySchemaValidationErrors(err)) return null;
+  const issue = err.validation[0]!;
+  const part = PART_NAMES[err.validationContext ?? 'body'] ?? 'body';
+  const path = issue.instancePath.split('/').filter(Boolean).join('.');
+  const message = `${path ? `${part}.${path}` : part}: ${issue.message}`;
+  return part === 'params' ? new ApiError(404, 'not_found', message) : new ApiError(400, 'invalid_request', message);
 }
 
 function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
+  const invalid = validationError(err as FastifyError);
+  if (invalid) return invalid;
   if (err instanceof TaskInputError) return new ApiError(400, 'invalid_request', err.message);
+  if (err instanceof InsufficientCreditsError) return new ApiError(402, 'insufficient_credits', 'Not enough available credits (balance minus frozen)');
+  if (err instanceof IdempotencyConflictError || err instanceof ReferenceConflictError) return new ApiError(409, 'idempotency_conflict', err.message);
   if (err instanceof BalanceLimitError) return new ApiError(400, 'invalid_request', err.message);
-  if (err instanceof InsufficientCreditsError) return new ApiError(402, 'insufficient_credits', 'Not enough available credits for this task');
-  if (err instanceof IdempotencyConflictError) return new ApiError(409, 'idempotency_conflict', err.message);
+  if (err instanceof NotRefundableError) return new ApiError(409, 'not_refundable', err.message);
+  if (err instanceof UserExistsError) return new ApiError(409, 'user_exists', err.message);
   if (err instanceof ProviderRejectedError) {
     return new ApiError(422, 'provider_rejected', `The provider rejected the task: ${err.message}`, { taskId: err.taskId, status: 'failed' });
   }
@@ -42,7 +54,6 @@ function fastifyClientError(err: FastifyError): ApiError | null {
   const status = err.statusCode ?? 500;
   if (status < 400 || status >= 500) return null;
   if (status === 413) return new ApiError(413, 'payload_too_large', 'The request body is too large');
-  if (status === 415) return new ApiError(415, 'unsupported_media_type', 'Send the body as application/json');
   return new ApiError(status, 'invalid_request', err.message);
 }
 

@@ -25,7 +25,8 @@ const ACCOUNT_CHECKS = `
     SELECT user_id,
       coalesce(sum(amount) FILTER (WHERE type = 'grant'), 0)
         - coalesce(sum(amount) FILTER (WHERE type = 'charge'), 0)
-        + coalesce(sum(amount) FILTER (WHERE type = 'refund'), 0) AS balance,
+        + coalesce(sum(amount) FILTER (WHERE type = 'refund'), 0)
+        - coalesce(sum(amount) FILTER (WHERE type = 'debit'), 0) AS balance,
       coalesce(sum(amount) FILTER (WHERE type = 'freeze'), 0)
         - coalesce(sum(amount) FILTER (WHERE type = 'charge'), 0)
         - coalesce(sum(amount) FILTER (WHERE type = 'unfreeze'), 0) AS frozen
@@ -50,7 +51,7 @@ const ACCOUNT_CHECKS = `
     ('frozen_equals_open_holds', l.frozen <> l.held,
       format('frozen_balance is %s but open holds sum to %s', l.frozen, l.held)),
     ('balance_equals_journal', l.balance <> l.journal_balance,
-      format('balance is %s but grants - charges + refunds = %s', l.balance, l.journal_balance)),
+      format('balance is %s but grants - charges + refunds - debits = %s', l.balance, l.journal_balance)),
     ('frozen_equals_journal', l.frozen <> l.journal_frozen,
       format('frozen_balance is %s but freezes - charges - unfreezes = %s', l.frozen, l.journal_frozen)),
     ('no_negative_balance', l.balance < 0 OR l.frozen < 0 OR l.frozen > l.balance,
@@ -77,6 +78,16 @@ const HOLD_JOURNAL_CHECKS = `
   WHERE e.violated
   ORDER BY h.task_id, e.type`;
 
+// A refund gives back one charge, all of it: its task's charge entry exists, for the same user and amount.
+const REFUND_CHECK = `
+  SELECT 'refund_matches_charge' AS invariant, r.user_id, CASE WHEN c.id IS NOT NULL THEN r.reference_id::uuid END AS task_id,
+    CASE WHEN c.id IS NULL THEN format('refund %s of %s refunds no charge (reference %s)', r.id, r.amount, r.reference_id)
+         ELSE format('refund of %s for a charge of %s to user %s', r.amount, c.amount, c.user_id) END AS detail
+  FROM credit_transactions r
+  LEFT JOIN credit_transactions c ON c.type = 'charge' AND c.reference_id = r.reference_id
+  WHERE r.type = 'refund' AND (c.id IS NULL OR c.amount <> r.amount OR c.user_id <> r.user_id)
+  ORDER BY r.id`;
+
 const EXPIRED_HOLD_CHECK = `
   SELECT 'no_expired_open_holds' AS invariant, user_id, task_id,
     format('hold of %s is still open; it expired at %s', amount, expires_at) AS detail
@@ -95,7 +106,7 @@ interface ViolationRow {
 
 /**
  * Checks the ledger's own invariants: each balance against its open holds and its journal, each hold against its
- * journal entries, and no open hold long past its expiry (holdGraceMs is left for the reconciler to act). Whether each
+ * journal entries, each refund against the charge it gives back, and no open hold long past its expiry (holdGraceMs is left for the reconciler to act). Whether each
  * hold's state matches its task's is the tasks audit's part, which calls this one.
  */
 export async function auditLedger(db: Queryable, options: { holdGraceMs?: number } = {}): Promise<LedgerAudit> {
@@ -103,6 +114,7 @@ export async function auditLedger(db: Queryable, options: { holdGraceMs?: number
   const checks: [sql: string, params: unknown[]][] = [
     [ACCOUNT_CHECKS, []],
     [HOLD_JOURNAL_CHECKS, []],
+    [REFUND_CHECK, []],
     [EXPIRED_HOLD_CHECK, [holdGraceMs]],
   ];
   const violations: AuditViolation[] = [];

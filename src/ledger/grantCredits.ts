@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db/index.js';
+import { isCheckViolation, type Queryable } from '../db/index.js';
 import { assertAmount } from './assertAmount.js';
-import { BalanceLimitError, isBalanceLimit } from './BalanceLimitError.js';
+import { BalanceLimitError } from './errors.js';
 import { getCredits } from './getCredits.js';
 
 // The journal row goes first so that a repeated reference inserts nothing and therefore adds nothing to the balance.
@@ -26,7 +26,7 @@ export async function grantCredits(
   assertAmount('amount', input.amount);
   const reference = input.reference ?? `grant:${randomUUID()}`;
   const { rows } = await db.query<{ balance: number }>(GRANT, [input.userId, input.amount, reference]).catch((err: unknown) => {
-    if (isBalanceLimit(err)) throw new BalanceLimitError(input.userId, input.amount);
+    if (isCheckViolation(err, 'balance_is_safe_integer')) throw new BalanceLimitError(input.userId);
     throw err;
   });
   if (rows[0]) return { balance: rows[0].balance };

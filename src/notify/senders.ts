@@ -31,6 +31,8 @@ export function createEmailSender(options: EmailSenderOptions): Sender {
     if (!task?.asset_keys[0]) throw new Error(`task ${String(entry.payload.taskId)} has no stored asset`);
     const to = await findContact(options.db, task.user_id);
     if (!to) throw new Error(`the user of task ${task.id} is gone`);
+    // A user an app created with only its own id has no address: there is nobody to write to, and nothing to retry.
+    if (!to.email) return;
     const email = renderReadyEmail({
       recipientName: to.name ?? to.email,
       type: task.type,

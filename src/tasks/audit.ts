@@ -98,6 +98,8 @@ function holdProblem(task: TaskState, hold: HoldState | undefined): string | nul
   if (!hold) return `${task.status} task has no hold`;
   if (hold.user_id !== task.user_id) return `task belongs to user ${task.user_id} but its hold to user ${hold.user_id}`;
   if (hold.status !== HOLD_FOR[task.status]) return `${task.status} task has its hold ${hold.status}, expected ${HOLD_FOR[task.status]}`;
+  // A refunded completed task keeps its captured hold: the refund is a journal entry of its own, made with the mark.
+  if (hold.refunded !== task.refunded) return task.refunded ? 'task is marked refunded but its charge was not refunded' : "task's charge was refunded but the task is not marked refunded";
   return null;
 }
 

@@ -5,13 +5,16 @@ export { submitTask, type SubmitInput, type SubmitResult } from './submit.js';
 export { findTask } from './sql/findTask.js';
 export { taskColumns } from './sql/taskColumns.js';
 export { loadTaskView, taskView, type TaskView } from './view.js';
-export { completeTask, failTask, SettlementConflictError } from './settle.js';
+export { listUserTasks } from './listUserTasks.js';
+export { refundTask, refundView, type TaskRefund } from './refund.js';export { completeTask, failTask, SettlementConflictError } from './settle.js';
 export {
   IdempotencyConflictError,
+  NotRefundableError,
   ProviderRejectedError,
   TaskInputError,
   TERMINAL_STATUSES,
   type ClaimedTask,
+  type RefundHook,
   type SettledTask,
   type SettlementHook,
   type SettlementPath,

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../db/index.js';
-import type { ModelSpec } from '../providers/index.js';
+import { priceOf, type ModelSpec } from '../providers/index.js';
 import { InsufficientCreditsError } from '../ledger/index.js';
 import { newLease } from './advance.js';
 import { dispatchTask, type DispatchOutcome } from './dispatch.js';
@@ -12,6 +12,8 @@ import { IdempotencyConflictError, ProviderRejectedError, TaskInputError, type C
 
 export interface SubmitInput {
   userId: string;
+  /** The API key that submitted it (an admin key when acting for the user). */
+  submittedBy?: string;
   type: 'video' | 'image';
   model: string;
   input: Record<string, unknown>;
@@ -61,7 +63,7 @@ const insertionsOf = onePerDatabase(
 );
 
 /**
- * Hold the credits and insert the task in one statement, then make one provider call, waiting for its answer at most
+ * Check the input against the model (its type, its input schema), hold the matched price and insert the task in one statement, then make one provider call, waiting for its answer at most
  * SUBMIT_WAIT_MS: past that the caller answers 202 pending while the call goes on and is recorded when it answers. A
  * permanent rejection within the wait fails the task, releases the hold and throws.
  */
@@ -71,6 +73,9 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
   if (model.type !== input.type) throw new TaskInputError(`Model "${model.id}" makes ${model.type}s, not ${input.type}s`);
   const unstorable = unstorableInput(input.input);
   if (unstorable) throw new TaskInputError(unstorable);
+  // Before any credits are held: an input the model cannot take would only fail at the provider.
+  const problem = deps.catalog.inputProblem(model, input.input);
+  if (problem) throw new TaskInputError(problem);
   const requestHash = hashRequest(input);
   if (input.idempotencyKey) {
     const earlier = await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey);
@@ -115,14 +120,15 @@ async function dispatchWithin(deps: TaskDeps, claim: ClaimedTask): Promise<Dispa
 
 /** Inserts the task with its hold, in a group with other users' submissions. Throws InsufficientCreditsError. */
 async function insertPendingTask(deps: TaskDeps, input: SubmitInput, model: ModelSpec, requestHash: string, lease: string): Promise<TaskRow> {
+  const price = priceOf(model, input.input);
   const task = await insertionsOf(deps.db).run({
     id: randomUUID(), userId: input.userId, type: model.type, model: model.id, provider: model.provider,
-    input: input.input, price: model.price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
-    idempotencyKey: input.idempotencyKey, requestHash, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
+    input: input.input, price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
+    idempotencyKey: input.idempotencyKey, requestHash, submittedBy: input.submittedBy, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
     pendingDeadlineMs: deps.pendingDeadlineMs,
     holdExpiresAt: new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS),
   });
-  if (!task) throw new InsufficientCreditsError(input.userId, model.price);
+  if (!task) throw new InsufficientCreditsError(input.userId, price);
   return task;
 }
 

@@ -44,6 +44,11 @@ export interface TaskRow {
   completed_at: Date | null;
   /** When the last createTask left, while no answer has confirmed it (cleared on acceptance or a clean refusal). */
   dispatch_started_at: Date | null;
+  /** The API key that submitted the task: the user's own, or an admin key acting for the user (Settle-User). */
+  submitted_by_key: string | null;
+  /** Set when an admin gave a completed task's charge back (the ledger holds the refund entry). */
+  refunded_at: Date | null;
+  refund_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -91,7 +96,12 @@ export interface TaskDeps {
   /** Identifies this process in lease tokens, for operators reading the tasks table. */
   instanceId: string;
   onSettled?: SettlementHook;
+  /** Runs inside the transaction that refunds a completed task's charge (task.refunded notifications). */
+  onRefunded?: RefundHook;
 }
+
+/** Runs inside the transaction that refunds a completed task, so what it writes commits with the refund. */
+export type RefundHook = (tx: Queryable, task: TaskRow) => Promise<void>;
 
 export class TaskInputError extends Error {
   constructor(message: string) {
@@ -104,6 +114,14 @@ export class IdempotencyConflictError extends Error {
   constructor(readonly taskId: string) {
     super('This Idempotency-Key was already used with a different request body');
     this.name = 'IdempotencyConflictError';
+  }
+}
+
+/** Only a completed task (charged, not yet refunded) has a charge to give back. */
+export class NotRefundableError extends Error {
+  constructor(readonly taskId: string, readonly status: TaskStatus) {
+    super(`The task is ${status}: only a completed task's charge can be refunded`);
+    this.name = 'NotRefundableError';
   }
 }
 

@@ -15,6 +15,8 @@ export interface TaskView {
   creditsHeld: number;
   creditsCharged: number;
   creditsRefunded: number;
+  /** When an admin gave the charge of this completed task back (creditsRefunded then equals creditsCharged). */
+  refundedAt?: string;
   lateResult?: boolean;
   createdAt: string;
   completedAt?: string;
@@ -22,8 +24,9 @@ export interface TaskView {
 
 /**
  * The task as its owner sees it, with what the ledger did about it. The task's price is its hold's amount, and its
- * status says the hold's state (held while live, charged once completed, refunded once failed or canceled): the
- * two change in one transaction, and `settle audit` checks that they agree.
+ * status says the hold's state (held while live, charged once completed, refunded once failed or canceled), and
+ * refunded_at says an admin gave the charge back: each changes in one transaction with the ledger, and
+ * `settle audit` checks that they agree.
  */
 export async function loadTaskView(db: Queryable, store: AssetStore, taskId: string): Promise<(TaskView & { userId: string }) | null> {
   const row = await findTask(db, taskId);
@@ -45,7 +48,8 @@ export async function taskView(row: TaskRow, store: AssetStore): Promise<TaskVie
     ...(row.error_code && { error: { code: row.error_code, message: row.error_message ?? row.error_code } }),
     creditsHeld: credits(row.status === 'pending' || row.status === 'processing'),
     creditsCharged: credits(row.status === 'completed'),
-    creditsRefunded: credits(row.status === 'failed' || row.status === 'canceled'),
+    creditsRefunded: credits(row.status === 'failed' || row.status === 'canceled' || row.refunded_at !== null),
+    ...(row.refunded_at && { refundedAt: row.refunded_at.toISOString() }),
     ...(row.late_result && { lateResult: true }),
     createdAt: row.created_at.toISOString(),
     ...(row.completed_at && { completedAt: row.completed_at.toISOString() }),

@@ -11,6 +11,8 @@ export interface ApiKeyCacheOptions {
 
 export interface ApiKeyCache {
   authenticate(db: Queryable, key: string): Promise<Principal | null>;
+  /** Drops a key (by its hash) at once: revoked here, it stops working in this process without waiting for the TTL. */
+  forget(keyHash: string): void;
 }
 
 /**
@@ -38,6 +40,9 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
       entries.set(hash, { principal, expiresAt: now + options.ttlMs });
       if (entries.size > options.maxEntries) entries.delete(entries.keys().next().value!);
       return principal;
+    },
+    forget(keyHash) {
+      entries.delete(keyHash);
     },
   };
 }

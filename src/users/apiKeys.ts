@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/index.js';
+import { insertApiKey } from './sql/apiKeyRows.js';
 import { findPrincipalByKeyHash } from './sql/findPrincipalByKeyHash.js';
 import type { Principal, Role } from './types.js';
 
@@ -10,16 +11,12 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-export async function createApiKey(db: Queryable, userId: string, role: Role): Promise<string> {
-  const key = KEY_PREFIX + randomBytes(24).toString('base64url');
-  await db.query('INSERT INTO api_keys (id, user_id, key_hash, key_prefix, role) VALUES ($1, $2, $3, $4, $5)', [
-    randomUUID(),
-    userId,
-    hashApiKey(key),
-    key.slice(0, KEY_PREFIX.length + 4),
-    role,
-  ]);
-  return key;
+/** A new key for the user: the key itself is returned once, and only its hash is stored. */
+export async function createApiKey(db: Queryable, userId: string, role: Role): Promise<{ keyId: string; apiKey: string }> {
+  const apiKey = KEY_PREFIX + randomBytes(24).toString('base64url');
+  const keyId = randomUUID();
+  await insertApiKey(db, { keyId, userId, keyHash: hashApiKey(apiKey), prefix: apiKey.slice(0, KEY_PREFIX.length + 4), role });
+  return { keyId, apiKey };
 }
 
 /** Anything else is refused without hashing or a database read. */

@@ -1,9 +1,13 @@
 export { authenticateApiKey, createApiKey, hashApiKey } from './apiKeys.js';
-export type { Principal, Role } from './types.js';
+export type { ApiKeyRecord, Principal, Role, UserRecord } from './types.js';
 export { createApiKeyCache, type ApiKeyCache, type ApiKeyCacheOptions } from './apiKeyCache.js';
-export { createUser, findUserByEmail, UserExistsError, type CreatedUser, type NewUser } from './createUser.js';
+export { createUser, ensureUser, findUserByEmail, UserExistsError, type AppUser, type CreatedUser, type NewUser } from './createUser.js';
+export { findNamedUser } from './actingUser.js';
 export { emailsOf } from './emailsOf.js';
 export { externalIdsOf } from './externalIdsOf.js';
+export { findUser, findUserByExternalId } from './sql/findUsers.js';
+export { listUsers, type UserListQuery } from './sql/listUsers.js';
+export { listApiKeys, revokeApiKey, type RevokedKey } from './sql/apiKeyRows.js';
 export { findPrincipalByKeyId } from './sql/findPrincipalByKeyId.js';
 export { isSessionRevoked } from './sql/findRevokedSession.js';
 export { insertRevokedSession as revokeSession } from './sql/insertRevokedSession.js';

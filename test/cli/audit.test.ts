@@ -1,39 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, openPglite } from '../../src/db/index.js';
-import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createCliDatabase, runCli, type CliDatabase } from '../helpers/cli.js';
 
 /** The CLI runs in its own process, so it needs a database it can open too: a PGlite directory or a server URL. */
 describe('settle users, credits and audit', () => {
-  let dataDir: string;
-  let server: TestDatabase | undefined;
+  let database: CliDatabase;
   let env: Record<string, string>;
-
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'settle-cli-'));
-    if (process.env.TEST_DATABASE_URL) {
-      server = await createTestDatabase();
-      env = { DATABASE_URL: server.url! };
-    } else {
-      env = { SETTLE_DATA_DIR: dataDir };
-    }
+    database = await createCliDatabase();
+    env = database.env;
   });
-  afterAll(async () => {
-    await server?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => database.drop());
 
-  const corrupt = async (sql: string) => {
-    const db = server ? await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir }) : await openPglite(join(dataDir, 'pgdata'));
-    try {
-      await db.query(sql);
-    } finally {
-      await db.close();
-    }
-  };
+  const corrupt = (sql: string) => database.withDb(async (db) => void (await db.query(sql)));
 
   it('creates a user with --json, grants credits, and audits clean', async () => {
     const created = await runCli(['users', 'create', '--email', 'Cli@Example.com', '--credits', '50', '--json'], env);

@@ -59,7 +59,7 @@ describe('settle/client against a running server', () => {
 
   it('submit + waitForCompletion resolve with the asset URL, reporting progress from the event stream', async () => {
     const client = await clientFor();
-    expect((await client.models()).find((m) => m.id === VIDEO.model)).toMatchObject({ type: 'video', price: 30 });
+    expect((await client.models()).find((m) => m.id === VIDEO.model)).toMatchObject({ type: 'video', price: [{ when: { n_frames: '15' }, credits: 45 }, { credits: 30 }] });
     const submitted = await client.submit(VIDEO);
     expect(submitted).toMatchObject({ status: 'processing', creditsHeld: 30 });
     const seen: Task[] = [];

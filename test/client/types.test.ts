@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Task, TaskStatus, TaskType } from '../../src/client/index.js';
+import { priceFor, type PriceRule, type Task, type TaskStatus, type TaskType } from '../../src/client/index.js';
+import { BUILT_IN_MODELS, priceOf, type PriceRule as ServerPriceRule } from '../../src/providers/index.js';
 import { TERMINAL } from '../../src/client/types.js';
 import { TERMINAL_STATUSES, type TaskStatus as ServerTaskStatus, type TaskView } from '../../src/tasks/index.js';
 
@@ -17,5 +18,28 @@ describe('settle/client types mirror the server', () => {
 
   it('the terminal statuses are the same list', () => {
     expect([...TERMINAL].sort()).toEqual([...TERMINAL_STATUSES].sort());
+  });
+});
+
+describe('settle/client prices as the server holds them', () => {
+  it('the price rule is the same type on both sides', () => {
+    expectTypeOf<PriceRule>().toEqualTypeOf<ServerPriceRule>();
+  });
+
+  it('priceFor agrees with the server for every built-in model and every combination of its enumerated inputs', () => {
+    let checked = 0;
+    for (const model of BUILT_IN_MODELS) {
+      const properties = ((model.input?.properties ?? {}) as Record<string, { enum?: unknown[] }>);
+      const choices = Object.entries(properties).filter(([, p]) => p.enum).map(([field, p]) => [field, [undefined, ...p.enum!]] as const);
+      const inputs = choices.reduce<Record<string, unknown>[]>(
+        (all, [field, values]) => all.flatMap((input) => values.map((v) => (v === undefined ? input : { ...input, [field]: v }))),
+        [{ prompt: 'x' }],
+      );
+      for (const input of inputs) {
+        expect(priceFor(model, input), `${model.id} ${JSON.stringify(input)}`).toBe(priceOf(model, input));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 });

@@ -120,4 +120,41 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     await expectAuditClean(h.system.db);
     await context.close();
   });
+
+  it("shows the price for the chosen inputs from the model's rules, and holds that price", async () => {
+    const buyer = await h.user(500);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${h.url}/playground`);
+    await page.fill('#apiKey', buyer.apiKey);
+    await Promise.all([page.waitForURL(`${h.url}/playground`), page.click('#sign-in-form button[type="submit"]')]);
+    await page.waitForSelector('body[data-ready="true"]');
+
+    await page.selectOption('#model', 'sora-2-pro-text-to-video');
+    expect(await text(page, '#price')).toBe('90');
+    await page.selectOption('#input-size', 'high');
+    expect(await text(page, '#price')).toBe('200');
+    await page.selectOption('#input-n_frames', '15');
+    expect(await text(page, '#price')).toBe('300');
+    await page.selectOption('#model', 'google/nano-banana');
+    expect(await text(page, '#price')).toBe('4');
+    expect(await page.locator('#input-n_frames').count()).toBe(0);
+    expect(await page.locator('#input-output_format option').allInnerTexts()).toEqual(['png', 'jpeg']);
+
+    await page.selectOption('#model', 'sora-2-text-to-video');
+    await page.selectOption('#input-n_frames', '15');
+    expect(await text(page, '#price')).toBe('45');
+    h.sim.setFaults({ hangRate: 1 });
+    try {
+      await page.fill('#prompt', 'Fifteen seconds of rain on a window');
+      await page.click('#generate');
+      await page.waitForFunction(() => document.getElementById('frozen')?.textContent === '45');
+    } finally {
+      h.sim.setFaults({ hangRate: 0 });
+    }
+    const [task] = (await h.api(buyer.apiKey, 'GET', '/api/v1/tasks')).body.tasks;
+    expect(task).toMatchObject({ model: 'sora-2-text-to-video', creditsHeld: 45 });
+    await h.api(buyer.apiKey, 'POST', `/api/v1/tasks/${task.taskId}/cancel`);
+    await context.close();
+  });
 });

@@ -49,7 +49,9 @@ describe('playground sessions on the public API (no browser)', () => {
     const s = await session();
     expect(s.cookie).not.toContain(user.apiKey.slice('sk_settle_'.length));
     expect((await call(s, 'GET', '/api/v1/credits')).body).toEqual({ balance: 100, frozen: 0, available: 100 });
-    expect((await call(s, 'GET', '/api/v1/models')).body.models).toContainEqual(expect.objectContaining({ id: 'sora-2-text-to-video', price: 30 }));
+    expect((await call(s, 'GET', '/api/v1/models')).body.models).toContainEqual(
+      expect.objectContaining({ id: 'sora-2-text-to-video', price: [{ when: { n_frames: '15' }, credits: 45 }, { credits: 30 }] }),
+    );
 
     const submitted = await call(s, 'POST', '/api/v1/tasks', VIDEO);
     expect(submitted.status).toBe(202);
@@ -78,7 +80,9 @@ describe('playground sessions on the public API (no browser)', () => {
     const s = await session(admin.apiKey);
     expect((await call(s, 'GET', '/api/v1/credits')).status).toBe(200);
     expect((await call(s, 'GET', '/api/admin/tasks')).status).toBe(401);
-    expect((await call(s, 'GET', '/api/v1/video-status/00000000-0000-4000-8000-000000000000')).status).toBe(401);
+    // The seeds' own front-end loop runs from a signed-in page too (DESIGN section 12): its status route takes the cookie.
+    expect((await call(s, 'GET', '/api/v1/video-status/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await call(s, 'GET', '/api/admin/users')).status).toBe(401);
     // Both cookies come from the same SESSION_SECRET: renamed, an admin's playground cookie must still not open the dashboard.
     const asDashboard = { cookie: s.cookie.replace(/^settle_playground=/, 'settle_session='), csrf: s.csrf };
     expect((await call(asDashboard, 'GET', '/api/admin/cron-jobs')).status).toBe(401);

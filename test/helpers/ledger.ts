@@ -25,3 +25,13 @@ export async function tableCounts(db: Queryable): Promise<Record<string, number>
   );
   return rows[0]!;
 }
+
+/** tableCounts plus the accounts: users, keys and revoked keys, for the admin routes that create or revoke them. */
+export async function accountCounts(db: Queryable): Promise<Record<string, number>> {
+  const { rows } = await db.query<Record<string, number>>(
+    `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM api_keys) AS keys,
+            (SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL) AS revoked,
+            (SELECT count(*) FROM tasks WHERE refunded_at IS NOT NULL) AS refunded`,
+  );
+  return { ...(await tableCounts(db)), ...rows[0]! };
+}

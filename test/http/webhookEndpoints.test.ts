@@ -64,7 +64,7 @@ describe('/api/admin/webhook-endpoints', () => {
     { name: 'a user key', body: { url }, key: 'user', status: 403, code: 'forbidden' },
     { name: 'no key', body: { url }, key: 'none', status: 401, code: 'unauthorized' },
     { name: 'a user key listing', method: 'GET', key: 'user', status: 403, code: 'forbidden' },
-    { name: 'removing a malformed id', method: 'DELETE', path: `${ENDPOINTS}/not-an-id`, status: 400, code: 'invalid_request', message: /^params\.id: / },
+    { name: 'removing a malformed id', method: 'DELETE', path: `${ENDPOINTS}/not-an-id`, status: 404, code: 'not_found', message: /^params\.id: / },
     { name: 'removing an unknown id', method: 'DELETE', path: `${ENDPOINTS}/00000000-0000-4000-8000-000000000000`, status: 404, code: 'not_found' },
     { name: 'a user key removing', method: 'DELETE', path: `${ENDPOINTS}/00000000-0000-4000-8000-000000000000`, key: 'user', status: 403, code: 'forbidden' },
   ];

@@ -83,17 +83,36 @@ describe('audit on a corrupted ledger', () => {
     const report = await audit(t.db);
     expect(invariantsOf(report, userId)).toEqual(['balance_equals_journal']);
     expect(report.violations.find((v) => v.userId === userId)?.detail).toBe(
-      'balance is 995 but grants - charges + refunds = 990',
+      'balance is 995 but grants - charges + refunds - debits = 990',
     );
   });
 
-  it('balance_equals_journal: a refund journaled without crediting the balance', async () => {
+  it('balance_equals_journal and refund_matches_charge: a refund of no charge, journaled without crediting the balance', async () => {
     const { userId } = await userWithEveryTaskState(t.db);
     await t.db.query(`INSERT INTO credit_transactions (user_id, type, amount, reference_id) VALUES ($1, 'refund', 10, $2)`, [
       userId,
       `refund-${userId}`,
     ]);
-    expect(invariantsOf(await audit(t.db), userId)).toEqual(['balance_equals_journal']);
+    expect(invariantsOf(await audit(t.db), userId)).toEqual(['balance_equals_journal', 'refund_matches_charge']);
+  });
+
+  it('refund_matches_charge and hold_matches_task: a refund larger than its charge, on a task not marked refunded', async () => {
+    const { userId, tasks } = await userWithEveryTaskState(t.db);
+    await t.db.query(`INSERT INTO credit_transactions (user_id, type, amount, reference_id) VALUES ($1, 'refund', 999, $2)`, [userId, tasks.completed]);
+    await t.db.query('UPDATE user_credits SET balance = balance + 999 WHERE user_id = $1', [userId]);
+    const report = await audit(t.db);
+    expect(invariantsOf(report, userId)).toEqual(['hold_matches_task', 'refund_matches_charge']);
+    expect(report.violations.find((v) => v.userId === userId && v.invariant === 'hold_matches_task')!.detail).toBe(
+      "task's charge was refunded but the task is not marked refunded",
+    );
+  });
+
+  it('hold_matches_task: a completed task marked refunded without a refund', async () => {
+    const { userId, tasks } = await userWithEveryTaskState(t.db);
+    await t.db.query(`UPDATE tasks SET refunded_at = now() WHERE id = $1`, [tasks.completed]);
+    const report = await audit(t.db);
+    expect(invariantsOf(report, userId)).toEqual(['hold_matches_task']);
+    expect(report.violations.find((v) => v.userId === userId)!.detail).toBe('task is marked refunded but its charge was not refunded');
   });
 
   it('frozen_equals_journal: a freeze journaled without a hold', async () => {
@@ -207,7 +226,7 @@ describe('audit on a corrupted ledger', () => {
       new RegExp(`^Audit failed: ${report.violations.length} violations of \\d+ invariants \\(\\d+ accounts, \\d+ tasks checked\\)`),
     );
     expect(text).toContain(`\nbalance_equals_journal (`);
-    expect(text).toContain(`\n  user ${userId}: balance is 991 but grants - charges + refunds = 990`);
+    expect(text).toContain(`\n  user ${userId}: balance is 991 but grants - charges + refunds - debits = 990`);
     expect(text).toContain(`\nhold_matches_task (`);
     expect(text).toContain(`\n  task ${tasks.pending}: completed task has its hold open, expected captured`);
     for (const invariant of new Set(report.violations.map((v) => v.invariant))) {
@@ -227,7 +246,7 @@ describe('audit without the CHECK constraints', () => {
       await t.db.query('UPDATE user_credits SET balance = 20 WHERE user_id = $1', [userId]);
       const report = await audit(t.db);
       expect(report.violations).toEqual([
-        { invariant: 'balance_equals_journal', userId, detail: 'balance is 20 but grants - charges + refunds = 50' },
+        { invariant: 'balance_equals_journal', userId, detail: 'balance is 20 but grants - charges + refunds - debits = 50' },
         { invariant: 'no_negative_balance', userId, detail: 'balance is 20 and frozen_balance is 30' },
       ]);
     } finally {

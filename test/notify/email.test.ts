@@ -77,6 +77,17 @@ describe('user e-mails through the outbox and a real SMTP server', () => {
     await h.system.db.query(`UPDATE notification_outbox SET status = 'sent', sent_at = now() WHERE id = $1`, [rows[0]!.id]);
   });
 
+  it('a user an app created without an e-mail address: the entry is done, nothing is sent, nothing retried', async () => {
+    const { userId } = (await h.api(admin, 'POST', '/api/admin/users', { externalId: 'no-address', credits: 100 })).body;
+    const { apiKey } = (await h.api(admin, 'POST', `/api/admin/users/${userId}/keys`)).body;
+    const before = smtp.messages.length;
+    const taskId = await recoveredTask(apiKey);
+    expect(await deliverDueNotifications(h.system.delivery)).toEqual({ sent: 1, retrying: 0, dead: 0 });
+    const { rows } = await h.system.db.query<{ status: string; attempts: number }>(`SELECT status, attempts FROM notification_outbox WHERE payload->>'taskId' = $1`, [taskId]);
+    expect(rows).toEqual([{ status: 'sent', attempts: 1 }]);
+    expect(smtp.messages.length).toBe(before);
+  });
+
   it('a task the user polled to completion sends no e-mail with EMAIL_ON=recovered', async () => {
     const user = await h.user(100);
     const res = await h.api(user.apiKey, 'POST', '/api/v1/tasks', VIDEO);

@@ -40,6 +40,26 @@ describe('outgoing webhooks, delivered to real HTTP receivers and verified with 
     await failedOnly.close();
   });
 
+  it('an admin refund of a completed task sends one signed task.refunded event; replaying the refund sends none', async () => {
+    const user = await h.user(1000);
+    const taskId = await settledTask(h, user.apiKey, 'completed');
+    const refund = await h.api(admin, 'POST', `/api/admin/tasks/${taskId}/refund`, { reason: 'the video was blank' });
+    expect(refund.status, JSON.stringify(refund.body)).toBe(201);
+    const replay = await h.api(admin, 'POST', `/api/admin/tasks/${taskId}/refund`, { reason: 'the video was blank' });
+    expect(replay.status).toBe(200);
+    await deliverUntil(h, 'the refund event', () => forTask(all.accepted(), taskId).some((d) => eventOf(d).type === 'task.refunded'));
+    await deliverDueNotifications(h.system.delivery);
+
+    const refunded = forTask(all.deliveries, taskId).filter((d) => eventOf(d).type === 'task.refunded');
+    expect(refunded).toHaveLength(1);
+    const event = officialVerify(allEndpoint.secret, refunded[0]!) as ReturnType<typeof eventOf>;
+    const view = await h.api(user.apiKey, 'GET', `/api/v1/tasks/${taskId}`);
+    expect(event.data).toEqual({ ...view.body, userId: user.userId, externalUserId: null });
+    expect(event.data).toMatchObject({ status: 'completed', creditsCharged: 30, creditsRefunded: 30 });
+    expect(forTask(failedOnly.deliveries, taskId)).toHaveLength(0);
+    await expectAuditClean(h.system.db);
+  });
+
   it('sends one signed event per settlement (completed, failed, canceled), carrying the task as its owner sees it', async () => {
     const user = await h.user(1000);
     const settled = {

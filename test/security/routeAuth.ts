@@ -22,6 +22,21 @@ export const PUBLIC_ROUTES: Record<string, string> = {
   'HEAD /assets/*': 'asset links are capabilities',
   'POST /api/webhooks/kie': 'provider callback: signature-verified, otherwise untrusted (the task asks the provider itself)',
   'POST /api/webhooks/replicate': 'provider callback: Standard Webhooks signature, otherwise untrusted',
+  'GET /openapi.json': 'the API description: routes and schemas, no data',
+  'HEAD /openapi.json': 'the API description',
+  'GET /docs': 'the API reference page (Swagger UI, from the package), rendered from the API description',
+  'HEAD /docs': 'the API reference page',
+  'HEAD /docs/': 'the API reference page',
+  'GET /docs/static/index.html': 'the API reference page (a redirect to /docs/)',
+  'HEAD /docs/static/index.html': 'the API reference page',
+  'GET /docs/static/swagger-initializer.js': "the reference page's settings",
+  'HEAD /docs/static/swagger-initializer.js': "the reference page's settings",
+  'GET /docs/json': "the reference page's copy of the API description",
+  'HEAD /docs/json': "the reference page's copy of the API description",
+  'GET /docs/yaml': "the reference page's copy of the API description",
+  'HEAD /docs/yaml': "the reference page's copy of the API description",
+  'GET /docs/static/*': "Swagger UI's own files, served from the package",
+  'HEAD /docs/static/*': "Swagger UI's own files",
 };
 
 /** Admin-only surfaces: a user key must be refused there too. */

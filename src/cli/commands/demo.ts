@@ -39,7 +39,7 @@ export function registerDemoCommand(program: Command): void {
 /** A fresh key for the demo account, creating the account on the first run. */
 async function demoKey(system: System, email: string, role: Role, credits: number): Promise<string> {
   const existing = await findUserByEmail(system.db, email);
-  if (existing) return createApiKey(system.db, existing.id, role);
+  if (existing) return (await createApiKey(system.db, existing.id, role)).apiKey;
   return (await createUser(system.db, { email, name: role === 'admin' ? 'Demo Admin' : 'Demo User', credits, role })).apiKey;
 }
 

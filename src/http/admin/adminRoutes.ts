@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { executionView, listRuns, runStats } from '../../jobs/index.js';
 import { retryTaskNow } from '../../recovery/index.js';
@@ -7,7 +8,8 @@ import { emailsOf, findUserByEmail } from '../../users/index.js';
 import type { System } from '../../app/system.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
 import { runNow, sendRun } from './cronRoutes.js';
-import { ApiError, notFound, parseRequest } from '../errors.js';
+import { AUTH_ERRORS, BEARER_OR_SESSION, errorResponses, openObject } from '../contract.js';
+import { ApiError, notFound } from '../errors.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -28,52 +30,79 @@ const tasksQuery = z.strictObject({
   ...page,
 });
 const taskParams = z.object({ id: z.uuid() });
+const tags = ['operations'];
+/** A job run's answer: the job's documented shape (see each job), or `{success: false, error}` when it failed. */
+const runAnswer = z.looseObject({ success: z.boolean().optional(), message: z.string().optional() }).describe("the job's answer");
+
+const runHistory = openObject(
+  { executions: z.array(z.looseObject({ id: z.uuid(), jobName: z.string(), status: z.string() })), stats: z.looseObject({}) },
+  'the last runs (newest first) and their statistics',
+);
+const adminTaskList = openObject(
+  { tasks: z.array(z.looseObject({ taskId: z.uuid(), userId: z.uuid(), status: z.string() })), total: z.number().int(), limit: z.number().int(), offset: z.number().int() },
+  'tasks with their operator fields (lease, attempts, deadlines)',
+);
+const retried = openObject({ taskId: z.uuid(), dryRun: z.boolean(), status: z.string() }, 'what the retry did (action, outcome)');
 
 /** The operator API (an admin key; a user key is 403): run history, manual runs, stuck tasks, retry. */
 export function registerAdminRoutes(app: FastifyInstance, system: System, sessions: Sessions): void {
-  const auth = { preHandler: requireAdminOrSession(system.db, sessions) };
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const admin = requireAdminOrSession(system.db, sessions);
   const jobNames = z.enum(system.jobs.map((j) => j.name) as [string, ...string[]]);
   const triggerBody = z.strictObject({ job: jobNames, dryRun: z.boolean().optional() });
   const executionsQuery = z.strictObject({ limit: page.limit, job: jobNames.optional() });
+  const runErrors = errorResponses(...AUTH_ERRORS, 404, 409);
+  const route = (summary: string) => ({ tags, summary, security: BEARER_OR_SESSION });
 
-  app.post('/api/admin/jobs/cleanup', auth, async (request, reply) => {
-    const body = parseRequest(cleanupBody, request.body ?? {});
-    return sendRun(reply, system, await runNow(system, 'cleanup-jobs', 'admin', body));
-  });
+  api.post(
+    '/api/admin/jobs/cleanup',
+    { preValidation: admin, schema: { ...route('Run the timeout cleanup now'), body: cleanupBody, response: { 200: runAnswer, 500: runAnswer, ...runErrors } } },
+    async (request, reply) => sendRun(reply, system, await runNow(system, 'cleanup-jobs', 'admin', request.body)),
+  );
 
-  app.post('/api/admin/trigger-cron', auth, async (request, reply) => {
-    const { job, dryRun } = parseRequest(triggerBody, request.body ?? {});
-    return sendRun(reply, system, await runNow(system, job, 'admin', { dryRun }));
-  });
+  api.post(
+    '/api/admin/trigger-cron',
+    { preValidation: admin, schema: { ...route('Run a recovery job now'), body: triggerBody, response: { 200: runAnswer, 500: runAnswer, ...runErrors } } },
+    async (request, reply) => sendRun(reply, system, await runNow(system, request.body.job, 'admin', { dryRun: request.body.dryRun })),
+  );
 
-  app.get('/api/admin/cron-jobs', auth, async (request) => {
-    const query = parseRequest(executionsQuery, request.query, 'query');
-    const rows = await listRuns(system.db, { limit: query.limit, jobName: query.job });
-    return { executions: rows.map(executionView), stats: await runStats(system.db) };
-  });
+  api.get(
+    '/api/admin/cron-jobs',
+    { preValidation: admin, schema: { ...route('Recent job runs and their statistics'), querystring: executionsQuery, response: { 200: runHistory, ...errorResponses(...AUTH_ERRORS) } } },
+    async (request) => {
+      const rows = await listRuns(system.db, { limit: request.query.limit, jobName: request.query.job });
+      return { executions: rows.map(executionView), stats: await runStats(system.db) };
+    },
+  );
 
-  app.get('/api/admin/tasks', auth, async (request) => {
-    const query = parseRequest(tasksQuery, request.query, 'query');
-    const stuck = query.stuck === 'true' ? { processingMs: system.config.stuckAfterMs, pendingMs: system.config.pendingStuckMs } : undefined;
-    const userId = query.user ? await userIdOf(system, query.user) : undefined;
-    if (userId === null) return { tasks: [], total: 0, limit: query.limit, offset: query.offset };
-    const { tasks, total } = await listTasksForAdmin(system.db, { status: query.status, stuck, userId, limit: query.limit, offset: query.offset });
-    const emails = await emailsOf(system.db, tasks.map((t) => t.user_id));
-    return { tasks: tasks.map((t) => taskListView(t, emails.get(t.user_id) ?? null)), total, limit: query.limit, offset: query.offset };
-  });
+  api.get(
+    '/api/admin/tasks',
+    { preValidation: admin, schema: { ...route('Tasks for operators: by status, stuck, user'), querystring: tasksQuery, response: { 200: adminTaskList, ...errorResponses(...AUTH_ERRORS) } } },
+    async (request) => {
+      const query = request.query;
+      const stuck = query.stuck === 'true' ? { processingMs: system.config.stuckAfterMs, pendingMs: system.config.pendingStuckMs } : undefined;
+      const userId = query.user ? await userIdOf(system, query.user) : undefined;
+      if (userId === null) return { tasks: [], total: 0, limit: query.limit, offset: query.offset };
+      const { tasks, total } = await listTasksForAdmin(system.db, { status: query.status, stuck, userId, limit: query.limit, offset: query.offset });
+      const emails = await emailsOf(system.db, tasks.map((t) => t.user_id));
+      return { tasks: tasks.map((t) => taskListView(t, emails.get(t.user_id) ?? null)), total, limit: query.limit, offset: query.offset };
+    },
+  );
 
-  app.post('/api/admin/tasks/:id/retry', auth, async (request) => {
-    const parsed = taskParams.safeParse(request.params);
-    if (!parsed.success) throw notFound('No such task');
-    const { dryRun } = parseRequest(retryBody, request.body ?? {});
-    const { task, verdict } = await retryTaskNow(system.tasks, parsed.data.id, { dryRun, path: 'admin' });
-    if (!task) throw notFound('No such task');
-    if (verdict && 'skipped' in verdict) {
-      const code = task.status === 'pending' || task.status === 'processing' ? 'task_busy' : 'not_retryable';
-      throw new ApiError(409, code, `Not retried: ${verdict.skipped}`);
-    }
-    return { taskId: task.id, dryRun: dryRun ?? false, action: verdict?.action, outcome: verdict?.outcome, status: task.status };
-  });
+  api.post(
+    '/api/admin/tasks/:id/retry',
+    { preValidation: admin, schema: { ...route('Re-dispatch or re-check a task now'), params: taskParams, body: retryBody, response: { 200: retried, ...errorResponses(...AUTH_ERRORS, 404, 409) } } },
+    async (request) => {
+      const { dryRun } = request.body;
+      const { task, verdict } = await retryTaskNow(system.tasks, request.params.id, { dryRun, path: 'admin' });
+      if (!task) throw notFound('No such task');
+      if (verdict && 'skipped' in verdict) {
+        const code = task.status === 'pending' || task.status === 'processing' ? 'task_busy' : 'not_retryable';
+        throw new ApiError(409, code, `Not retried: ${verdict.skipped}`);
+      }
+      return { taskId: task.id, dryRun: dryRun ?? false, action: verdict?.action, outcome: verdict?.outcome, status: task.status };
+    },
+  );
 }
 
 /** The `user` filter is a user id or an e-mail address; null when it names nobody. */

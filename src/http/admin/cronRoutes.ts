@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isJobPaused, JobAlreadyRunningError, UnknownJobError, type JobOverrides, type JobRun, type JobTrigger } from '../../jobs/index.js';
 import type { System } from '../../app/system.js';
 import { requireCronSecret } from '../auth/index.js';
+import { CRON_SECRET, errorResponses } from '../contract.js';
 import { ApiError, notFound } from '../errors.js';
 
 /**
@@ -12,12 +13,18 @@ import { ApiError, notFound } from '../errors.js';
  * backlog continues at the next call.
  */
 export function registerCronRoutes(app: FastifyInstance, system: System): void {
-  const preHandler = requireCronSecret(system.config.cronSecret);
+  const preValidation = requireCronSecret(system.config.cronSecret);
   for (const job of system.jobs) {
     app.route({
       method: ['GET', 'POST'],
       url: `/api/cron/${job.name}`,
-      preHandler,
+      preValidation,
+      schema: {
+        tags: ['cron'],
+        summary: `Run ${job.name} (for an external scheduler)`,
+        security: CRON_SECRET,
+        response: errorResponses(401, 409, 503),
+      },
       handler: async (_request, reply) => {
         // The cron route is an external scheduler's tick: a pause holds for it as for the built-in schedule.
         if (await isJobPaused(system.db, job.name)) return reply.send({ success: true, skipped: true, message: `${job.name} is paused; nothing was run` });

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { listNotifications, outboxCounts, resendNotification, type OutboxEntry, type WebhookPayload } from '../../notify/index.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
-import { ApiError, parseRequest } from '../errors.js';
+import { AUTH_ERRORS, BEARER_OR_SESSION, errorResponses, openObject } from '../contract.js';
+import { ApiError } from '../errors.js';
 
 const listQuery = z.strictObject({
   status: z.enum(['pending', 'sent', 'dead']).optional(),
@@ -11,6 +13,9 @@ const listQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).default(0),
 });
 const idParams = z.object({ id: z.uuid() });
+
+const outboxEntry = z.looseObject({ id: z.uuid(), channel: z.string(), kind: z.string(), status: z.enum(['pending', 'sent', 'dead']) });
+const entryList = openObject({ entries: z.array(outboxEntry), counts: z.looseObject({}) }, 'entries newest first, and counts by status');
 
 export function outboxEntryView(entry: OutboxEntry) {
   return {
@@ -38,18 +43,26 @@ function payloadView(entry: OutboxEntry): Record<string, unknown> {
 }
 
 export function registerOutboxRoutes(app: FastifyInstance, db: Db, sessions: Sessions): void {
-  const admin = { preHandler: requireAdminOrSession(db, sessions) };
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const admin = requireAdminOrSession(db, sessions);
+  const route = (summary: string) => ({ tags: ['operations'], summary, security: BEARER_OR_SESSION });
 
-  app.get('/api/admin/outbox', admin, async (request) => {
-    const query = parseRequest(listQuery, request.query, 'query');
-    const [entries, counts] = await Promise.all([listNotifications(db, query), outboxCounts(db)]);
-    return { entries: entries.map(outboxEntryView), counts };
-  });
+  api.get(
+    '/api/admin/outbox',
+    { preValidation: admin, schema: { ...route('Notifications: pending, sent and dead'), querystring: listQuery, response: { 200: entryList, ...errorResponses(...AUTH_ERRORS) } } },
+    async (request) => {
+      const [entries, counts] = await Promise.all([listNotifications(db, request.query), outboxCounts(db)]);
+      return { entries: entries.map(outboxEntryView), counts };
+    },
+  );
 
-  app.post('/api/admin/outbox/:id/resend', admin, async (request) => {
-    const { id } = parseRequest(idParams, request.params, 'params');
-    const entry = await resendNotification(db, id);
-    if (!entry) throw new ApiError(404, 'not_found', 'No dead outbox entry with this id');
-    return { entry: outboxEntryView(entry) };
-  });
+  api.post(
+    '/api/admin/outbox/:id/resend',
+    { preValidation: admin, schema: { ...route('Send a dead notification again'), params: idParams, response: { 200: openObject({ entry: outboxEntry }, 'the entry, pending again'), ...errorResponses(...AUTH_ERRORS, 404) } } },
+    async (request) => {
+      const entry = await resendNotification(db, request.params.id);
+      if (!entry) throw new ApiError(404, 'not_found', 'No dead outbox entry with this id');
+      return { entry: outboxEntryView(entry) };
+    },
+  );
 }

@@ -1,39 +1,84 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
   listWebhookEndpoints,
+  WEBHOOK_EVENT_TYPES,
   webhookEndpointInput,
   webhookEndpointView,
 } from '../../notify/index.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
-import { notFound, parseRequest } from '../errors.js';
+import { AUTH_ERRORS, BEARER_OR_SESSION, errorResponses, isoDate } from '../contract.js';
+import { notFound } from '../errors.js';
 
-const idParams = z.strictObject({ id: z.uuid() });
+const endpointView = z
+  .object({ id: z.uuid(), url: z.string(), events: z.array(z.enum(WEBHOOK_EVENT_TYPES)), createdAt: isoDate })
+  .meta({ id: 'WebhookEndpoint' });
+const createdEndpoint = endpointView.extend({ secret: z.string().describe('whsec_…: shown once; verify deliveries with it (verifyWebhook)') });
+const idParams = z.object({ id: z.uuid() });
+const tags = ['webhooks'];
 
 /**
  * POST /api/admin/webhook-endpoints `{url, events?}` registers an endpoint for signed task events (201 with its
  * `whsec_…` secret, shown once), GET lists them, DELETE /api/admin/webhook-endpoints/:id removes one. Admin only.
  */
 export function registerWebhookEndpointRoutes(app: FastifyInstance, db: Db, sessions: Sessions): void {
-  const admin = { preHandler: requireAdminOrSession(db, sessions) };
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const admin = requireAdminOrSession(db, sessions);
 
-  app.post('/api/admin/webhook-endpoints', admin, async (request, reply) => {
-    const input = parseRequest(webhookEndpointInput, request.body ?? {});
-    const created = await createWebhookEndpoint(db, input);
-    request.log.info({ webhookEndpointId: created.id, events: created.events }, 'webhook endpoint added');
-    return reply.status(201).send({ ...webhookEndpointView(created), secret: created.secret });
-  });
+  api.post(
+    '/api/admin/webhook-endpoints',
+    {
+      preValidation: admin,
+      schema: {
+        tags,
+        summary: 'Register an endpoint for signed task events (Standard Webhooks)',
+        security: BEARER_OR_SESSION,
+        body: webhookEndpointInput,
+        response: { 201: createdEndpoint, ...errorResponses(...AUTH_ERRORS) },
+      },
+    },
+    async (request, reply) => {
+      const created = await createWebhookEndpoint(db, request.body);
+      request.log.info({ webhookEndpointId: created.id, events: created.events }, 'webhook endpoint added');
+      return reply.status(201).send({ ...webhookEndpointView(created), secret: created.secret });
+    },
+  );
 
-  app.get('/api/admin/webhook-endpoints', admin, async () => ({ endpoints: (await listWebhookEndpoints(db)).map(webhookEndpointView) }));
+  api.get(
+    '/api/admin/webhook-endpoints',
+    {
+      preValidation: admin,
+      schema: {
+        tags,
+        summary: 'The registered webhook endpoints (never their secrets)',
+        security: BEARER_OR_SESSION,
+        response: { 200: z.object({ endpoints: z.array(endpointView) }), ...errorResponses(...AUTH_ERRORS) },
+      },
+    },
+    async () => ({ endpoints: (await listWebhookEndpoints(db)).map(webhookEndpointView) }),
+  );
 
-  app.delete('/api/admin/webhook-endpoints/:id', admin, async (request) => {
-    const { id } = parseRequest(idParams, request.params, 'params');
-    const removed = await deleteWebhookEndpoint(db, id);
-    if (!removed) throw notFound('No webhook endpoint with this id');
-    request.log.info({ webhookEndpointId: id }, 'webhook endpoint removed');
-    return { endpoint: webhookEndpointView(removed) };
-  });
+  api.delete(
+    '/api/admin/webhook-endpoints/:id',
+    {
+      preValidation: admin,
+      schema: {
+        tags,
+        summary: 'Remove an endpoint; its queued deliveries are dropped',
+        security: BEARER_OR_SESSION,
+        params: idParams,
+        response: { 200: z.object({ endpoint: endpointView }), ...errorResponses(...AUTH_ERRORS, 404) },
+      },
+    },
+    async (request) => {
+      const removed = await deleteWebhookEndpoint(db, request.params.id);
+      if (!removed) throw notFound('No webhook endpoint with this id');
+      request.log.info({ webhookEndpointId: request.params.id }, 'webhook endpoint removed');
+      return { endpoint: webhookEndpointView(removed) };
+    },
+  );
 }

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/index.js';
 import { taskIdOfAssetKey, type LocalAssetStore } from '../../storage/index.js';
 import { isDeliveredAsset } from '../../tasks/index.js';
+import { z } from 'zod';
+import { errorResponses } from '../contract.js';
 import { notFound } from '../errors.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -21,7 +23,16 @@ export function registerAssetRoutes(app: FastifyInstance, db: Db, store: LocalAs
   const noSniff = async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-content-type-options', 'nosniff');
   };
-  app.get('/assets/*', { onRequest: noSniff }, async (request, reply) => {
+  const schema = {
+    tags: ['assets'],
+    summary: 'A delivered result file (the link is the capability)',
+    params: z.object({ '*': z.string().describe('the asset key after /assets/') }),
+    response: {
+      200: { description: 'the file, typed by its name', content: { 'application/octet-stream': { schema: z.string() } } },
+      ...errorResponses(404),
+    },
+  };
+  app.get('/assets/*', { onRequest: noSniff, schema }, async (request, reply) => {
     const key = `assets/${(request.params as { '*': string })['*']}`;
     const taskId = taskIdOfAssetKey(key);
     if (!taskId || !(await isDeliveredAsset(db, taskId, key))) throw notFound('No such asset');

@@ -31,7 +31,7 @@ export async function checkSession(db: Db, sessions: Sessions, request: FastifyR
 }
 
 /**
- * preHandler for admin JSON routes: an admin API key (`Authorization: Bearer`, exactly as requireAdmin), or the
+ * preValidation hook for admin JSON routes: an admin API key (`Authorization: Bearer`, exactly as requireAdmin), or the
  * dashboard session cookie, with the CSRF check on state-changing requests. Anonymous is 401; a user key is 403.
  */
 export function requireAdminOrSession(db: Db, sessions: Sessions) {

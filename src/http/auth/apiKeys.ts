@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/index.js';
-import { authenticateApiKey, createApiKeyCache, type ApiKeyCache, type Principal } from '../../users/index.js';
+import { authenticateApiKey, createApiKeyCache, findNamedUser, type ApiKeyCache, type Principal } from '../../users/index.js';
+import { settleUserHeader } from '../contract.js';
 import { ApiError } from '../errors.js';
 import { bearerToken } from './bearer.js';
 
@@ -29,13 +30,37 @@ function cacheFor(db: Db): ApiKeyCache {
   return cache;
 }
 
-/** preHandler: a valid user or admin API key, remembered for API_KEY_CACHE_TTL_MS. */
+/**
+ * A valid user or admin API key, remembered for API_KEY_CACHE_TTL_MS. With `Settle-User`, an admin key acts as the
+ * user it names, exactly as that user's own key would (their tasks only); the principal keeps the admin's key id, so
+ * a task records which key submitted it. Runs before validation (preValidation), so an anonymous caller is 401
+ * whatever it sent.
+ */
 export function requireUser(db: Db) {
   const cache = cacheFor(db);
-  return authenticateWith((token) => cache.authenticate(db, token));
+  const key = authenticateWith((token) => cache.authenticate(db, token));
+  return async (request: FastifyRequest): Promise<void> => {
+    await key(request);
+    const named = request.headers['settle-user'];
+    if (named !== undefined) request.principal = await actingFor(db, request.principal!, named);
+  };
 }
 
-/** preHandler: an admin API key, checked against the database every time; a user key is 403. */
+async function actingFor(db: Db, caller: Principal, header: string | string[]): Promise<Principal> {
+  if (caller.role !== 'admin') throw new ApiError(403, 'forbidden', 'Settle-User needs an admin key');
+  const parsed = settleUserHeader.safeParse(header);
+  if (!parsed.success) throw new ApiError(400, 'invalid_request', `headers.settle-user: ${parsed.error.issues[0]!.message}`);
+  const user = await findNamedUser(db, parsed.data);
+  if (!user) throw new ApiError(404, 'not_found', 'Settle-User names no user');
+  return { userId: user.userId, email: user.email, role: 'user', keyId: caller.keyId };
+}
+
+/** A key revoked here stops working in this process at once; other processes drop it within API_KEY_CACHE_TTL_MS. */
+export function forgetApiKey(db: Db, keyHash: string): void {
+  cacheFor(db).forget(keyHash);
+}
+
+/** An admin API key, checked against the database every time; a user key is 403. */
 export function requireAdmin(db: Db) {
   const user = authenticateWith((token) => authenticateApiKey(db, token));
   return async (request: FastifyRequest): Promise<void> => {

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 import { bearerToken } from './bearer.js';
 
-/** preHandler for cron routes: Bearer CRON_SECRET, compared in constant time; no secret configured is 503. */
+/** preValidation hook for cron routes: Bearer CRON_SECRET, compared in constant time; no secret configured is 503. */
 export function requireCronSecret(secret: string | undefined) {
   const expected = secret ? digest(secret) : undefined;
   return async (request: FastifyRequest): Promise<void> => {

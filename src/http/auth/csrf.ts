@@ -30,12 +30,34 @@ function csrfTokenOf(request: FastifyRequest): unknown {
   return body && typeof body === 'object' ? body._csrf : undefined;
 }
 
-/** Refuses a cookie-authenticated state-changing request that is cross-site or lacks the session's CSRF token. */
-export function assertCsrf(sessions: Sessions, request: FastifyRequest, claims: SessionClaims): void {
+/**
+ * True when the browser itself vouches that the request came from this origin: `Sec-Fetch-Site: same-origin` is set
+ * by the browser and cannot be set by a page, so a cross-site page (or a sibling subdomain, `same-site`) cannot
+ * produce it. Browsers without Fetch Metadata send nothing, and need the token.
+ */
+function browserSaysSameOrigin(request: FastifyRequest): boolean {
+  return request.headers['sec-fetch-site'] === 'same-origin';
+}
+
+export interface CsrfOptions {
+  /**
+   * Accept a same-origin request the browser vouches for (Sec-Fetch-Site) without the token: the playground's user
+   * routes, where the seeds' own front-end code (a plain fetch with no custom header) must work as written.
+   */
+  fetchMetadataSuffices?: boolean;
+}
+
+/**
+ * Refuses a cookie-authenticated state-changing request that is cross-site or lacks the session's CSRF token. The
+ * Origin and Sec-Fetch-Site check comes first and always applies, whatever the body's Content-Type (a cross-site
+ * form can post text/plain).
+ */
+export function assertCsrf(sessions: Sessions, request: FastifyRequest, claims: SessionClaims, options: CsrfOptions = {}): void {
   if (SAFE_METHODS.has(request.method)) return;
   if (!sameOriginRequest(sessions, request)) {
     throw new ApiError(403, 'forbidden', 'Cross-site request refused: the Origin is not this site');
   }
+  if (options.fetchMetadataSuffices && browserSaysSameOrigin(request)) return;
   if (!sessions.checkCsrfToken(claims, csrfTokenOf(request))) {
     throw new ApiError(403, 'forbidden', `Missing or wrong CSRF token: send the page's token in the ${CSRF_HEADER} header`);
   }

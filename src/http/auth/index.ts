@@ -4,7 +4,7 @@ import type { System } from '../../app/system.js';
 import { acceptPlaygroundSessions } from './playgroundSessions.js';
 import { createSessions, type Sessions } from './sessions.js';
 
-export { API_KEY_CACHE_TTL_MS, isOwnerOrAdmin, requireAdmin, requireUser } from './apiKeys.js';
+export { API_KEY_CACHE_TTL_MS, forgetApiKey, isOwnerOrAdmin, requireAdmin, requireUser } from './apiKeys.js';
 export { checkSession, requireAdminOrSession, type SessionCheck } from './adminSession.js';
 export { credentialBucket } from './bearer.js';
 export { requireCronSecret } from './cronSecret.js';

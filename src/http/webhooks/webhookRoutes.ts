@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProviderError, verifyKieCallback, type CallbackEvent, type ReplicateProvider } from '../../providers/index.js';
 import { applyCallback, findTask, findTaskByProviderTaskId, type TaskDeps } from '../../tasks/index.js';
+import { z } from 'zod';
+import { errorResponses } from '../contract.js';
 import { ApiError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,7 +38,17 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, opti
     return { received: true, taskId: task.id };
   };
 
-  app.post('/api/webhooks/kie', async (request) => {
+  const callback = (provider: string, summary: string) => ({
+    schema: {
+      tags: ['provider callbacks'],
+      summary,
+      description: `Called by ${provider}, not by clients: a trigger that makes Settle re-check the task with the provider.`,
+      querystring: z.looseObject({ task: z.string().optional().describe('the Settle task id, from the callback URL') }),
+      response: { 200: z.object({ received: z.literal(true), taskId: z.uuid() }), ...errorResponses(400, 401, 404) },
+    },
+  });
+
+  app.post('/api/webhooks/kie', callback('KIE', "KIE's task callback"), async (request) => {
     const event = parseCallback(() => deps.providers.get('kie').parseCallback(request.body, queryOf(request)));
     verifyKie(request, event, options.kieHmacKey);
     return accept(request, 'kie', event, false);
@@ -45,7 +57,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, opti
   // Standard Webhooks sign the exact bytes sent, so this route keeps the body as the raw string.
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-    scope.post('/api/webhooks/replicate', async (request) => {
+    scope.post('/api/webhooks/replicate', callback('Replicate', "Replicate's prediction webhook (Standard Webhooks signature)"), async (request) => {
       const raw = request.body as string;
       const verdict = options.replicate.verifyWebhook(request.headers, raw);
       if (verdict === 'invalid') throw new ApiError(401, 'unauthorized', 'Missing, stale or invalid webhook signature');

@@ -1,4 +1,4 @@
-import type { Config } from '../../config/index.js';
+import { configuredProviders } from '../../config/index.js';
 import type { JobDescriptor } from '../../jobs/index.js';
 import { ProviderError } from '../../providers/index.js';
 import type { TaskDeps } from '../../tasks/index.js';
@@ -15,9 +15,6 @@ export interface ProviderAccountResult {
   providers: AccountReading[];
 }
 
-/** The providers the configuration gives a key for: the ones whose account is worth watching. */
-const configured = (config: Config): string[] => [...(config.kie.apiKey ? ['kie'] : []), ...(config.replicate.apiToken ? ['replicate'] : [])];
-
 /**
  * "The operator's provider account is not the user's fault" (DESIGN section 11): each run asks every configured
  * provider about the account (KIE: the credits left), and looks at what this process last met when calling it (an
@@ -29,7 +26,7 @@ export const providerAccount: JobDescriptor<TaskDeps, ProviderAccountResult> = {
   title: 'Provider account',
   schedule: { variable: 'PROVIDER_ACCOUNT_CRON', pattern: (config) => config.providerAccountCron },
   async run({ deps, config }) {
-    const providers = await Promise.all(configured(config).map((name) => read(deps, name, config.alertThresholds.providerCredits)));
+    const providers = await Promise.all(configuredProviders(config).map((name) => read(deps, name, config.alertThresholds.providerCredits)));
     const troubled = providers.filter((p) => p.state !== 'ok');
     if (troubled.length > 0) throw new Error(troubled.map((p) => `${p.provider}: ${p.detail}`).join('; '));
     return { providers };

@@ -6,7 +6,7 @@ import { taskColumns } from './taskColumns.js';
 /** The task's own fields in each request row, beside the hold's. */
 const TASK_REQUEST_COLUMNS = [
   'type text', 'model text', 'provider text', 'input jsonb', 'max_attempts integer', 'timeout_ms integer',
-  'idempotency_key text', 'request_hash text', 'lease text', 'lease_ms double precision', 'pending_deadline_ms double precision',
+  'idempotency_key text', 'request_hash text', 'submitted_by_key uuid', 'lease text', 'lease_ms double precision', 'pending_deadline_ms double precision',
 ];
 const REQUEST_COLUMNS = [...HOLD_REQUEST_COLUMNS, ...TASK_REQUEST_COLUMNS];
 const names = (columns: readonly string[]) => columns.map((c) => c.split(' ')[0]).join(', ');
@@ -18,9 +18,9 @@ const INSERT_TASKS = prepared(
      SELECT ${names(REQUEST_COLUMNS)} FROM jsonb_to_recordset($1::jsonb) AS r(${REQUEST_COLUMNS.join(', ')})
    ), ${holdCtes('req')}
    INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms,
-                      idempotency_key, request_hash, lease_owner, lease_expires_at, next_check_at, deadline_at)
+                      idempotency_key, request_hash, submitted_by_key, lease_owner, lease_expires_at, next_check_at, deadline_at)
    SELECT r.task_id, r.user_id, r.type, r.model, r.provider, r.input, 'pending', r.amount, r.max_attempts, r.timeout_ms,
-          r.idempotency_key, r.request_hash, r.lease,
+          r.idempotency_key, r.request_hash, r.submitted_by_key, r.lease,
           now() + make_interval(secs => r.lease_ms / 1000),
           now() + make_interval(secs => r.lease_ms / 1000),
           now() + make_interval(secs => r.pending_deadline_ms / 1000)
@@ -40,6 +40,8 @@ export interface NewTaskRow {
   timeoutMs: number;
   idempotencyKey?: string;
   requestHash: string;
+  /** The API key that submitted it (the user's, or an admin's acting for the user). */
+  submittedBy?: string;
   /** The submitting request holds the first lease, so no worker dispatches the task while it does. */
   lease: string;
   leaseMs: number;
@@ -60,7 +62,7 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
   const requests = tasks.map((t, i) => ({
     ...holds[i],
     type: t.type, model: t.model, provider: t.provider, input: t.input, max_attempts: t.maxAttempts, timeout_ms: t.timeoutMs,
-    idempotency_key: t.idempotencyKey ?? null, request_hash: t.requestHash, lease: t.lease, lease_ms: t.leaseMs,
+    idempotency_key: t.idempotencyKey ?? null, request_hash: t.requestHash, submitted_by_key: t.submittedBy ?? null, lease: t.lease, lease_ms: t.leaseMs,
     pending_deadline_ms: t.pendingDeadlineMs,
   }));
   const { rows } = await db.query<TaskRow>(INSERT_TASKS, [JSON.stringify(requests)]);

@@ -1,7 +1,8 @@
 import type { Queryable } from '../../db/index.js';
 
 export interface Contact {
-  email: string;
+  /** Null for a user an app created with only its own id. */
+  email: string | null;
   name: string | null;
 }
 

@@ -1,9 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { System } from '../../../app/system.js';
 import { loadTaskView, TERMINAL_STATUSES } from '../../../tasks/index.js';
 import { isOwnerOrAdmin, requireUser } from '../../auth/index.js';
+import { AUTH_ERRORS, BEARER, errorResponses, userRouteHeaders } from '../../contract.js';
 import { ApiError, notFound } from '../../errors.js';
+import { taskIdParams } from '../taskSchemas.js';
 import { lastSeenEvent } from './eventId.js';
 import { createStreamRegistry, type StreamRegistry } from './streamRegistry.js';
 import { openTaskStream } from './taskStream.js';
@@ -16,7 +19,6 @@ declare module 'fastify' {
   }
 }
 
-const taskIdParams = z.object({ taskId: z.uuid() });
 /** What a client waits before reconnecting after the stream drops. */
 const RETRY_MS = 2_000;
 
@@ -36,8 +38,20 @@ export function registerTaskEventRoutes(app: FastifyInstance, system: System): v
   });
 
   // A HEAD of a stream has no meaning, and a hijacked GET handler would stream its body anyway.
-  app.get('/api/v1/tasks/:taskId/events', { exposeHeadRoute: false, preHandler: requireUser(db) }, async (request, reply) => {
-    const taskId = taskIdOf(request);
+  const schema = {
+    tags: ['tasks'],
+    summary: "A task's states as a text/event-stream, until it is terminal",
+    security: BEARER,
+    headers: userRouteHeaders.extend({ 'last-event-id': z.string().optional().describe('resume after this event (an id it does not know is ignored)') }),
+    params: taskIdParams,
+    response: {
+      200: { description: 'events named progress, completed, failed or canceled; each data is the task as GET /api/v1/tasks/:taskId shows it', content: { 'text/event-stream': { schema: z.string() } } },
+      204: z.undefined().describe('the client has already seen the terminal event'),
+      ...errorResponses(...AUTH_ERRORS, 404, 429),
+    },
+  };
+  app.withTypeProvider<ZodTypeProvider>().get('/api/v1/tasks/:taskId/events', { exposeHeadRoute: false, preValidation: requireUser(db), schema }, async (request, reply) => {
+    const { taskId } = request.params;
     const first = await loadTaskView(db, store, taskId);
     if (!first || !isOwnerOrAdmin(request, first.userId)) throw notFound('No such task');
     const lastEventId = lastSeenEvent(request.headers['last-event-id'], TERMINAL_STATUSES.includes(first.status));
@@ -62,10 +76,4 @@ export function registerTaskEventRoutes(app: FastifyInstance, system: System): v
     slot.attach(stream);
     return reply;
   });
-}
-
-function taskIdOf(request: FastifyRequest): string {
-  const parsed = taskIdParams.safeParse(request.params);
-  if (!parsed.success) throw notFound('No such task');
-  return parsed.data.taskId;
 }

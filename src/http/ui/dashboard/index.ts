@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { resendNotification } from '../../../notify/index.js';
 import type { JobRun, RunSummary } from '../../../jobs/index.js';
@@ -7,7 +8,7 @@ import type { System } from '../../../app/system.js';
 import { findTask } from '../../../tasks/index.js';
 import { authenticateApiKey } from '../../../users/index.js';
 import { runNow } from '../../admin/cronRoutes.js';
-import { ApiError, parseRequest } from '../../errors.js';
+import { ApiError } from '../../errors.js';
 import { loadAssets } from './assets.js';
 import { loadCronJobs, loadTasks } from './data.js';
 import { cronJobsFragment, cronJobsPage, signInPage, tasksFragment, tasksPage, type PageContext } from './pages.js';
@@ -37,9 +38,14 @@ const idParams = z.object({ id: z.uuid() });
  */
 export async function registerDashboard(app: FastifyInstance, system: System, sessions: Sessions): Promise<void> {
   const assets = loadAssets();
-  const adminJson = { preHandler: requireAdminOrSession(system.db, sessions) };
+  const admin = requireAdminOrSession(system.db, sessions);
+  const triggerBody = z.strictObject({ job: z.enum(system.jobs.map((j) => j.name) as [string, ...string[]]) });
 
-  await app.register(async (scope) => {
+  // The page's own routes: the dashboard's, not the API's, so they stay out of the OpenAPI document.
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    const adminJson = { preValidation: admin, schema: { hide: true } };
+    const withId = { preValidation: admin, schema: { hide: true, params: idParams } };
     // The sign-in and sign-out forms post urlencoded bodies; only this scope accepts them.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -69,12 +75,12 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
       return reply.redirect(`/admin?${query}`, 303);
     };
     const context = (request: FastifyRequest): PageContext => ({
-      email: request.principal!.email,
+      email: request.principal!.email ?? request.principal!.userId,
       csrfToken: sessions.csrfToken(request.adminSession!),
     });
 
     // Pages answer GET only: a HEAD of a page has no use, and would be one more unauthenticated answer to review.
-    const pageOnly = { exposeHeadRoute: false };
+    const pageOnly = { exposeHeadRoute: false, schema: { hide: true } };
 
     scope.get('/admin', pageOnly, async (request, reply) => {
       const session = await checkSession(system.db, sessions, request);
@@ -86,7 +92,7 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
       return reply.type('text/html; charset=utf-8').send(signInPage({ next, notice }));
     });
 
-    scope.post('/admin/login', async (request, reply) => {
+    scope.post('/admin/login', { schema: { hide: true } }, async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const next = safeNext(body.next);
       const refuse = (status: number, error: string) => reply.status(status).type('text/html; charset=utf-8').send(signInPage({ next, error }));
@@ -104,7 +110,7 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
       return reply.redirect(next, 303);
     });
 
-    scope.post('/admin/logout', async (request, reply) => {
+    scope.post('/admin/logout', { schema: { hide: true } }, async (request, reply) => {
       const session = await checkSession(system.db, sessions, request);
       if (!session.ok) {
         sessions.clear(request, 'dashboard');
@@ -136,15 +142,15 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
       reply.type('text/html; charset=utf-8').send(tasksFragment(await loadTasks(system)).value),
     );
 
-    scope.post('/admin/api/trigger-cron', adminJson, async (request) => {
-      const { job } = parseRequest(z.strictObject({ job: z.enum(system.jobs.map((j) => j.name) as [string, ...string[]]) }), request.body);
+    scope.post('/admin/api/trigger-cron', { preValidation: admin, schema: { hide: true, body: triggerBody } }, async (request) => {
+      const { job } = request.body;
       const run = await triggerJob(system, job);
       request.log.info({ executionId: run.executionId, job, status: run.status, userId: request.principal!.userId }, 'recovery run triggered from the dashboard');
       return run;
     });
 
-    scope.post('/admin/api/tasks/:id/retry', adminJson, async (request) => {
-      const { id } = parseRequest(idParams, request.params, 'params');
+    scope.post('/admin/api/tasks/:id/retry', withId, async (request) => {
+      const { id } = request.params;
       const before = await findTask(system.db, id);
       if (!before) throw new ApiError(404, 'not_found', 'No task with this id');
       const { task, verdict } = await retryTaskNow(system.tasks, id, { path: 'admin' });
@@ -161,8 +167,8 @@ export async function registerDashboard(app: FastifyInstance, system: System, se
       };
     });
 
-    scope.post('/admin/api/outbox/:id/resend', adminJson, async (request) => {
-      const { id } = parseRequest(idParams, request.params, 'params');
+    scope.post('/admin/api/outbox/:id/resend', withId, async (request) => {
+      const { id } = request.params;
       const entry = await resendNotification(system.db, id);
       if (!entry) throw new ApiError(404, 'not_found', 'No dead outbox entry with this id');
       request.log.info({ outboxId: id, userId: request.principal!.userId }, 'dead notification re-sent from the dashboard');

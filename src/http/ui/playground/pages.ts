@@ -73,6 +73,8 @@ export function playgroundPage(o: PlaygroundOptions): string {
   <select id="model" name="model" required></select>
   <label for="prompt">Prompt</label>
   <textarea id="prompt" name="prompt" rows="3" maxlength="10000" required placeholder="A red fox running through fresh snow at dawn"></textarea>
+  <fieldset id="model-inputs" class="model-inputs" hidden><legend>Options</legend></fieldset>
+  <p class="price">Price: <strong id="price">…</strong> credits</p>
   <button type="submit" class="primary" id="generate">Generate</button>
   <p class="error" role="alert" id="form-error" hidden></p>
 </form>

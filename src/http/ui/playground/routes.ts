@@ -29,13 +29,14 @@ export async function registerPlayground(app: FastifyInstance, system: System, s
       }
       return payload;
     });
-    const pageOnly = { exposeHeadRoute: false };
+    // The playground's own routes are not the API's: they stay out of the OpenAPI document.
+    const pageOnly = { exposeHeadRoute: false, schema: { hide: true } };
     const sendPage = (reply: FastifyReply, body: string, status = 200) => reply.status(status).type('text/html; charset=utf-8').send(body);
 
     scope.get(PAGE, pageOnly, async (request, reply) => {
       const session = await playgroundSession(sessions, request);
       const principal = session && (await authenticateApiKey(system.db, session.apiKey));
-      if (session && principal) return sendPage(reply, playgroundPage({ email: principal.email, csrfToken: sessions.csrfToken(session.claims) }));
+      if (session && principal) return sendPage(reply, playgroundPage({ email: principal.email ?? principal.userId, csrfToken: sessions.csrfToken(session.claims) }));
       const hadCookie = sessions.presented(request, 'playground');
       if (hadCookie) sessions.clear(request, 'playground');
       const q = request.query as Record<string, unknown>;
@@ -43,7 +44,7 @@ export async function registerPlayground(app: FastifyInstance, system: System, s
       return sendPage(reply, signInPage({ notice }));
     });
 
-    scope.post(`${PAGE}/login`, async (request, reply) => {
+    scope.post(`${PAGE}/login`, { schema: { hide: true } }, async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (!sameOriginRequest(sessions, request)) return sendPage(reply, signInPage({ error: 'Sign-in refused: the form was not sent from this site.' }), 403);
       const apiKey = typeof body.apiKey === 'string' ? body.apiKey.trim() : '';
@@ -54,7 +55,7 @@ export async function registerPlayground(app: FastifyInstance, system: System, s
       return reply.redirect(PAGE, 303);
     });
 
-    scope.post(`${PAGE}/logout`, async (request, reply) => {
+    scope.post(`${PAGE}/logout`, { schema: { hide: true } }, async (request, reply) => {
       const session = await playgroundSession(sessions, request);
       if (!session) throw new ApiError(401, 'unauthorized', 'You are not signed in to the playground');
       assertCsrf(sessions, request, session.claims);
