@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { listMigrations, migrate, openPostgres, type Db } from '../../src/db/index.js';
@@ -39,6 +39,15 @@ async function earlierInstall(url: string): Promise<void> {
   }
 }
 
+/** A user as the versions before 0009 wrote one: today's createUser writes columns those versions did not have. */
+async function earlierUser(db: Db, email: string, credits: number): Promise<{ userId: string }> {
+  const userId = randomUUID();
+  await db.query('INSERT INTO users (id, email) VALUES ($1, $2)', [userId, email]);
+  await db.query('INSERT INTO user_credits (user_id, balance) VALUES ($1, $2)', [userId, credits]);
+  await db.query(`INSERT INTO credit_transactions (user_id, type, amount, reference_id) VALUES ($1, 'grant', $2, $3)`, [userId, credits, `signup:${userId}`]);
+  return { userId };
+}
+
 describe.skipIf(!usingPostgres())('its own schema on PostgreSQL (DATABASE_SCHEMA)', () => {
   afterEach(async () => {
     for (const db of opened.splice(0)) await db.close();
@@ -77,7 +86,7 @@ describe.skipIf(!usingPostgres())('its own schema on PostgreSQL (DATABASE_SCHEMA
     const url = await freshDatabase('settle_schema_moved');
     await earlierInstall(url);
     const before = open(url, 'public');
-    const user = await createUser(before, { email: 'early@example.com', credits: 25, role: 'user' });
+    const user = await earlierUser(before, 'early@example.com', 25);
     const journalBefore = await before.query<{ id: number }>('SELECT id FROM credit_transactions');
 
     const db = open(url);
