@@ -36,11 +36,11 @@ export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: Set
   const { task } = claim;
   const decision = decideDispatch(task, deps.dispatchDoubtMs);
   if (decision.action === 'fail') return (await failTask(deps, claim, decision, path)) ? 'failed' : 'fenced';
-  if (decision.action === 'wait') return reschedule(deps, claim, 'in_doubt', { delayMs: decision.waitMs, status: 'pending' });
+  if (decision.action === 'wait') return reschedule(deps, claim, 'in_doubt', { delayMs: decision.waitMs, status: backToPending(deps) });
   const slotWaitMs = await deps.dispatchSlots.take(task.provider);
-  if (slotWaitMs > 0) return reschedule(deps, claim, 'still_pending', { delayMs: slotWaitMs, status: 'pending' });
+  if (slotWaitMs > 0) return reschedule(deps, claim, 'still_pending', { delayMs: slotWaitMs, status: backToPending(deps) });
   const started = await startDispatch(deps, claim);
-  if (started === 'at_cap') return reschedule(deps, claim, 'still_pending', { delayMs: deps.pollMinMs, status: 'pending' });
+  if (started === 'at_cap') return reschedule(deps, claim, 'still_pending', { delayMs: deps.pollMinMs, status: backToPending(deps) });
   if (started === 'fenced') return 'fenced';
   try {
     const { providerTaskId } = await deps.providers.get(task.provider).submit({
@@ -95,12 +95,14 @@ async function dispatchFailed(deps: TaskDeps, claim: ClaimedTask, err: ProviderE
   const providerError = `${err.code}: ${err.message}`;
   if (err.inDoubt) {
     deps.logger.warn({ taskId: task.id, code: err.code }, 'createTask answer lost; the task is in doubt until a callback adopts it or DISPATCH_DOUBT_MS passes');
-    return reschedule(deps, claim, 'in_doubt', { delayMs: deps.dispatchDoubtMs, providerError, status: 'pending', dispatch: 'in_doubt' });
+    return reschedule(deps, claim, 'in_doubt', { delayMs: deps.dispatchDoubtMs, providerError, status: backToPending(deps), dispatch: 'in_doubt' });
   }
   deps.logger.warn({ taskId: task.id, code: err.code }, 'dispatch refused for now; the task stays pending');
   const delayMs = err.retryAfterMs ?? nextCheckDelay(task.check_count, deps.pollMinMs, deps.pollMaxMs);
-  return reschedule(deps, claim, 'still_pending', { delayMs, providerError, status: 'pending', dispatch: 'refused' });
+  return reschedule(deps, claim, 'still_pending', { delayMs, providerError, status: backToPending(deps), dispatch: 'refused' });
 }
+
+const backToPending = (deps: TaskDeps) => ({ to: 'pending' as const, pendingDeadlineMs: deps.pendingDeadlineMs });
 
 async function reschedule(deps: TaskDeps, claim: ClaimedTask, outcome: DispatchOutcome, change: Reschedule): Promise<DispatchOutcome> {
   return (await rescheduleTask(deps.db, claim.task.id, claim.lease, change)) ? outcome : 'fenced';

@@ -43,6 +43,7 @@ const RESCHEDULE = prepared(
           progress = COALESCE($4, progress),
           provider_errors = provider_errors + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END,
           error_message = COALESCE($5, error_message),
+          deadline_at = CASE WHEN status = 'processing' AND $6::text = 'pending' THEN ${afterMs('$8')} ELSE deadline_at END,
           status = COALESCE($6, status),
           attempts = attempts - CASE WHEN $7::text = 'refused' THEN 1 ELSE 0 END,
           dispatch_started_at = CASE WHEN $7::text = 'refused' THEN NULL ELSE dispatch_started_at END,
@@ -100,7 +101,11 @@ export interface Reschedule {
   progress?: number;
   /** A provider error to count against the task and show as its last error. */
   providerError?: string;
-  status?: 'pending';
+  /**
+   * Back to pending: a retry of a processing task that was not sent now. It gets a fresh pending deadline, as it
+   * would have had it been sent (markDispatchStarted); the old one is the processing deadline it may have missed.
+   */
+  status?: { to: 'pending'; pendingDeadlineMs: number };
   /** What became of a createTask that did not return a provider task. */
   dispatch?: 'refused' | 'in_doubt';
 }
@@ -113,8 +118,9 @@ export async function rescheduleTask(tx: Queryable, taskId: string, lease: strin
     change.delayMs,
     change.progress ?? null,
     change.providerError ?? null,
-    change.status ?? null,
+    change.status?.to ?? null,
     change.dispatch ?? null,
+    change.status?.pendingDeadlineMs ?? null,
   ]);
   return res.rowCount === 1;
 }
