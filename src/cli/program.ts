@@ -17,6 +17,10 @@ import { registerStuckCommand } from './commands/stuck.js';
 import { registerUserCommands } from './commands/users.js';
 import { registerWebhookCommands } from './commands/webhooks.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { stopExitingCleanly } from './earlyExit.js';
+
+/** The commands that install a graceful stop of their own (runSettle's onShutdown) before they start anything. */
+const STOPS_GRACEFULLY = new Set(['serve', 'worker', 'demo']);
 
 /** The `settle` command line: every command, parsed from argv. */
 export async function runCli(argv: string[]): Promise<void> {
@@ -25,7 +29,10 @@ export async function runCli(argv: string[]): Promise<void> {
     .showHelpAfterError()
     // A command's options go to it, not to the command it belongs to: `outbox resend <id> --json`.
     .enablePositionalOptions()
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .hook('preAction', (_, command) => {
+      if (!STOPS_GRACEFULLY.has(command.name())) stopExitingCleanly();
+    });
 
   registerServeCommand(program);
   registerWorkerCommand(program);

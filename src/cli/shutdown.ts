@@ -1,4 +1,5 @@
 import type { Logger } from '../log/index.js';
+import { stopExitingCleanly } from './earlyExit.js';
 
 const SHUTDOWN_BOUND_MS = 25_000;
 
@@ -8,9 +9,9 @@ export interface Shutdown {
 }
 
 /**
- * Installs the SIGINT/SIGTERM handlers before anything starts, so an orchestrator's SIGTERM during start-up (while
- * migrating, say) is a clean stop too: what has started so far stops, in reverse order, then the process exits 0,
- * or 1 if the stopping fails or overruns the bound.
+ * Installs the SIGINT/SIGTERM handlers before anything starts, in place of the early exit (earlyExit.ts), so an
+ * orchestrator's SIGTERM during start-up (while migrating, say) is a clean stop too: what has started so far stops,
+ * in reverse order, then the process exits 0, or 1 if the stopping fails or overruns the bound.
  */
 export function onShutdown(logger: Logger): Shutdown {
   const stops: (() => Promise<void>)[] = [];
@@ -34,6 +35,7 @@ export function onShutdown(logger: Logger): Shutdown {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  stopExitingCleanly();
   return { started: (s) => void stops.push(s) };
 }
 

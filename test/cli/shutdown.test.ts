@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_PATH } from '../helpers/cli.js';
+import { freePort, waitFor } from '../helpers/net.js';
 
+const EARLY_EXIT_PATH = join(dirname(CLI_PATH), 'earlyExit.js');
 const ANNOUNCE = fileURLToPath(new URL('../helpers/announceSignalListeners.mjs', import.meta.url));
 
 /**
@@ -65,8 +70,35 @@ describe('SIGTERM during start-up', () => {
 
   it('a SIGTERM while the commands are still loading exits 0 too', async () => {
     const attempt = await sigtermWhileLoading();
-    expect(attempt.listenerFrom, 'the first SIGTERM listener must be main.js, before the commands load').toBe(CLI_PATH);
+    expect(attempt.listenerFrom, 'the first SIGTERM listener must be the early exit, before the commands load').toBe(EARLY_EXIT_PATH);
     expect(attempt.output, 'the signal was meant to land before anything was logged').toBe('');
     expect({ code: attempt.code, signal: attempt.signal }).toEqual({ code: 0, signal: null });
   });
+
+  it('`settle demo` is never without a SIGTERM handler from its first moment until it serves, and then stops cleanly', async () => {
+    // The demo starts its simulator before the system: a signal between main.ts's early exit and the graceful stop
+    // would kill it by signal. The listeners are watched, not raced, so this holds on a loaded machine too.
+    const dataDir = mkdtempSync(join(tmpdir(), 'settle-demo-signals-'));
+    const child = spawn(process.execPath, ['--import', ANNOUNCE, CLI_PATH, 'demo', '--port', String(await freePort())], {
+      env: { PATH: process.env.PATH, SETTLE_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let announced = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d));
+    child.stderr!.on('data', (d: Buffer) => (output += d));
+    (child.stdio[3] as Readable).on('data', (d: Buffer) => (announced += d));
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    try {
+      await waitFor('the demo banner', async () => output.includes('Press Ctrl+C'), 60_000);
+      expect(announced.split('\n').filter((line) => line.startsWith('gap '))).toEqual([]);
+      child.kill('SIGTERM');
+      const [code, signal] = await exited;
+      expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+      expect(output).toContain('shutting down');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
