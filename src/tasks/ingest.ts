@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { assetKey } from '../storage/index.js';
-import { renewLease } from './sql/fencedUpdates.js';
+import { recordIngestKey, renewLease } from './sql/fencedUpdates.js';
 import type { ClaimedTask, TaskDeps, TaskRow } from './types.js';
 
 const EXTENSIONS: Record<string, string> = {
@@ -34,16 +34,20 @@ export class LeaseLostError extends Error {
  * (a random part per file). With a claim, the lease is renewed before each download and every TASK_LEASE_MS / 3
  * during it, and a download whose lease cannot be renewed is aborted (LeaseLostError): a long download is never
  * taken over and fetched again by another path. On any failure the files already stored are deleted, and the caller
- * deletes them too if its completion is fenced out, so a file is only ever kept when a settled task links it.
+ * deletes them too if its completion is fenced out, so a file is only ever kept when a settled task links it. Each
+ * key is recorded on the task before its file is stored (recordIngestKey): if this process dies before the completion,
+ * the next holder deletes the file (deleteLeftoverFiles), here at the start of a re-ingest.
  */
 export async function ingestResults(deps: TaskDeps, task: TaskRow, resultUrls: string[], claim?: ClaimedTask): Promise<string[]> {
   const keeper = claim ? keepLease(deps, claim) : undefined;
   const keys: string[] = [];
+  if (claim) await deleteLeftoverFiles(deps, claim.task);
   try {
     for (const [index, url] of resultUrls.entries()) {
       await keeper?.renew();
       const download = await deps.providers.get(task.provider).download(url, { signal: keeper?.signal });
       const key = assetKey(task.id, index, extensionFor(url, download.contentType, task.type));
+      await keeper?.record(key, index === 0);
       await deps.store.put(key, download.body, download.contentType, download.contentLength);
       keys.push(key);
     }
@@ -65,11 +69,18 @@ export async function deleteAssets(deps: TaskDeps, keys: readonly string[]): Pro
   }
 }
 
+/** Deletes the files an ingest that never completed left behind: recorded on the task, and not linked by it. */
+export async function deleteLeftoverFiles(deps: TaskDeps, task: TaskRow): Promise<void> {
+  await deleteAssets(deps, task.ingest_keys.filter((key) => !task.asset_keys.includes(key)));
+}
+
 interface LeaseKeeper {
   signal: AbortSignal;
   readonly lost: boolean;
   /** Renews now; throws LeaseLostError when the lease is gone. */
   renew(): Promise<void>;
+  /** Renews now and records the key of the file about to be stored; throws LeaseLostError when the lease is gone. */
+  record(key: string, first: boolean): Promise<void>;
   /** Throws LeaseLostError if a renewal has failed meanwhile. */
   check(): void;
   stop(): void;
@@ -78,12 +89,14 @@ interface LeaseKeeper {
 function keepLease(deps: TaskDeps, claim: ClaimedTask): LeaseKeeper {
   const aborter = new AbortController();
   const { id } = claim.task;
+  const held = async (renewal: Promise<boolean>) => {
+    if (await renewal) return;
+    aborter.abort(new LeaseLostError(id));
+    throw new LeaseLostError(id);
+  };
   const renew = async () => {
     if (aborter.signal.aborted) throw new LeaseLostError(id);
-    if (!(await renewLease(deps.db, id, claim.lease, deps.leaseMs))) {
-      aborter.abort(new LeaseLostError(id));
-      throw new LeaseLostError(id);
-    }
+    await held(renewLease(deps.db, id, claim.lease, deps.leaseMs));
   };
   const timer = setInterval(() => {
     renew().catch((err: unknown) => {
@@ -97,6 +110,7 @@ function keepLease(deps: TaskDeps, claim: ClaimedTask): LeaseKeeper {
       return aborter.signal.aborted;
     },
     renew,
+    record: (key, first) => held(recordIngestKey(deps.db, id, claim.lease, deps.leaseMs, key, first)),
     check() {
       if (aborter.signal.aborted) throw new LeaseLostError(id);
     },

@@ -2,6 +2,7 @@ import type { Db } from '../db/index.js';
 import { captureHold, releaseHold } from '../ledger/index.js';
 import { completionBatcher, type PendingCompletion } from './completionBatch.js';
 import { onePerDatabase } from './groupCommit.js';
+import { deleteLeftoverFiles } from './ingest.js';
 import { markCanceled, markFailed } from './sql/fencedUpdates.js';
 import { markCompletedMany } from './sql/markCompletedMany.js';
 import type { ClaimedTask, SettlementPath, TaskDeps, TaskRow } from './types.js';
@@ -48,22 +49,26 @@ export async function failTask(
   error: { code: string; message: string },
   path: SettlementPath,
 ): Promise<TaskRow | null> {
-  return deps.db.transaction(async (tx) => {
+  const failed = await deps.db.transaction(async (tx) => {
     const task = await markFailed(tx, claim.task.id, claim.lease, error, path);
     if (!task) return null;
     if ((await releaseHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
     await deps.onSettled?.(tx, [{ task, path }]);
     return task;
   });
+  if (failed) await deleteLeftoverFiles(deps, failed);
+  return failed;
 }
 
 /** Cancels a live task and releases its hold; null when the task had already reached a terminal state. */
 export async function cancelLiveTask(deps: TaskDeps, taskId: string, path: SettlementPath): Promise<TaskRow | null> {
-  return deps.db.transaction(async (tx) => {
+  const canceled = await deps.db.transaction(async (tx) => {
     const task = await markCanceled(tx, taskId, path);
     if (!task) return null;
     if ((await releaseHold(tx, task.id)) === null) throw new SettlementConflictError(task.id, 'its hold is not open');
     await deps.onSettled?.(tx, [{ task, path }]);
     return task;
   });
+  if (canceled) await deleteLeftoverFiles(deps, canceled);
+  return canceled;
 }

@@ -29,6 +29,8 @@ export interface TaskRow {
   error_code: string | null;
   error_message: string | null;
   asset_keys: string[];
+  /** Keys an ingest has begun storing files under; those its completion did not link are left over (migration 0020). */
+  ingest_keys: string[];
   late_result: boolean;
   settled_by: SettlementPath | null;
   lease_owner: string | null;

@@ -25,6 +25,7 @@ function task(fields: Partial<TaskRow>): TaskRow {
     error_code: null,
     error_message: null,
     asset_keys: [],
+    ingest_keys: [],
     late_result: false,
     settled_by: null,
     lease_owner: null,

@@ -12,6 +12,16 @@ const RENEW_LEASE = prepared(
     WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
 );
 
+// Before a file is stored: the lease is renewed and the file's key recorded, so that a process dying before the
+// completion links it leaves the key for the next holder to delete. The first file of an ingest replaces the keys of
+// an earlier, dead ingest (whose files the caller has just deleted).
+const RECORD_INGEST_KEY = prepared(
+  'recordIngestKey',
+  `UPDATE tasks SET lease_expires_at = ${afterMs('$3')},
+          ingest_keys = CASE WHEN $5 THEN ARRAY[$4::text] ELSE array_append(ingest_keys, $4::text) END
+    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
+);
+
 // Before a createTask leaves: the attempt is counted, the send time recorded (the call may create a provider task
 // even if its answer is lost), and the lease renewed to cover the call. A resubmission (a retry of a processing task)
 // goes back to pending, forgetting the failed provider task, with a fresh pending deadline.
@@ -73,6 +83,11 @@ export interface Dispatch {
   providerTaskId: string;
   /** When the first status check is due. */
   firstCheckMs: number;
+}
+
+/** renewLease, recording the key of the file about to be stored; `first` forgets an earlier ingest's keys. */
+export async function recordIngestKey(tx: Queryable, taskId: string, lease: string, leaseMs: number, key: string, first: boolean): Promise<boolean> {
+  return (await tx.query(RECORD_INGEST_KEY, [taskId, lease, leaseMs, key, first])).rowCount === 1;
 }
 
 /** Extends the caller's lease; false when it was lost (taken over, or the task settled), and the caller must stop. */

@@ -5,7 +5,7 @@ import { taskColumns } from './taskColumns.js';
 const MARK_COMPLETED = prepared(
   'markCompletedMany',
   `UPDATE tasks t SET status = 'completed', progress = 100,
-          asset_keys = ARRAY(SELECT jsonb_array_elements_text(c.asset_keys)),
+          asset_keys = ARRAY(SELECT jsonb_array_elements_text(c.asset_keys)), ingest_keys = '{}',
           provider_completed_at = c.provider_completed_at, completed_at = now(), settled_by = c.path,
           next_check_at = NULL, last_checked_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
      FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::text[])
