@@ -1,6 +1,6 @@
 import type { ParsedMail } from 'mailparser';
 import type { Db } from '../src/db/index.js';
-import type { Received } from '../test/helpers/receiver.js';
+import type { ReceivedRequest } from '../test/helpers/receiver.js';
 
 export interface Verdict {
   violations: string[];
@@ -27,7 +27,7 @@ export interface ChaosInput {
   mailAcceptedAt: number[];
   /** When each SIGKILL was sent. */
   kills: number[];
-  alerts: Received[];
+  alerts: ReceivedRequest[];
 }
 
 /**

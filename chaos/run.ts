@@ -14,7 +14,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { migrate, openPostgres, type Db } from '../src/db/index.js';
 import { createUser } from '../src/users/index.js';
 import { freePort } from '../test/helpers/net.js';
-import { startReceiver, type HttpReceiver } from '../test/helpers/receiver.js';
+import { startReceiver, type Receiver } from '../test/helpers/receiver.js';
 import { createSmtpSink, type SmtpSink } from '../test/helpers/smtp.js';
 import { checkInvariants } from './checks.js';
 import { SettleProcess, waitForHttp } from './cluster.js';
@@ -96,7 +96,7 @@ interface Cluster {
   /** The API processes first, then the workers. */
   settle: SettleProcess[];
   smtp: SmtpSink;
-  slack: HttpReceiver;
+  slack: Receiver;
 }
 
 /** What the fault loop did, for the checks and the figures. */

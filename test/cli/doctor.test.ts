@@ -9,7 +9,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulators/inde
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
 import { freePort } from '../helpers/net.js';
-import { startReceiver, type HttpReceiver } from '../helpers/receiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { S3RVER_CREDENTIALS, startS3rver } from '../storage/s3rver.js';
 
 const KIE_KEY = 'kie-doctor-key';
@@ -52,7 +52,7 @@ describe('settle doctor', () => {
   let replicate: { url: string; close(): Promise<void> };
   let smtp: SMTPServer;
   let smtpPort: number;
-  let alerts: HttpReceiver;
+  let alerts: Receiver;
   let env: Record<string, string>;
   let closedPort: number;
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { verifyWebhook, WebhookVerificationError, type WebhookEvent } from '../../src/client/index.js';
 import type { WebhookEvent as ServerWebhookEvent } from '../../src/notify/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { startWebhookReceiver, type WebhookDelivery, type WebhookReceiver } from '../helpers/webhookReceiver.js';
+import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver.js';
 import { addEndpoint, deliverUntil, forTask, HANGING_SIM, settledTask, type Endpoint } from '../notify/webhookHelpers.js';
 
 const secretOf = (bytes: Uint8Array) => `whsec_${Buffer.from(bytes).toString('base64')}`;
@@ -93,17 +93,17 @@ describe('verifyWebhook (settle/client) against the standardwebhooks package', (
 
 describe('verifyWebhook on real deliveries', () => {
   let h: Harness;
-  let receiver: WebhookReceiver;
+  let receiver: Receiver;
   let endpoint: Endpoint;
-  let delivery: WebhookDelivery;
+  let delivery: ReceivedRequest;
 
   beforeAll(async () => {
     h = await startHarness({ sim: HANGING_SIM });
-    receiver = await startWebhookReceiver();
+    receiver = await startReceiver({ path: '/hooks/settle' });
     endpoint = await addEndpoint(h, (await h.user(0, 'admin')).apiKey, receiver.url);
     const user = await h.user(100);
     const taskId = await settledTask(h, user.apiKey, 'completed');
-    delivery = await deliverUntil(h, 'the delivery', () => forTask(receiver.accepted(), taskId)[0]);
+    delivery = await deliverUntil(h, 'the delivery', () => forTask(receiver.received, taskId)[0]);
   });
   afterAll(async () => {
     await h.close();

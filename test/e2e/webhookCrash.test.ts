@@ -6,20 +6,20 @@ import { usingPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean, journal } from '../helpers/ledger.js';
 import { waitFor } from '../helpers/net.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/workerProcess.js';
 import { addEndpoint, forTask, HANGING_SIM, header, officialVerify, settledTask, submit, webhookEntries, type Endpoint } from '../notify/webhookHelpers.js';
 
 describe.skipIf(!usingPostgres())('a webhook survives a SIGKILL of the `settle worker` that settled the task, between settle and send', () => {
   let h: Harness;
-  let receiver: WebhookReceiver;
+  let receiver: Receiver;
   let endpoint: Endpoint;
   const workers: WorkerProcess[] = [];
   const storage = mkdtempSync(join(tmpdir(), 'settle-webhook-crash-'));
 
   beforeAll(async () => {
     h = await startHarness({ sim: HANGING_SIM });
-    receiver = await startWebhookReceiver();
+    receiver = await startReceiver({ path: '/hooks/settle' });
     endpoint = await addEndpoint(h, (await h.user(0, 'admin')).apiKey, receiver.url);
   });
   afterAll(async () => {
@@ -53,7 +53,7 @@ describe.skipIf(!usingPostgres())('a webhook survives a SIGKILL of the `settle w
     const marker = await settledTask(h, user.apiKey, 'canceled');
     const taskId = await submit(h, user.apiKey);
     const first = worker({ OUTBOX_POLL_MS: '3600000' });
-    await waitFor('the first worker\'s only delivery pass', async () => forTask(receiver.accepted(), marker).length === 1, 30_000);
+    await waitFor('the first worker\'s only delivery pass', async () => forTask(receiver.received, marker).length === 1, 30_000);
 
     const { rows } = await h.system.db.query<{ provider_task_id: string }>('SELECT provider_task_id FROM tasks WHERE id = $1', [taskId]);
     h.sim.finish(rows[0]!.provider_task_id, 'success');
@@ -66,11 +66,11 @@ describe.skipIf(!usingPostgres())('a webhook survives a SIGKILL of the `settle w
     first.child.kill('SIGKILL');
     expect(await first.exited).toBeNull();
     expect(first.child.signalCode).toBe('SIGKILL');
-    expect(forTask(receiver.deliveries, taskId)).toHaveLength(0);
+    expect(forTask(receiver.requests, taskId)).toHaveLength(0);
 
     const second = worker({ OUTBOX_POLL_MS: '100' });
     const [delivery] = await waitFor('the second worker to deliver the event', async () => {
-      const accepted = forTask(receiver.accepted(), taskId);
+      const accepted = forTask(receiver.received, taskId);
       return accepted.length > 0 && accepted;
     }, 30_000);
     expect(header(delivery!.headers, 'webhook-id')).toBe(queued.payload.eventId);
@@ -78,7 +78,7 @@ describe.skipIf(!usingPostgres())('a webhook survives a SIGKILL of the `settle w
     await waitFor('the entry to be recorded sent', async () => (await webhookEntries(h, taskId))[0]?.status === 'sent');
     second.child.kill('SIGTERM');
     expect(await second.exited, second.stderr()).toBe(0);
-    expect(forTask(receiver.deliveries, taskId)).toHaveLength(1);
+    expect(forTask(receiver.requests, taskId)).toHaveLength(1);
     expect((await journal(h.system.db, taskId)).filter((j) => j.type === 'charge')).toHaveLength(1);
     await expectAuditClean(h.system.db);
   }, 90_000);

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserTestsEnabled, launchBrowser, signIn } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { addEndpoint, deadEvent, deliverUntil, forTask, HANGING_SIM, header, type Endpoint } from '../notify/webhookHelpers.js';
 
 const enabled = browserTestsEnabled();
@@ -10,14 +10,14 @@ const enabled = browserTestsEnabled();
 describe.skipIf(!enabled)('outgoing webhooks in headless Chromium: the dashboard\'s dead letters and verifyWebhook in a browser', () => {
   let h: Harness;
   let browser: Browser;
-  let receiver: WebhookReceiver;
+  let receiver: Receiver;
   let endpoint: Endpoint;
   let admin: string;
 
   beforeAll(async () => {
     h = await startHarness({ sim: HANGING_SIM, env: { WEBHOOK_RETRY_HOURS: String(1_000 / 3_600_000), OUTBOX_RETRY_BASE_MS: '100', OUTBOX_RETRY_MAX_MS: '200' } });
     browser = await launchBrowser();
-    receiver = await startWebhookReceiver();
+    receiver = await startReceiver({ path: '/hooks/settle' });
     admin = (await h.user(0, 'admin')).apiKey;
     endpoint = await addEndpoint(h, admin, receiver.url);
   });
@@ -29,7 +29,7 @@ describe.skipIf(!enabled)('outgoing webhooks in headless Chromium: the dashboard
 
   it('a dead webhook shows among the dead letters; Re-send delivers it, and settle/client verifies it in the browser', async () => {
     const { taskId, entryId } = await deadEvent(h, receiver);
-    const attempts = forTask(receiver.deliveries, taskId).length;
+    const attempts = forTask(receiver.requests, taskId).length;
     const context = await browser.newContext();
     const page = await context.newPage();
     await signIn(page, h.url, admin, '/admin/tasks');
@@ -43,7 +43,7 @@ describe.skipIf(!enabled)('outgoing webhooks in headless Chromium: the dashboard
     page.once('dialog', (d) => void d.accept());
     await row.locator('button.resend').click();
     await page.waitForFunction((id) => document.querySelector(`tr[data-outbox-id="${id}"] [data-col="status"]`)?.textContent === 'pending', entryId);
-    const delivery = await deliverUntil(h, 'the re-sent event', () => forTask(receiver.accepted(), taskId)[0]);
+    const delivery = await deliverUntil(h, 'the re-sent event', () => forTask(receiver.received, taskId)[0]);
 
     // The shipped settle/client, as a browser loads it, checks the real delivery with Web Crypto.
     await page.goto(`${h.url}/healthz`);

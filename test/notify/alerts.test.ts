@@ -13,7 +13,7 @@ import {
   type RunSummary,
 } from '../../src/notify/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { startReceiver, type HttpReceiver } from '../helpers/receiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 const RED = 0xe01e5a;
 const ORANGE = 0xf2a33a;
@@ -21,7 +21,7 @@ const GREEN = 0x2eb67d;
 
 describe('Slack and Discord alerts through real HTTP receivers', () => {
   let t: TestDatabase;
-  let receiver: HttpReceiver;
+  let receiver: Receiver;
   let delivery: DeliveryDeps;
   const settings: AlertSettings = { channels: ['slack', 'discord'], thresholds: DEFAULT_THRESHOLDS, maxAttempts: 5 };
 
@@ -42,7 +42,7 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
     await t.drop();
   });
   beforeEach(async () => {
-    receiver.received.length = 0;
+    receiver.clear();
     await t.db.query('DELETE FROM alert_state');
     await t.db.query('DELETE FROM cron_job_executions');
   });
@@ -110,7 +110,7 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
   it('3 consecutive failed runs raise their own alert', async () => {
     await finishRun('cleanup-jobs', 'failed', {}, 'boom');
     await finishRun('cleanup-jobs', 'failed', {}, 'boom');
-    receiver.received.length = 0;
+    receiver.clear();
     await finishRun('cleanup-jobs', 'failed', {}, 'boom');
     expect(discord().map((d) => d.embeds[0].title)).toEqual([expect.stringMatching(/3 cleanup-jobs runs failed in a row/)]);
   });
@@ -189,7 +189,7 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
   });
 
   it('a receiver answering 500 gets the same message again, and it arrives once', async () => {
-    receiver.failNext(2);
+    receiver.answerNext(2, 500);
     await finishRun('process-stuck-tasks', 'failed', {}, 'db down');
     expect(slack()).toHaveLength(1);
     expect(discord()).toHaveLength(1);

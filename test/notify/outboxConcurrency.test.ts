@@ -4,19 +4,19 @@ import { createLogger } from '../../src/log/index.js';
 import { createWebhookSender, enqueueNotification, startDelivery, type DeliveryDeps } from '../../src/notify/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/net.js';
-import { startReceiver, type HttpReceiver } from '../helpers/receiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 const ENTRIES = 120;
 
 describe('two instances delivering from one outbox', () => {
   let t: TestDatabase;
   let second: Db;
-  let receiver: HttpReceiver;
+  let receiver: Receiver;
   beforeAll(async () => {
     t = await createTestDatabase();
     // On PostgreSQL the second instance has its own pool, as a second process would; PGlite has one connection.
     second = t.url ? openPostgres(t.url) : t.db;
-    receiver = await startReceiver(5);
+    receiver = await startReceiver({ delayMs: 5 });
   });
   afterAll(async () => {
     await receiver.close();
@@ -37,7 +37,7 @@ describe('two instances delivering from one outbox', () => {
     for (let i = 0; i < ENTRIES; i++) {
       await enqueueNotification(t.db, { channel: 'slack', kind: 'test', payload: { text: `entry ${i}` }, dedupeKey: `test:${i}`, maxAttempts: 5 });
     }
-    receiver.failNext(7);
+    receiver.answerNext(7, 500);
     const a = startDelivery(instance(t.db, 'a'), 10);
     const b = startDelivery(instance(second, 'b'), 10);
     try {

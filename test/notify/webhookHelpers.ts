@@ -5,7 +5,7 @@ import { deliverDueNotifications } from '../../src/notify/index.js';
 import { advanceTask } from '../../src/tasks/index.js';
 import type { Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
-import type { WebhookDelivery, WebhookReceiver } from '../helpers/webhookReceiver.js';
+import type { ReceivedRequest, Receiver } from '../helpers/receiver.js';
 
 export const VIDEO = { type: 'video', model: 'sora-2-text-to-video', input: { prompt: 'a lighthouse in a storm' } };
 
@@ -59,12 +59,12 @@ export function deliverUntil<T>(h: Harness, what: string, check: () => Check<T> 
   }, timeoutMs);
 }
 
-export const eventOf = (d: WebhookDelivery) => JSON.parse(d.raw) as { id: string; type: string; createdAt: string; data: Record<string, unknown> & { taskId: string } };
+export const eventOf = (d: ReceivedRequest) => JSON.parse(d.raw) as { id: string; type: string; createdAt: string; data: Record<string, unknown> & { taskId: string } };
 
-export const forTask = (deliveries: WebhookDelivery[], taskId: string) => deliveries.filter((d) => eventOf(d).data.taskId === taskId);
+export const forTask = (deliveries: ReceivedRequest[], taskId: string) => deliveries.filter((d) => eventOf(d).data.taskId === taskId);
 
 /** The official standardwebhooks package's verdict on a delivery: the parsed event, or it throws. */
-export function officialVerify(secret: string, d: WebhookDelivery): unknown {
+export function officialVerify(secret: string, d: ReceivedRequest): unknown {
   return new Webhook(secret).verify(d.raw, d.headers as Record<string, string>);
 }
 
@@ -83,7 +83,7 @@ export async function webhookEntries(h: Harness, taskId: string) {
 }
 
 /** Settles a task while the endpoint answers 503 to everything, and runs delivery until its entry is dead. */
-export async function deadEvent(h: Harness, receiver: WebhookReceiver): Promise<{ taskId: string; entryId: string; queuedAt: number }> {
+export async function deadEvent(h: Harness, receiver: Receiver): Promise<{ taskId: string; entryId: string; queuedAt: number }> {
   receiver.answerNext(Infinity, 503);
   const user = await h.user(100);
   const queuedAt = Date.now();

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverDueNotifications } from '../../src/notify/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { addEndpoint, deadEvent, deliverUntil, forTask, HANGING_SIM, header, officialVerify, webhookEntries, type Endpoint } from './webhookHelpers.js';
 
 const WINDOW_MS = 2_000;
 
 describe('a webhook its endpoint keeps refusing: retried for WEBHOOK_RETRY_HOURS, then dead, and re-sendable', () => {
   let h: Harness;
-  let receiver: WebhookReceiver;
+  let receiver: Receiver;
   let endpoint: Endpoint;
   let admin: string;
 
@@ -18,7 +18,7 @@ describe('a webhook its endpoint keeps refusing: retried for WEBHOOK_RETRY_HOURS
       sim: HANGING_SIM,
       env: { WEBHOOK_RETRY_HOURS: String(WINDOW_MS / 3_600_000), OUTBOX_RETRY_BASE_MS: '100', OUTBOX_RETRY_MAX_MS: '300', OUTBOX_MAX_ATTEMPTS: '2' },
     });
-    receiver = await startWebhookReceiver();
+    receiver = await startReceiver({ path: '/hooks/settle' });
     admin = (await h.user(0, 'admin')).apiKey;
     endpoint = await addEndpoint(h, admin, receiver.url);
   });
@@ -29,7 +29,7 @@ describe('a webhook its endpoint keeps refusing: retried for WEBHOOK_RETRY_HOURS
 
   it('retries with backoff for the whole window, not for OUTBOX_MAX_ATTEMPTS, then ends dead with the reason', async () => {
     const { taskId, queuedAt } = await deadEvent(h, receiver);
-    const attempts = forTask(receiver.deliveries, taskId);
+    const attempts = forTask(receiver.requests, taskId);
     // Far more attempts than OUTBOX_MAX_ATTEMPTS (2): the window decides, and the last attempt comes at its end.
     expect(attempts.length).toBeGreaterThan(3);
     expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(WINDOW_MS);
@@ -38,7 +38,7 @@ describe('a webhook its endpoint keeps refusing: retried for WEBHOOK_RETRY_HOURS
     const [entry] = await webhookEntries(h, taskId);
     expect(entry).toMatchObject({ status: 'dead', attempts: attempts.length, last_error: 'the endpoint answered HTTP 503' });
     expect(await deliverDueNotifications(h.system.delivery)).toEqual({ sent: 0, retrying: 0, dead: 0 });
-    expect(forTask(receiver.deliveries, taskId)).toHaveLength(attempts.length);
+    expect(forTask(receiver.requests, taskId)).toHaveLength(attempts.length);
   }, 30_000);
 
   it('is listed among the dead entries and re-sent from the admin API: delivered with the same event id', async () => {
@@ -61,8 +61,8 @@ describe('a webhook its endpoint keeps refusing: retried for WEBHOOK_RETRY_HOURS
     expect(resent.body.entry).toMatchObject({ status: 'pending', attempts: 0 });
     // A fresh window from the re-send.
     expect(Date.parse(resent.body.entry.retryUntil)).toBeGreaterThan(Date.now() + WINDOW_MS / 2);
-    await deliverUntil(h, 'the re-sent event', () => forTask(receiver.accepted(), taskId)[0]);
-    const delivered = forTask(receiver.accepted(), taskId);
+    await deliverUntil(h, 'the re-sent event', () => forTask(receiver.received, taskId)[0]);
+    const delivered = forTask(receiver.received, taskId);
     expect(delivered).toHaveLength(1);
     expect(header(delivered[0]!.headers, 'webhook-id')).toBe(listed.payload.eventId);
     expect(officialVerify(endpoint.secret, delivered[0]!)).toMatchObject({ id: listed.payload.eventId, data: { taskId } });
@@ -84,7 +84,7 @@ describe('a webhook its endpoint keeps refusing: retried for WEBHOOK_RETRY_HOURS
     const resent = await runCli(['outbox', 'resend', entryId, '--json'], env);
     expect(resent.code, resent.stderr).toBe(0);
     expect(JSON.parse(resent.stdout).entry).toMatchObject({ id: entryId, status: 'pending' });
-    await deliverUntil(h, 'the re-sent event', () => forTask(receiver.accepted(), taskId)[0]);
+    await deliverUntil(h, 'the re-sent event', () => forTask(receiver.received, taskId)[0]);
 
     const again = await runCli(['outbox', 'resend', entryId], env);
     expect(again).toMatchObject({ code: 1, stderr: `settle: No dead outbox entry ${entryId}\n` });

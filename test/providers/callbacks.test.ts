@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKieProvider, ProviderError, verifyKieCallback } from '../../src/providers/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
-import { sleep, startReceiver, videoRequest, waitFor, type TestServer } from './helpers.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { sleep, videoRequest, waitFor, type TestServer } from './helpers.js';
 
 const running: Array<RunningSimulator | TestServer> = [];
 
@@ -11,7 +12,8 @@ afterEach(async () => {
 });
 
 async function setup(options: Parameters<typeof startSimulator>[0], failFirst = 0) {
-  const receiver = await startReceiver(failFirst);
+  const receiver = await startReceiver();
+  receiver.answerNext(failFirst, 500);
   const sim = await startSimulator({ seed: 3, durationMs: [30, 60], ...options });
   running.push(receiver, sim);
   const kie = createKieProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
@@ -26,7 +28,7 @@ describe('simulator callbacks', () => {
     const { providerTaskId } = await submit('ours-1');
     const callback = await waitFor(() => receiver.received[0]);
 
-    expect(callback.url).toBe('/api/webhooks/kie?task=ours-1');
+    expect(callback.path).toBe('/api/webhooks/kie?task=ours-1');
     const timestamp = String(callback.headers['x-webhook-timestamp']);
     const signature = String(callback.headers['x-webhook-signature']);
     // Computed here from KIE's documented rule, not with the code under test.
@@ -55,7 +57,7 @@ describe('simulator callbacks', () => {
     const { providerTaskId } = await submit('ours-3');
     await waitFor(async () => ((await kie.status(providerTaskId)).state === 'success' ? true : undefined));
     await sleep(150);
-    expect(receiver.attempts()).toBe(0);
+    expect(receiver.requests).toHaveLength(0);
     expect(sim.stats()).toMatchObject({ callbacksSent: 0, callbacksLost: 1 });
   });
 
@@ -63,13 +65,13 @@ describe('simulator callbacks', () => {
     const retried = await setup({}, 2);
     await retried.submit('ours-4');
     await waitFor(() => (retried.sim.stats().callbacksSent === 1 ? true : undefined));
-    expect(retried.receiver.attempts()).toBe(3);
+    expect(retried.receiver.requests).toHaveLength(3);
     expect(retried.sim.stats().callbacksFailed).toBe(0);
 
     const hopeless = await setup({}, 100);
     await hopeless.submit('ours-5');
     await waitFor(() => (hopeless.sim.stats().callbacksFailed === 1 ? true : undefined));
-    expect(hopeless.receiver.attempts()).toBe(4);
+    expect(hopeless.receiver.requests).toHaveLength(4);
   });
 
   it('fires the callback when a task is forced to finish', async () => {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Provider, ProviderStatus } from '../../src/providers/index.js';
 
@@ -31,34 +31,6 @@ export async function closedPort(): Promise<number> {
   const server = await startRawServer(() => undefined);
   await server.close();
   return server.port;
-}
-
-export interface ReceivedCallback {
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
-export interface Receiver extends TestServer {
-  received: ReceivedCallback[];
-  attempts(): number;
-}
-
-/** Collects callbacks; `failFirst` answers that many requests with 500 before accepting. */
-export async function startReceiver(failFirst = 0): Promise<Receiver> {
-  const received: ReceivedCallback[] = [];
-  let attempts = 0;
-  const server = await startRawServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      attempts++;
-      if (attempts <= failFirst) return void res.writeHead(500).end();
-      received.push({ url: req.url ?? '', headers: req.headers, body: JSON.parse(text) });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-  });
-  return { ...server, received, attempts: () => attempts };
 }
 
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 3000): Promise<T> {

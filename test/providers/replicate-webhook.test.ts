@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReplicateProvider, parseReplicateCallback, ProviderError, signReplicateWebhook, verifyReplicateWebhook } from '../../src/providers/index.js';
 import { startReplicateSimulator, type ReplicateSimulatorOptions, type RunningReplicateSimulator } from '../../src/simulators/index.js';
-import { sleep, startRawServer, waitFor, type TestServer } from './helpers.js';
+import { startReceiver, type ReceivedRequest } from '../helpers/receiver.js';
+import { sleep, waitFor, type TestServer } from './helpers.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const running: Array<RunningReplicateSimulator | TestServer> = [];
@@ -19,37 +19,20 @@ async function simulator(options: ReplicateSimulatorOptions = {}) {
   return sim;
 }
 
-interface RawWebhook {
-  url: string;
-  headers: IncomingHttpHeaders;
-  /** Exactly the bytes received: signatures are over the raw body. */
-  body: string;
-}
-
-/** A local webhook receiver keeping raw bodies; `failFirst` answers that many deliveries with 500. */
+/** A local webhook receiver; `failFirst` answers that many deliveries with 500. */
 async function receiver(failFirst = 0) {
-  const received: RawWebhook[] = [];
-  let attempts = 0;
-  const server = await startRawServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      attempts++;
-      received.push({ url: req.url ?? '', headers: req.headers, body });
-      res.writeHead(attempts <= failFirst ? 500 : 200).end();
-    });
-  });
+  const server = await startReceiver();
+  server.answerNext(failFirst, 500);
   running.push(server);
-  return { ...server, received, attempts: () => attempts };
+  return server;
 }
 
-const check = (webhook: RawWebhook, overrides: Partial<Parameters<typeof verifyReplicateWebhook>[0]> = {}) =>
+const check = (webhook: ReceivedRequest, overrides: Partial<Parameters<typeof verifyReplicateWebhook>[0]> = {}) =>
   verifyReplicateWebhook({
     id: webhook.headers['webhook-id'] as string | undefined,
     timestamp: webhook.headers['webhook-timestamp'] as string | undefined,
     signatureHeader: webhook.headers['webhook-signature'] as string | undefined,
-    body: webhook.body,
+    body: webhook.raw,
     secret: SECRET,
     ...overrides,
   });
@@ -62,15 +45,15 @@ describe('Replicate webhooks from the simulator', () => {
     const callbackUrl = `${hook.url}/api/webhooks/replicate?task=task-42`;
     const { providerTaskId } = await replicate.submit({ taskId: 'task-42', model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl });
 
-    const webhook = await waitFor(() => hook.received[0]);
-    expect(webhook.url).toBe('/api/webhooks/replicate?task=task-42');
+    const webhook = await waitFor(() => hook.requests[0]);
+    expect(webhook.path).toBe('/api/webhooks/replicate?task=task-42');
     expect(webhook.headers['content-type']).toBe('application/json');
     expect(webhook.headers['webhook-id']).toMatch(/^msg_[0-9a-f]{24}$/);
     expect(webhook.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     expect(check(webhook)).toBe(true);
-    expect(replicate.verifyWebhook(webhook.headers, webhook.body)).toBe('valid');
+    expect(replicate.verifyWebhook(webhook.headers, webhook.raw)).toBe('valid');
 
-    const event = replicate.parseCallback(JSON.parse(webhook.body), { task: 'task-42' });
+    const event = replicate.parseCallback(JSON.parse(webhook.raw), { task: 'task-42' });
     expect(event).toEqual({
       taskId: 'task-42',
       providerTaskId,
@@ -79,7 +62,7 @@ describe('Replicate webhooks from the simulator', () => {
     });
     // Only the `completed` event was asked for, so exactly one delivery.
     await sleep(100);
-    expect(hook.received).toHaveLength(1);
+    expect(hook.requests).toHaveLength(1);
     expect(sim.stats()).toMatchObject({ callbacksSent: 1, callbacksLost: 0 });
   });
 
@@ -88,8 +71,8 @@ describe('Replicate webhooks from the simulator', () => {
     const hook = await receiver(1);
     const replicate = createReplicateProvider({ baseUrl: sim.url });
     await replicate.submit({ taskId: 't', model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl: `${hook.url}/hook?task=t` });
-    await waitFor(() => (hook.received.length >= 2 ? true : undefined));
-    const [first, second] = hook.received;
+    await waitFor(() => (hook.requests.length >= 2 ? true : undefined));
+    const [first, second] = hook.requests;
     expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
     expect(check(first!)).toBe(true);
     expect(check(second!)).toBe(true);
@@ -103,23 +86,23 @@ describe('Replicate webhooks from the simulator', () => {
     const submit = (task: string) =>
       replicate.submit({ taskId: task, model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl: `${hook.url}/h?task=${task}` });
     await submit('aborted');
-    const aborted = await waitFor(() => hook.received[0]);
-    expect(replicate.verifyWebhook(aborted.headers, aborted.body)).toBe('valid');
-    expect(parseReplicateCallback(aborted.body, { task: 'aborted' })).toMatchObject({
+    const aborted = await waitFor(() => hook.requests[0]);
+    expect(replicate.verifyWebhook(aborted.headers, aborted.raw)).toBe('valid');
+    expect(parseReplicateCallback(aborted.raw, { task: 'aborted' })).toMatchObject({
       taskId: 'aborted',
       status: { state: 'aborted' },
     });
 
     sim.setFaults({ abortRate: 0, failRate: 1 });
     await submit('failed');
-    const failed = await waitFor(() => hook.received[1]);
-    expect(parseReplicateCallback(JSON.parse(failed.body), { task: 'failed' }).status).toMatchObject({ state: 'fail' });
+    const failed = await waitFor(() => hook.requests[1]);
+    expect(parseReplicateCallback(JSON.parse(failed.raw), { task: 'failed' }).status).toMatchObject({ state: 'fail' });
 
     sim.setFaults({ failRate: 0, lostCallbackRate: 1 });
     const { providerTaskId } = await submit('lost');
     await waitFor(() => (sim.stats().callbacksLost === 1 ? true : undefined));
     expect((await replicate.status(providerTaskId)).state).toBe('success');
-    expect(hook.received).toHaveLength(2);
+    expect(hook.requests).toHaveLength(2);
   });
 
   it('sends unsigned webhooks when the simulator has no secret, which a configured receiver rejects', async () => {
@@ -127,10 +110,10 @@ describe('Replicate webhooks from the simulator', () => {
     const hook = await receiver();
     const replicate = createReplicateProvider({ baseUrl: sim.url, webhookSecret: SECRET });
     await replicate.submit({ taskId: 't', model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl: `${hook.url}/h?task=t` });
-    const webhook = await waitFor(() => hook.received[0]);
+    const webhook = await waitFor(() => hook.requests[0]);
     expect(webhook.headers['webhook-signature']).toBeUndefined();
-    expect(replicate.verifyWebhook(webhook.headers, webhook.body)).toBe('invalid');
-    expect(createReplicateProvider({ baseUrl: sim.url }).verifyWebhook(webhook.headers, webhook.body)).toBe('not_configured');
+    expect(replicate.verifyWebhook(webhook.headers, webhook.raw)).toBe('invalid');
+    expect(createReplicateProvider({ baseUrl: sim.url }).verifyWebhook(webhook.headers, webhook.raw)).toBe('not_configured');
   });
 });
 

@@ -3,11 +3,11 @@ import { startDelivery } from '../../src/notify/index.js';
 import { submitTask } from '../../src/tasks/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
-import { startReceiver, type HttpReceiver } from '../helpers/receiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 describe('the operator\'s provider account: kept alive, shown, alerted', () => {
   let h: Harness;
-  let slack: HttpReceiver;
+  let slack: Receiver;
   beforeAll(async () => {
     slack = await startReceiver();
     h = await startHarness({ env: { SLACK_WEBHOOK_URL: `${slack.url}/slack`, ALERT_PROVIDER_CREDITS: '50', OUTBOX_POLL_MS: '50' } });
