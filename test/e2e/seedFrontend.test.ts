@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserTestsEnabled, launchBrowser } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean } from '../helpers/ledger.js';
+import { waitFor } from '../helpers/net.js';
 
 const SEEDS = '/work/shared/seeds/';
 const enabled = browserTestsEnabled();
@@ -84,13 +85,10 @@ describe.skipIf(!enabled)("seed 004's front-end loop, run as written in Chromium
     await page.fill('#apiKey', user.apiKey);
     await Promise.all([page.waitForURL(`${h.url}/playground`), page.click('#sign-in-form button[type="submit"]')]);
     const run = page.evaluate(component(seedLoop(), { prompt: 'canceled midway' }));
-    const taskId = await (async () => {
-      for (;;) {
-        const { rows } = await h.system.db.query<{ id: string }>('SELECT id FROM tasks WHERE user_id = $1', [user.userId]);
-        if (rows[0]) return rows[0].id;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
+    const taskId = await waitFor('the page to submit its task', async () => {
+      const { rows } = await h.system.db.query<{ id: string }>('SELECT id FROM tasks WHERE user_id = $1', [user.userId]);
+      return rows[0]?.id;
+    });
     expect((await h.api(user.apiKey, 'POST', `/api/v1/tasks/${taskId}/cancel`)).status).toBe(200);
     expect(await run).toEqual({ error: 'canceled' });
     expect((await h.api(user.apiKey, 'GET', '/api/v1/credits')).body).toEqual({ balance: 100, frozen: 0, available: 100 });

@@ -14,7 +14,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+/** What a check gives back: a value when the condition holds, nothing (or false) while it does not yet. */
+export type Check<T> = T | undefined | null | false;
+
+/** Polls `check` until it gives a value; the timeout's message names `what` was awaited. */
+export async function waitFor<T>(what: string, check: () => Check<T> | Promise<Check<T>>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -13,6 +13,7 @@ import {
   type RunSummary,
 } from '../../src/notify/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { waitFor } from '../helpers/net.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 const RED = 0xe01e5a;
@@ -61,14 +62,12 @@ describe('Slack and Discord alerts through real HTTP receivers', () => {
     return run;
   }
 
-  async function drainOutbox() {
-    for (let pass = 0; pass < 50; pass++) {
+  function drainOutbox() {
+    return waitFor('the outbox to drain', async () => {
       await deliverDueNotifications(delivery);
       const { rows } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_outbox WHERE status = 'pending'`);
-      if (rows[0]!.n === 0) return;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error('the outbox did not drain');
+      return rows[0]!.n === 0;
+    }, 15_000, 5);
   }
 
   const healthy = { found: 10, completed: 10, failed: 0, errors: 0 };

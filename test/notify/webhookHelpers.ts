@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { deliverDueNotifications } from '../../src/notify/index.js';
 import { advanceTask } from '../../src/tasks/index.js';
 import type { Harness } from '../helpers/harness.js';
-import { waitFor } from '../helpers/net.js';
+import { waitFor, type Check } from '../helpers/net.js';
 import type { ReceivedRequest, Receiver } from '../helpers/receiver.js';
 
 export const VIDEO = { type: 'video', model: 'sora-2-text-to-video', input: { prompt: 'a lighthouse in a storm' } };
@@ -50,8 +50,6 @@ export async function settledTask(h: Harness, apiKey: string, how: 'completed' |
 }
 
 /** Runs delivery passes until the check holds. */
-type Check<T> = T | undefined | null | false;
-
 export function deliverUntil<T>(h: Harness, what: string, check: () => Check<T> | Promise<Check<T>>, timeoutMs = 15_000): Promise<T> {
   return waitFor(what, async () => {
     await deliverDueNotifications(h.system.delivery);

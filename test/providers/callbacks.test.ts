@@ -2,8 +2,9 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKieProvider, ProviderError, verifyKieCallback } from '../../src/providers/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
+import { waitFor } from '../helpers/net.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { sleep, videoRequest, waitFor, type TestServer } from './helpers.js';
+import { sleep, videoRequest, type TestServer } from './helpers.js';
 
 const running: Array<RunningSimulator | TestServer> = [];
 
@@ -26,7 +27,7 @@ describe('simulator callbacks', () => {
   it('POSTs the recordInfo envelope to the callBackUrl with a valid KIE HMAC signature', async () => {
     const { receiver, sim, kie, submit } = await setup({ callbackHmacKey: 'hmac-secret' });
     const { providerTaskId } = await submit('ours-1');
-    const callback = await waitFor(() => receiver.received[0]);
+    const callback = await waitFor('the callback', () => receiver.received[0]);
 
     expect(callback.path).toBe('/api/webhooks/kie?task=ours-1');
     const timestamp = String(callback.headers['x-webhook-timestamp']);
@@ -41,21 +42,21 @@ describe('simulator callbacks', () => {
     const event = kie.parseCallback(callback.body, { task: 'ours-1' });
     expect(event).toMatchObject({ taskId: 'ours-1', providerTaskId, status: { state: 'success' } });
     // The receiver sees the body before the simulator sees the 200, so the count may lag a moment.
-    await waitFor(() => (sim.stats().callbacksSent === 1 ? true : undefined));
+    await waitFor('the simulator to count the callback sent', () => sim.stats().callbacksSent === 1);
     expect(sim.stats()).toMatchObject({ callbacksLost: 0, callbacksFailed: 0 });
   });
 
   it('sends no signature headers when no HMAC key is configured', async () => {
     const { receiver, submit } = await setup({});
     await submit('ours-2');
-    const callback = await waitFor(() => receiver.received[0]);
+    const callback = await waitFor('the callback', () => receiver.received[0]);
     expect(callback.headers['x-webhook-signature']).toBeUndefined();
   });
 
   it('never sends the callback of a lost-callback task, though the task still finishes', async () => {
     const { receiver, sim, kie, submit } = await setup({ lostCallbackRate: 1 });
     const { providerTaskId } = await submit('ours-3');
-    await waitFor(async () => ((await kie.status(providerTaskId)).state === 'success' ? true : undefined));
+    await waitFor('the task to succeed', async () => (await kie.status(providerTaskId)).state === 'success');
     await sleep(150);
     expect(receiver.requests).toHaveLength(0);
     expect(sim.stats()).toMatchObject({ callbacksSent: 0, callbacksLost: 1 });
@@ -64,13 +65,13 @@ describe('simulator callbacks', () => {
   it('retries a failed delivery and counts a delivery given up on', async () => {
     const retried = await setup({}, 2);
     await retried.submit('ours-4');
-    await waitFor(() => (retried.sim.stats().callbacksSent === 1 ? true : undefined));
+    await waitFor('the retried callback to count as sent', () => retried.sim.stats().callbacksSent === 1);
     expect(retried.receiver.requests).toHaveLength(3);
     expect(retried.sim.stats().callbacksFailed).toBe(0);
 
     const hopeless = await setup({}, 100);
     await hopeless.submit('ours-5');
-    await waitFor(() => (hopeless.sim.stats().callbacksFailed === 1 ? true : undefined));
+    await waitFor('the simulator to give up on the callback', () => hopeless.sim.stats().callbacksFailed === 1);
     expect(hopeless.receiver.requests).toHaveLength(4);
   });
 
@@ -80,7 +81,7 @@ describe('simulator callbacks', () => {
     await sleep(120);
     expect(receiver.received).toHaveLength(0);
     sim.finish(providerTaskId, 'fail');
-    const callback = await waitFor(() => receiver.received[0]);
+    const callback = await waitFor('the callback', () => receiver.received[0]);
     expect(kie.parseCallback(callback.body, { task: 'ours-6' }).status).toMatchObject({ state: 'fail' });
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Provider, ProviderStatus } from '../../src/providers/index.js';
+import { waitFor } from '../helpers/net.js';
 
 export interface TestServer {
   url: string;
@@ -33,22 +34,12 @@ export async function closedPort(): Promise<number> {
   return server.port;
 }
 
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waitFor: nothing after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
-
 /** Polls until the task leaves `running`. */
-export function terminalStatus(provider: Provider, providerTaskId: string, timeoutMs = 3000): Promise<ProviderStatus> {
-  return waitFor(async () => {
+export function terminalStatus(provider: Provider, providerTaskId: string): Promise<ProviderStatus> {
+  return waitFor(`provider task ${providerTaskId} to leave running`, async () => {
     const status = await provider.status(providerTaskId);
-    return status.state === 'running' ? undefined : status;
-  }, timeoutMs);
+    return status.state !== 'running' && status;
+  });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReplicateProvider, ProviderError } from '../../src/providers/index.js';
 import { startReplicateSimulator, type ReplicateSimulatorOptions, type RunningReplicateSimulator } from '../../src/simulators/index.js';
-import { closedPort, sleep, startRawServer, terminalStatus, waitFor, type TestServer } from './helpers.js';
+import { waitFor } from '../helpers/net.js';
+import { closedPort, sleep, startRawServer, terminalStatus, type TestServer } from './helpers.js';
 
 const running: Array<RunningReplicateSimulator | TestServer> = [];
 
@@ -320,9 +321,9 @@ describe('Replicate simulator', () => {
     // Terminal is terminal: a second finish changes nothing.
     await finish('succeeded');
     expect(await replicate.status(providerTaskId)).toMatchObject({ state: 'fail' });
-    const stats = await waitFor(async () => {
+    const stats = await waitFor('the simulator to count the failed prediction', async () => {
       const s = (await (await fetch(`${sim.url}/sim/stats`)).json()) as { predictions: Record<string, number> };
-      return s.predictions.failed === 1 ? s : undefined;
+      return s.predictions.failed === 1 && s;
     });
     expect(stats).toMatchObject({ submissions: 1, predictions: { failed: 1, processing: 0, starting: 0 } });
   });

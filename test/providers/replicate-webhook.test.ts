@@ -3,8 +3,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReplicateProvider, parseReplicateCallback, ProviderError, signReplicateWebhook, verifyReplicateWebhook } from '../../src/providers/index.js';
 import { startReplicateSimulator, type ReplicateSimulatorOptions, type RunningReplicateSimulator } from '../../src/simulators/index.js';
+import { waitFor } from '../helpers/net.js';
 import { startReceiver, type ReceivedRequest } from '../helpers/receiver.js';
-import { sleep, waitFor, type TestServer } from './helpers.js';
+import { sleep, type TestServer } from './helpers.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const running: Array<RunningReplicateSimulator | TestServer> = [];
@@ -45,7 +46,7 @@ describe('Replicate webhooks from the simulator', () => {
     const callbackUrl = `${hook.url}/api/webhooks/replicate?task=task-42`;
     const { providerTaskId } = await replicate.submit({ taskId: 'task-42', model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl });
 
-    const webhook = await waitFor(() => hook.requests[0]);
+    const webhook = await waitFor('the webhook', () => hook.requests[0]);
     expect(webhook.path).toBe('/api/webhooks/replicate?task=task-42');
     expect(webhook.headers['content-type']).toBe('application/json');
     expect(webhook.headers['webhook-id']).toMatch(/^msg_[0-9a-f]{24}$/);
@@ -71,12 +72,12 @@ describe('Replicate webhooks from the simulator', () => {
     const hook = await receiver(1);
     const replicate = createReplicateProvider({ baseUrl: sim.url });
     await replicate.submit({ taskId: 't', model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl: `${hook.url}/hook?task=t` });
-    await waitFor(() => (hook.requests.length >= 2 ? true : undefined));
+    await waitFor('the first attempt and its retry', () => hook.requests.length >= 2);
     const [first, second] = hook.requests;
     expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
     expect(check(first!)).toBe(true);
     expect(check(second!)).toBe(true);
-    await waitFor(() => (sim.stats().callbacksSent === 1 ? true : undefined));
+    await waitFor('the simulator to count the webhook sent', () => sim.stats().callbacksSent === 1);
   });
 
   it('delivers a webhook for failed and aborted predictions too, and none for lost ones', async () => {
@@ -86,7 +87,7 @@ describe('Replicate webhooks from the simulator', () => {
     const submit = (task: string) =>
       replicate.submit({ taskId: task, model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl: `${hook.url}/h?task=${task}` });
     await submit('aborted');
-    const aborted = await waitFor(() => hook.requests[0]);
+    const aborted = await waitFor('the aborted prediction\'s webhook', () => hook.requests[0]);
     expect(replicate.verifyWebhook(aborted.headers, aborted.raw)).toBe('valid');
     expect(parseReplicateCallback(aborted.raw, { task: 'aborted' })).toMatchObject({
       taskId: 'aborted',
@@ -95,12 +96,12 @@ describe('Replicate webhooks from the simulator', () => {
 
     sim.setFaults({ abortRate: 0, failRate: 1 });
     await submit('failed');
-    const failed = await waitFor(() => hook.requests[1]);
+    const failed = await waitFor('the failed prediction\'s webhook', () => hook.requests[1]);
     expect(parseReplicateCallback(JSON.parse(failed.raw), { task: 'failed' }).status).toMatchObject({ state: 'fail' });
 
     sim.setFaults({ failRate: 0, lostCallbackRate: 1 });
     const { providerTaskId } = await submit('lost');
-    await waitFor(() => (sim.stats().callbacksLost === 1 ? true : undefined));
+    await waitFor('the simulator to lose the webhook', () => sim.stats().callbacksLost === 1);
     expect((await replicate.status(providerTaskId)).state).toBe('success');
     expect(hook.requests).toHaveLength(2);
   });
@@ -110,7 +111,7 @@ describe('Replicate webhooks from the simulator', () => {
     const hook = await receiver();
     const replicate = createReplicateProvider({ baseUrl: sim.url, webhookSecret: SECRET });
     await replicate.submit({ taskId: 't', model: 'minimax/video-01', input: { prompt: 'x' }, callbackUrl: `${hook.url}/h?task=t` });
-    const webhook = await waitFor(() => hook.requests[0]);
+    const webhook = await waitFor('the webhook', () => hook.requests[0]);
     expect(webhook.headers['webhook-signature']).toBeUndefined();
     expect(replicate.verifyWebhook(webhook.headers, webhook.raw)).toBe('invalid');
     expect(createReplicateProvider({ baseUrl: sim.url }).verifyWebhook(webhook.headers, webhook.raw)).toBe('not_configured');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createKieProvider } from '../../src/providers/index.js';
 import { startSimulator } from '../../src/simulators/index.js';
-import { sleep, terminalStatus, videoRequest, waitFor } from '../providers/helpers.js';
+import { waitFor } from '../helpers/net.js';
+import { sleep, terminalStatus, videoRequest } from '../providers/helpers.js';
 import { createTask, digest, kieSim, recordInfo } from './helpers.js';
 
 /** Submits `count` tasks, waits for them to settle, and returns what recordInfo says of each, in order. */
@@ -132,7 +133,7 @@ describe('simulator', () => {
     expect((await post('/sim/tasks/unknown/finish', { outcome: 'success' })).status).toBe(404);
     const finished = await post(`/sim/tasks/${providerTaskId}/finish`, { outcome: 'success' });
     expect(await finished.json()).toEqual({ taskId: providerTaskId, state: 'success' });
-    await waitFor(async () => ((await kie.status(providerTaskId)).state === 'success' ? true : undefined));
+    await waitFor('the task to succeed', async () => (await kie.status(providerTaskId)).state === 'success');
 
     const stats = (await (await fetch(`${sim.url}/sim/stats`)).json()) as Record<string, unknown>;
     expect(stats).toMatchObject({ submissions: 1, transientErrors: 1, tasks: { success: 1 } });
