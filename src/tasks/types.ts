@@ -29,7 +29,7 @@ export interface TaskRow {
   error_code: string | null;
   error_message: string | null;
   asset_keys: string[];
-  /** Keys an ingest has begun storing files under; those its completion did not link are left over (migration 0020). */
+  /** Keys an ingest has begun storing files under; those its completion did not link are left over (migration 0021). */
   ingest_keys: string[];
   late_result: boolean;
   settled_by: SettlementPath | null;
