@@ -107,8 +107,9 @@ function repeatedMails(input: ChaosInput): { resentAfterKill: number; unexplaine
   return { resentAfterKill, unexplained };
 }
 
+/** Tasks failed, by failure code; dispatch_timeout always shown, as the figure a backlog of pending tasks shows in. */
 function failureReasons(tasks: TaskState[]): Record<string, number> {
-  const reasons: Record<string, number> = {};
+  const reasons: Record<string, number> = { 'failed: dispatch_timeout': 0 };
   for (const t of tasks) if (t.status === 'failed') reasons[`failed: ${t.error_code}`] = (reasons[`failed: ${t.error_code}`] ?? 0) + 1;
   return reasons;
 }
@@ -152,4 +153,17 @@ async function overlappingRuns(db: Db): Promise<number> {
       WHERE previous_end > started_at`,
   );
   return rows[0]!.n;
+}
+
+/** Tasks settled (completed, failed or canceled) in each minute of the load, from its start; the last may be partial. */
+export async function settledPerMinute(db: Db, from: number, to: number): Promise<number[]> {
+  const { rows } = await db.query<{ minute: number; n: number }>(
+    `SELECT floor(extract(epoch FROM completed_at - to_timestamp($1::double precision / 1000)) / 60)::int AS minute, count(*)::int AS n
+       FROM tasks WHERE completed_at >= to_timestamp($1::double precision / 1000) AND completed_at < to_timestamp($2::double precision / 1000)
+      GROUP BY 1`,
+    [from, to],
+  );
+  const minutes: number[] = Array.from({ length: Math.max(1, Math.ceil((to - from) / 60_000)) }, () => 0);
+  for (const r of rows) if (r.minute < minutes.length) minutes[r.minute] = r.n;
+  return minutes;
 }

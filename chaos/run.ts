@@ -1,4 +1,4 @@
-// npm run chaos -- [--duration 60] [--seed 1] [--kill-every-ms 4000] [--no-pg-restart] [--users 6] [--credits 200]
+// npm run chaos -- [--duration 60] [--seed 1] [--kill-every-ms 4000] [--no-pg-restart] [--users 6] [--credits 200] [--topup 2]
 // A fault-injection run on real PostgreSQL (DATABASE_URL, else TEST_DATABASE_URL, else the local server): two API
 // processes, two workers and the simulator under load, with random SIGKILLs and one PostgreSQL restart; then the
 // system quiesces and every invariant is checked. Exits 1 on any violation, and on any wait that runs out.
@@ -16,9 +16,10 @@ import { createUser } from '../src/users/index.js';
 import { freePort } from '../test/helpers/net.js';
 import { startReceiver, type HttpReceiver } from '../test/helpers/receiver.js';
 import { createSmtpSink, type SmtpSink } from '../test/helpers/smtp.js';
-import { checkInvariants } from './checks.js';
+import { checkInvariants, settledPerMinute } from './checks.js';
 import { SettleProcess, waitForHttp } from './cluster.js';
 import { startLoad, type LoadStats } from './load.js';
+import { startTopUps, type TopUpStats } from './topup.js';
 import { pollUntil, seconds, sleep, within } from './wait.js';
 
 const { values: flags } = parseArgs({
@@ -29,15 +30,27 @@ const { values: flags } = parseArgs({
     'no-pg-restart': { type: 'boolean', default: false },
     users: { type: 'string', default: '6' },
     credits: { type: 'string', default: '200' },
+    topup: { type: 'string', default: '2' },
   },
 });
 const durationMs = Number(flags.duration) * 1000;
 const seed = Number(flags.seed);
 const killEveryMs = Number(flags['kill-every-ms']);
+const topUpCredits = Number(flags.topup);
 if (!(durationMs > 0) || !Number.isInteger(seed) || !(killEveryMs > 0)) {
   console.error('chaos: --duration, --seed and --kill-every-ms must be positive numbers');
   process.exit(2);
 }
+if (!Number.isInteger(topUpCredits) || topUpCredits < 0) {
+  console.error('chaos: --topup must be a whole number of credits (0: no top-ups)');
+  process.exit(2);
+}
+/**
+ * Every user gets --topup credits this often. The default (2 a second for 6 users, about 1.7 tasks a second at the
+ * models' prices) is about what the provider rate limit (20 new tasks per 10 s) lets through, so tasks keep flowing
+ * without piling up pending, and a burst still overspends into 402s.
+ */
+const TOP_UP_EVERY_MS = 1000;
 
 const generator = xoroshiro128plus(seed);
 const random = (): number => uniformFloat64(generator);
@@ -153,9 +166,11 @@ async function chaosRun(): Promise<{ violations: string[]; figures: Record<strin
   log(`seed ${seed}; ${cluster.settle.length} settle processes, simulator at ${cluster.simUrl}, database ${new URL(cluster.databaseUrl).pathname.slice(1)}`);
 
   const load = startLoad(cluster.apiUrls, users, random);
+  const topUps = startTopUps(cluster.db, users, topUpCredits, TOP_UP_EVERY_MS);
   const faults = await injectFaults(cluster);
-  const loadStats = await within(load.stop(), 30_000, 'the load generator to stop');
-  log(`load stopped: ${loadStats.accepted} accepted, ${loadStats.insufficient} refused for credits; quiescing`);
+  const [loadStats, topUpStats] = await within(Promise.all([load.stop(), topUps.stop()]), 30_000, 'the load generator and the top-ups to stop');
+  const loadStopped = Date.now();
+  log(`load stopped: ${loadStats.accepted} accepted, ${loadStats.insufficient} refused for credits, ${topUpStats.credits} credits topped up; quiescing`);
   const violations = [...faults.violations, ...(await quiesce(cluster))];
 
   await Promise.all(cluster.settle.map((p) => stopGracefully(p, violations)));
@@ -166,8 +181,13 @@ async function chaosRun(): Promise<{ violations: string[]; figures: Record<strin
   }), 300_000, 'the invariant checks');
   if (audit.code !== 0) violations.push(`settle audit failed: ${audit.output.slice(0, 500)}`);
   if (balances.seen > 0) violations.push(`${balances.seen} balance samples were negative or over-frozen`);
+  const perMinute = await within(settledPerMinute(cluster.db, started, loadStopped), 30_000, 'the settled-per-minute figures');
+  log(`tasks settled in each minute of the load: ${perMinute.join(', ')}`);
   // The run's own findings first: a task still live at the end explains most of what the checks then find.
-  return { violations: [...violations, ...verdict.violations], figures: figuresOf(cluster, loadStats, verdict.figures, faults, started) };
+  return {
+    violations: [...violations, ...verdict.violations],
+    figures: figuresOf(cluster, { load: loadStats, topUps: topUpStats, checked: verdict.figures, faults, perMinute, started, loadStopped }),
+  };
 }
 
 async function startCluster(): Promise<Cluster> {
@@ -404,11 +424,27 @@ function runAudit(url: string): { code: number; output: string } {
   }
 }
 
-function figuresOf(cluster: Cluster, load: LoadStats, checked: Record<string, number>, faults: Faults, started: number): Record<string, number> {
+interface RunFigures {
+  load: LoadStats;
+  topUps: TopUpStats;
+  checked: Record<string, number>;
+  faults: Faults;
+  perMinute: number[];
+  started: number;
+  loadStopped: number;
+}
+
+function figuresOf(cluster: Cluster, { load, topUps, checked, faults, perMinute, started, loadStopped }: RunFigures): Record<string, number> {
+  const settledDuringLoad = perMinute.reduce((sum, n) => sum + n, 0);
+  const fullMinutes = perMinute.slice(0, Math.floor((loadStopped - started) / 60_000));
   return {
     'submissions attempted': load.attempts,
     'tasks submitted (202)': load.accepted,
     'refused 402': load.insufficient,
+    'credits topped up': topUps.credits,
+    'top-up grants failed (retried next tick)': topUps.failed,
+    'settled per minute during the load (mean)': Math.round((settledDuringLoad * 60_000) / (loadStopped - started)),
+    ...(fullMinutes.length > 0 ? { 'settled in the slowest full minute': Math.min(...fullMinutes) } : {}),
     ...checked,
     kills: cluster.settle.reduce((n, p) => n + p.kills, 0),
     'graceful SIGTERMs under load': faults.sigterms,

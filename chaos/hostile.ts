@@ -1,0 +1,89 @@
+import { sleep } from './wait.js';
+
+/**
+ * The hostile-provider mode's timings, given to both the simulator's knobs and Settle's configuration so that every
+ * fault crosses the bound it is meant to cross: a createTask answered after the submission stopped waiting and after
+ * the call's own timeout, a download several seconds long, a file over the size cap.
+ */
+export const HOSTILE = {
+  submitWaitMs: 1_500,
+  providerRequestTimeoutMs: 4_000,
+  createDelayMs: 6_000,
+  /** Short, so that a createTask in doubt is sent again (a new attempt) within the run. */
+  dispatchDoubtMs: 10_000,
+  pendingDeadlineMs: 40_000,
+  maxResultBytes: 4 * 1024 * 1024,
+  /** A download of 1 MiB at 128 KiB/s: 8 s, renewing the lease while it runs. */
+  slowDownload: { resultBytes: 1024 * 1024, downloadBytesPerSecond: 128 * 1024 },
+  largeResultBytes: 6 * 1024 * 1024,
+  /** Not in DOWNLOAD_ALLOWED_HOSTS, and a loopback address: a download from it is refused. */
+  foreignResultHost: '127.0.0.2',
+  callbackHmacKey: 'chaos-callback-key',
+} as const;
+
+/** The slowest hostile download, for the bound on how late a task may settle. */
+export const SLOWEST_DOWNLOAD_MS = Math.ceil((HOSTILE.slowDownload.resultBytes * 1000) / HOSTILE.slowDownload.downloadBytesPerSecond);
+
+/** The knobs every episode starts from: the run's usual faults, with callbacks signed as KIE signs them. */
+const CALM = {
+  createDelayMs: 0,
+  createHangRate: 0,
+  transientAfterAccept: false,
+  resultBytes: null,
+  downloadBytesPerSecond: null,
+  accountError: null,
+  resultHost: null,
+};
+
+/** One hostile behaviour, switched on at the simulator for a few seconds. */
+export const EPISODES: Record<string, object> = {
+  calm: {},
+  'createTask answered after the timeout': { createDelayMs: HOSTILE.createDelayMs },
+  'createTask never answered': { createHangRate: 0.5 },
+  'transient errors forever after a first acceptance': { createDelayMs: HOSTILE.createDelayMs, transientAfterAccept: true },
+  'slow download': HOSTILE.slowDownload,
+  'result over MAX_RESULT_BYTES': { resultBytes: HOSTILE.largeResultBytes },
+  'account 402 (operator out of credits)': { accountError: 402 },
+  'account 433 (sub-key limit)': { accountError: 433 },
+  'account 505 (feature disabled)': { accountError: 505 },
+  'result URL on a non-allowed host': { resultHost: HOSTILE.foreignResultHost },
+};
+
+/** The simulator's knobs at the start of a hostile run. */
+export const HOSTILE_START = { ...CALM, callbackHmacKey: HOSTILE.callbackHmacKey };
+
+/**
+ * Switches the simulator from one episode to another, drawn from the seeded random, every 3 to 8 s until stopped.
+ * Answers how many times each episode ran. A change the simulator refuses is a harness bug and fails the run.
+ */
+export function startHostileEpisodes(simUrl: string, random: () => number): { stop(): Promise<Record<string, number>> } {
+  const names = Object.keys(EPISODES);
+  const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const name = names[Math.floor(random() * names.length)]!;
+      await setFaults(simUrl, { ...CALM, ...EPISODES[name] });
+      counts[name]!++;
+      await sleep(3_000 + random() * 5_000);
+    }
+    await setFaults(simUrl, CALM);
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return counts;
+    },
+  };
+}
+
+export async function setFaults(simUrl: string, faults: object): Promise<void> {
+  const res = await fetch(`${simUrl}/sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`the simulator refused the faults ${JSON.stringify(faults)}: ${res.status} ${await res.text()}`);
+}
