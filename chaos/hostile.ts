@@ -13,8 +13,8 @@ export const HOSTILE = {
   dispatchDoubtMs: 10_000,
   pendingDeadlineMs: 40_000,
   maxResultBytes: 4 * 1024 * 1024,
-  /** A download of 1 MiB at 128 KiB/s: 8 s, renewing the lease while it runs. */
-  slowDownload: { resultBytes: 1024 * 1024, downloadBytesPerSecond: 128 * 1024 },
+  /** A download of 640 KiB at 20 KiB/s: 32 s, longer than the task lease (30 s), which it must renew as it runs. */
+  slowDownload: { resultBytes: 640 * 1024, downloadBytesPerSecond: 20 * 1024 },
   largeResultBytes: 6 * 1024 * 1024,
   /** Not in DOWNLOAD_ALLOWED_HOSTS, and a loopback address: a download from it is refused. */
   foreignResultHost: '127.0.0.2',
