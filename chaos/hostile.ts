@@ -53,19 +53,21 @@ export const EPISODES: Record<string, object> = {
 export const HOSTILE_START = { ...CALM, callbackHmacKey: HOSTILE.callbackHmacKey };
 
 /**
- * Switches the simulator from one episode to another, drawn from the seeded random, every 3 to 8 s until stopped.
- * Answers how many times each episode ran. A change the simulator refuses is a harness bug and fails the run.
+ * Switches the simulator from one episode to the next every 2 to 5 s until stopped, going through every episode in a
+ * seeded shuffled order before any repeats (a 60 s run sees each). Answers how many times each episode ran. A change
+ * the simulator refuses is a harness bug and fails the run.
  */
 export function startHostileEpisodes(simUrl: string, random: () => number): { stop(): Promise<Record<string, number>> } {
   const names = Object.keys(EPISODES);
   const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   let running = true;
   const loop = (async () => {
-    while (running) {
-      const name = names[Math.floor(random() * names.length)]!;
+    for (let deck: string[] = []; running; ) {
+      if (deck.length === 0) deck = shuffled(names, random);
+      const name = deck.pop()!;
       await setFaults(simUrl, { ...CALM, ...EPISODES[name] });
       counts[name]!++;
-      await sleep(3_000 + random() * 5_000);
+      await sleep(2_000 + random() * 3_000);
     }
     await setFaults(simUrl, CALM);
   })();
@@ -76,6 +78,15 @@ export function startHostileEpisodes(simUrl: string, random: () => number): { st
       return counts;
     },
   };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const deck = [...items];
+  for (let i = deck.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [deck[i], deck[j]] = [deck[j]!, deck[i]!];
+  }
+  return deck;
 }
 
 export async function setFaults(simUrl: string, faults: object): Promise<void> {
