@@ -1,5 +1,5 @@
 // npm run chaos -- [--duration 60] [--seed 1] [--mode default|hostile] [--kill-every-ms 4000] [--no-pg-restart] [--users 6]
-//                    [--credits 60] [--topup 3]
+//                    [--credits 40] [--topup 2]
 // A fault-injection run on real PostgreSQL (DATABASE_URL, else TEST_DATABASE_URL, else the local server): two API
 // processes, two workers and the simulator under load, with random SIGKILLs and one PostgreSQL restart; then the
 // system quiesces and every invariant is checked. Exits 1 on any violation, and on any wait that runs out.
@@ -37,8 +37,8 @@ const { values: flags } = parseArgs({
     'kill-every-ms': { type: 'string', default: '4000' },
     'no-pg-restart': { type: 'boolean', default: false },
     users: { type: 'string', default: '6' },
-    credits: { type: 'string', default: '60' },
-    topup: { type: 'string', default: '3' },
+    credits: { type: 'string', default: '40' },
+    topup: { type: 'string', default: '2' },
   },
 });
 const durationMs = Number(flags.duration) * 1000;
@@ -59,9 +59,10 @@ if (!Number.isInteger(topUpCredits) || topUpCredits < 0) {
   process.exit(2);
 }
 /**
- * Every user gets --topup credits this often. The default (3 every 2 s for 6 users, about 1.3 tasks a second at the
- * models' prices) stays under what the provider rate limit (PROVIDER_RATE_LIMIT, 20 new tasks per 10 s, retries
- * included) lets through, so tasks keep flowing without piling up pending, and a burst still overspends into 402s.
+ * Every user gets --topup credits this often. The default (2 every 2 s for 6 users, about 0.9 tasks a second at the
+ * models' prices, twice that once refunds are spent again) stays under what the provider rate limit
+ * (PROVIDER_RATE_LIMIT, 20 new tasks per 10 s, retries included) lets through, so tasks keep flowing without piling up
+ * pending, and a burst still overspends into 402s.
  */
 const TOP_UP_EVERY_MS = 2000;
 const PROVIDER_RATE = { max: 20, windowMs: 10_000 };
