@@ -12,12 +12,14 @@ import type { AssetProbe } from './provider-invariants.js';
 export function startAssetProbe(storageDir: string, apiUrls: string[], db: Db, everyMs: number) {
   const probes: AssetProbe[] = [];
   const seen = new Set<string>();
+  let unanswered = 0;
   let running = true;
   const sweep = async (all: boolean) => {
     for (const key of await storedKeys(storageDir)) {
       if (!all && seen.has(key)) continue;
       seen.add(key);
-      const probe = await probeOnce(key, apiUrls[probes.length % apiUrls.length]!, db).catch(() => undefined);
+      // A process just killed answers nothing; that probe is counted and the file is asked for again at the end.
+      const probe = await probeOnce(key, apiUrls[probes.length % apiUrls.length]!, db).catch(() => void unanswered++);
       if (probe) probes.push(probe);
     }
   };
@@ -28,17 +30,22 @@ export function startAssetProbe(storageDir: string, apiUrls: string[], db: Db, e
     }
   })();
   return {
-    /** Stops the sweeps during the run. */
-    async stop(): Promise<void> {
+    /** Stops the sweeps of the run, then asks for every file once more (while the API still runs): every probe made. */
+    async finish(): Promise<ProbeResult> {
       running = false;
       await loop;
-    },
-    /** One last sweep over every file, once the run has quiesced; answers every probe made. */
-    async finish(): Promise<{ probes: AssetProbe[]; keys: string[] }> {
       await sweep(true);
-      return { probes, keys: await storedKeys(storageDir) };
+      return { probes, unanswered, keys: await storedKeys(storageDir) };
     },
   };
+}
+
+export interface ProbeResult {
+  probes: AssetProbe[];
+  /** Requests that got no answer (a process killed under them). */
+  unanswered: number;
+  /** Every file in storage at the end. */
+  keys: string[];
 }
 
 async function probeOnce(key: string, apiUrl: string, db: Db): Promise<AssetProbe | undefined> {

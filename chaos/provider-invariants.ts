@@ -92,6 +92,8 @@ export interface ProviderInput {
   log: Pick<SimLog, 'settleTasks'>;
   tasks: readonly (TaskAttempts & SettledTask)[];
   probes: readonly AssetProbe[];
+  /** Asset requests that got no answer (a process killed under them); the file was asked for again at the end. */
+  unansweredProbes: number;
   bound: DeadlineBound;
   frozen: number;
   /** Files in storage that no task links (an ingest that never committed). */
@@ -116,6 +118,7 @@ export function checkProviderInvariants(input: ProviderInput): ProviderVerdict {
       'provider tasks created (at the simulator)': Object.values(input.log.settleTasks).reduce((n, a) => n + a.length, 0),
       'invariant: provider tasks beyond one per attempt': extra.length,
       'asset requests probed': input.probes.length,
+      'asset requests unanswered (process killed)': input.unansweredProbes,
       'invariant: files served for a task not completed': served.length,
       'invariant: tasks settled past deadline + cleanup tick': late.violations.length,
       'latest settlement after its deadline, s': Math.round(late.latestMs / 1000),

@@ -23,7 +23,7 @@ import { createSmtpSink, type SmtpSink } from '../test/helpers/smtp.js';
 import { checkInvariants, settledPerMinute } from './checks.js';
 import { SettleProcess, waitForHttp } from './cluster.js';
 import { startLoad, type LoadStats } from './load.js';
-import { startAssetProbe, unlinkedFiles } from './asset-probe.js';
+import { startAssetProbe, unlinkedFiles, type ProbeResult } from './asset-probe.js';
 import { HOSTILE, HOSTILE_START, setFaults, SLOWEST_DOWNLOAD_MS, startHostileEpisodes } from './hostile.js';
 import { checkProviderInvariants, loadSettledTasks, type ProviderVerdict } from './provider-invariants.js';
 import { startTopUps, type TopUpStats } from './topup.js';
@@ -123,7 +123,7 @@ function quiescenceWindow(pending: number): Window {
  * the cleanup waits for it), and a margin for a busy 2-core machine. A SIGKILL may add a held lease (provider-invariants.ts).
  */
 const DEADLINE_GRACE = {
-  ms: CLEANUP_EVERY_S * 1000 + HOSTILE.providerRequestTimeoutMs + SLOWEST_DOWNLOAD_MS + 5_000,
+  ms: CLEANUP_EVERY_S * 1000 + HOSTILE.providerRequestTimeoutMs + SLOWEST_DOWNLOAD_MS + 10_000,
 };
 
 /** A notification leased by a process SIGKILLed at the end waits out the lease, then may fail every attempt. */
@@ -208,7 +208,7 @@ async function chaosRun(): Promise<{ violations: string[]; figures: Record<strin
   log(`load stopped: ${loadStats.accepted} accepted, ${loadStats.insufficient} refused for credits, ${topUpStats.credits} credits topped up; quiescing`);
   if (episodeCounts) log(`hostile episodes: ${Object.entries(episodeCounts).map(([name, n]) => `${name} x${n}`).join(', ')}`);
   const violations = [...faults.violations, ...(await quiesce(cluster))];
-  await probe?.stop();
+  const probed = await within(probe?.finish() ?? Promise.resolve(undefined), 300_000, 'the asset probes');
 
   await Promise.all(cluster.settle.map((p) => stopGracefully(p, violations)));
   const audit = runAudit(cluster.databaseUrl);
@@ -220,7 +220,7 @@ async function chaosRun(): Promise<{ violations: string[]; figures: Record<strin
   if (balances.seen > 0) violations.push(`${balances.seen} balance samples were negative or over-frozen`);
   const perMinute = await within(settledPerMinute(cluster.db, started, loadStopped), 30_000, 'the settled-per-minute figures');
   log(`tasks settled in each minute of the load: ${perMinute.join(', ')}`);
-  const provider = probe ? await within(checkAtProvider(cluster, probe, faults.kills), 300_000, 'the hostile-mode invariant checks') : undefined;
+  const provider = probed ? await within(checkAtProvider(cluster, probed, faults.kills), 300_000, 'the hostile-mode invariant checks') : undefined;
   // The run's own findings first: a task still live at the end explains most of what the checks then find.
   return {
     violations: [...violations, ...verdict.violations, ...(provider?.violations ?? [])],
@@ -229,15 +229,15 @@ async function chaosRun(): Promise<{ violations: string[]; figures: Record<strin
 }
 
 /** The hostile mode's invariants, from the simulator's log, the asset probes and the tasks' deadlines. */
-async function checkAtProvider(cluster: Cluster, probe: ReturnType<typeof startAssetProbe>, kills: number[]): Promise<ProviderVerdict> {
+async function checkAtProvider(cluster: Cluster, { probes, unanswered, keys }: ProbeResult, kills: number[]): Promise<ProviderVerdict> {
   const res = await fetch(`${cluster.simUrl}/sim/log`, { signal: AbortSignal.timeout(30_000) });
   const simLog = (await res.json()) as SimLog;
-  const { probes, keys } = await probe.finish();
   const frozen = await cluster.db.query<{ n: number }>('SELECT coalesce(sum(frozen_balance), 0)::int AS n FROM user_credits');
   return checkProviderInvariants({
     log: simLog,
     tasks: await loadSettledTasks(cluster.db),
     probes,
+    unansweredProbes: unanswered,
     bound: { graceMs: DEADLINE_GRACE.ms, leaseMs: TASK_LEASE_MS, kills, now: Date.now() },
     frozen: frozen.rows[0]!.n,
     unlinkedFiles: await unlinkedFiles(cluster.db, keys),

@@ -20,6 +20,7 @@ const clean = (): ProviderInput => ({
     { id: T2, status: 'failed', attempts: 2, deadlineAt: 50_000, settledAt: 58_000 },
   ],
   probes: [{ key: `assets/ab/${T1}-0-x.mp4`, taskId: T1, status: 200, taskStatus: 'completed', lateResult: false }],
+  unansweredProbes: 0,
   bound,
   frozen: 0,
   unlinkedFiles: 0,
