@@ -7,7 +7,7 @@ export interface TopUpStats {
   /** Grants that committed. */
   grants: number;
   credits: number;
-  /** Grants that failed (PostgreSQL away, the pool reconnecting); the next tick grants again. */
+  /** Grants that failed (PostgreSQL away, the pool reconnecting); the next tick grants again, under its own reference. */
   failed: number;
 }
 
