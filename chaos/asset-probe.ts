@@ -18,8 +18,12 @@ export function startAssetProbe(storageDir: string, apiUrls: string[], db: Db, e
     for (const key of await storedKeys(storageDir)) {
       if (!all && seen.has(key)) continue;
       seen.add(key);
-      // A process just killed answers nothing; that probe is counted and the file is asked for again at the end.
-      const probe = await probeOnce(key, apiUrls[probes.length % apiUrls.length]!, db).catch(() => void unanswered++);
+      // A process just killed answers nothing: the other one is asked; when neither answers, that is counted, and the
+      // file is asked for again at the end.
+      const first = probes.length % apiUrls.length;
+      const probe = await probeOnce(key, apiUrls[first]!, db)
+        .catch(() => probeOnce(key, apiUrls[(first + 1) % apiUrls.length]!, db))
+        .catch(() => void unanswered++);
       if (probe) probes.push(probe);
     }
   };
