@@ -89,7 +89,7 @@ export function lateSettlements(tasks: readonly SettledTask[], bound: DeadlineBo
 }
 
 export interface ProviderInput {
-  log: Pick<SimLog, 'settleTasks'>;
+  log: Pick<SimLog, 'settleTasks'> & Partial<Pick<SimLog, 'downloadsPerProviderTask'>>;
   tasks: readonly (TaskAttempts & SettledTask)[];
   probes: readonly AssetProbe[];
   /** Asset requests that got no answer (a process killed under them); the file was asked for again at the end. */
@@ -116,6 +116,8 @@ export function checkProviderInvariants(input: ProviderInput): ProviderVerdict {
     ],
     figures: {
       'provider tasks created (at the simulator)': Object.values(input.log.settleTasks).reduce((n, a) => n + a.length, 0),
+      // Not an invariant (a download cut by a SIGKILL is done again), but a download outrun by its lease shows here.
+      'most downloads of one provider task': Object.values(input.log.downloadsPerProviderTask ?? {}).reduce((most, n) => Math.max(most, n), 0),
       'invariant: provider tasks beyond one per attempt': extra.length,
       'asset requests probed': input.probes.length,
       'asset requests unanswered (process killed)': input.unansweredProbes,
