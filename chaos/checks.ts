@@ -12,6 +12,7 @@ interface TaskState {
   status: string;
   provider_task_id: string | null;
   error_code: string | null;
+  attempts: number;
   overdue: boolean;
   hold_status: string | null;
   charges: number;
@@ -53,9 +54,12 @@ export async function checkInvariants(db: Db, input: ChaosInput): Promise<Verdic
   }
 
   let lateResults = 0;
+  let refusedResults = 0;
   for (const t of tasks.filter((x) => x.provider_task_id)) {
     const state = await providerState(input.simUrl, t.provider_task_id!);
     if (state === 'success' && t.status === 'failed' && t.error_code === 'timeout') lateResults++;
+    // The provider's file was over MAX_RESULT_BYTES or on a host downloads may not reach (the hostile mode's faults).
+    else if (state === 'success' && t.status === 'failed' && t.error_code === 'result_refused') refusedResults++;
     else if (state === 'success' && t.status !== 'completed' && t.status !== 'canceled') violations.push(`provider success for task ${t.id} but it is ${t.status}`);
     if (state !== 'success' && t.status === 'completed') violations.push(`task ${t.id} completed though the provider says ${state}`);
   }
@@ -80,6 +84,7 @@ export async function checkInvariants(db: Db, input: ChaosInput): Promise<Verdic
       failed: count('failed'),
       canceled: count('canceled'),
       'late results (success after timeout, not charged)': lateResults,
+      'results refused (success, file over the cap or on a foreign host; refunded)': refusedResults,
       'double charges': tasks.filter((t) => t.charges > 1).length,
       'lost tasks': lost.length + tasks.filter((t) => (t.status === 'pending' || t.status === 'processing') && t.overdue).length,
       'frozen credits left': frozen.rows[0]!.n,
@@ -107,15 +112,17 @@ function repeatedMails(input: ChaosInput): { resentAfterKill: number; unexplaine
   return { resentAfterKill, unexplained };
 }
 
+/** Tasks failed, by failure code; dispatch_timeout always shown, as the figure a backlog of pending tasks shows in. */
 function failureReasons(tasks: TaskState[]): Record<string, number> {
-  const reasons: Record<string, number> = {};
+  const reasons: Record<string, number> = { 'failed: dispatch_timeout': 0, 'failed: dispatch_timeout, never sent': 0 };
   for (const t of tasks) if (t.status === 'failed') reasons[`failed: ${t.error_code}`] = (reasons[`failed: ${t.error_code}`] ?? 0) + 1;
+  reasons['failed: dispatch_timeout, never sent'] = tasks.filter((t) => t.error_code === 'dispatch_timeout' && t.attempts === 0).length;
   return reasons;
 }
 
 async function loadTasks(db: Db): Promise<TaskState[]> {
   const { rows } = await db.query<TaskState>(
-    `SELECT t.id, t.status, t.provider_task_id, t.error_code,
+    `SELECT t.id, t.status, t.provider_task_id, t.error_code, t.attempts,
             coalesce(t.deadline_at, t.created_at + make_interval(secs => t.timeout_ms::double precision / 1000)) < now() AS overdue,
             h.status AS hold_status,
             (SELECT count(*)::int FROM credit_transactions j WHERE j.reference_id = t.id::text AND j.type = 'charge') AS charges,
@@ -152,4 +159,17 @@ async function overlappingRuns(db: Db): Promise<number> {
       WHERE previous_end > started_at`,
   );
   return rows[0]!.n;
+}
+
+/** Tasks settled (completed, failed or canceled) in each minute of the load, from its start; the last may be partial. */
+export async function settledPerMinute(db: Db, from: number, to: number): Promise<number[]> {
+  const { rows } = await db.query<{ minute: number; n: number }>(
+    `SELECT floor(extract(epoch FROM completed_at - to_timestamp($1::double precision / 1000)) / 60)::int AS minute, count(*)::int AS n
+       FROM tasks WHERE completed_at >= to_timestamp($1::double precision / 1000) AND completed_at < to_timestamp($2::double precision / 1000)
+      GROUP BY 1`,
+    [from, to],
+  );
+  const minutes: number[] = Array.from({ length: Math.max(1, Math.ceil((to - from) / 60_000)) }, () => 0);
+  for (const r of rows) if (r.minute < minutes.length) minutes[r.minute] = r.n;
+  return minutes;
 }

@@ -1,7 +1,10 @@
-// npm run chaos -- [--duration 60] [--seed 1] [--kill-every-ms 4000] [--no-pg-restart] [--users 6] [--credits 200]
+// npm run chaos -- [--duration 60] [--seed 1] [--mode default|hostile] [--kill-every-ms 4000] [--no-pg-restart] [--users 6]
+//                    [--credits 40] [--topup 2]
 // A fault-injection run on real PostgreSQL (DATABASE_URL, else TEST_DATABASE_URL, else the local server): two API
 // processes, two workers and the simulator under load, with random SIGKILLs and one PostgreSQL restart; then the
 // system quiesces and every invariant is checked. Exits 1 on any violation, and on any wait that runs out.
+// --mode hostile also switches the simulator between hostile-provider episodes (hostile.ts) and checks the invariants
+// counted at the provider and the asset route (provider-invariants.ts). See docs/chaos.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,32 +15,57 @@ import pg from 'pg';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { migrate, openPostgres, type Db } from '../src/db/index.js';
+import type { SimLog } from '../src/simulators/index.js';
 import { createUser } from '../src/users/index.js';
 import { freePort } from '../test/helpers/net.js';
 import { startReceiver, type Receiver } from '../test/helpers/receiver.js';
 import { createSmtpSink, type SmtpSink } from '../test/helpers/smtp.js';
-import { checkInvariants } from './checks.js';
+import { checkInvariants, settledPerMinute } from './checks.js';
 import { SettleProcess, waitForHttp } from './cluster.js';
 import { startLoad, type LoadStats } from './load.js';
+import { startAssetProbe, unlinkedFiles, type ProbeResult } from './asset-probe.js';
+import { HOSTILE, HOSTILE_START, setFaults, SLOWEST_DOWNLOAD_MS, startHostileEpisodes } from './hostile.js';
+import { checkProviderInvariants, loadSettledTasks, type ProviderVerdict } from './provider-invariants.js';
+import { startTopUps, type TopUpStats } from './topup.js';
 import { pollUntil, seconds, sleep, within } from './wait.js';
 
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '60' },
     seed: { type: 'string', default: String(Date.now() % 100_000) },
+    mode: { type: 'string', default: 'default' },
     'kill-every-ms': { type: 'string', default: '4000' },
     'no-pg-restart': { type: 'boolean', default: false },
     users: { type: 'string', default: '6' },
-    credits: { type: 'string', default: '200' },
+    credits: { type: 'string', default: '40' },
+    topup: { type: 'string', default: '2' },
   },
 });
 const durationMs = Number(flags.duration) * 1000;
 const seed = Number(flags.seed);
 const killEveryMs = Number(flags['kill-every-ms']);
+const topUpCredits = Number(flags.topup);
 if (!(durationMs > 0) || !Number.isInteger(seed) || !(killEveryMs > 0)) {
   console.error('chaos: --duration, --seed and --kill-every-ms must be positive numbers');
   process.exit(2);
 }
+const hostile = flags.mode === 'hostile';
+if (!hostile && flags.mode !== 'default') {
+  console.error('chaos: --mode must be default or hostile');
+  process.exit(2);
+}
+if (!Number.isInteger(topUpCredits) || topUpCredits < 0) {
+  console.error('chaos: --topup must be a whole number of credits (0: no top-ups)');
+  process.exit(2);
+}
+/**
+ * Every user gets --topup credits this often. The default (2 every 2 s for 6 users, about 0.9 tasks a second at the
+ * models' prices, twice that once refunds are spent again) stays under what the provider rate limit
+ * (PROVIDER_RATE_LIMIT, 20 new tasks per 10 s, retries included) lets through, so tasks keep flowing without piling up
+ * pending, and a burst still overspends into 402s.
+ */
+const TOP_UP_EVERY_MS = 2000;
+const PROVIDER_RATE = { max: 20, windowMs: 10_000 };
 
 const generator = xoroshiro128plus(seed);
 const random = (): number => uniformFloat64(generator);
@@ -72,15 +100,31 @@ interface Window {
  * a process SIGKILLed at the end, then it may wait pending up to its timeout, then run every attempt to its deadline,
  * each noticed within a worker poll; the cleanup ticks on top.
  */
-function quiescenceWindow(): Window {
+function quiescenceWindow(pending: number): Window {
   const attempts = Math.max(...MODELS.map((m) => m.maxAttempts));
   const timeoutMs = Math.max(...MODELS.map((m) => m.timeoutMs));
-  const ms = TASK_LEASE_MS + (attempts + 1) * (timeoutMs + WORKER_POLL_MAX_MS) + CLEANUP_EVERY_S * 1000 + MARGIN_MS;
+  // Hostile: each attempt may first wait pending to its deadline (a provider that never answers), and then settle late.
+  const phaseMs = hostile ? HOSTILE.pendingDeadlineMs + timeoutMs : timeoutMs;
+  const phase = hostile ? `(${seconds(HOSTILE.pendingDeadlineMs)} pending deadline + ${seconds(timeoutMs)} timeout)` : `${seconds(timeoutMs)} timeout`;
+  const backlogMs = Math.ceil(pending / PROVIDER_RATE.max) * PROVIDER_RATE.windowMs;
+  const graceMs = hostile ? DEADLINE_GRACE.ms : 0;
+  const ms = TASK_LEASE_MS + backlogMs + (attempts + 1) * (phaseMs + WORKER_POLL_MAX_MS) + CLEANUP_EVERY_S * 1000 + graceMs + MARGIN_MS;
   return {
     ms,
-    rule: `task lease ${seconds(TASK_LEASE_MS)} + (pending + ${attempts} attempts) x (${seconds(timeoutMs)} timeout + ${seconds(WORKER_POLL_MAX_MS)} worker poll) + ${CLEANUP_EVERY_S} s cleanup tick + ${seconds(MARGIN_MS)} margin`,
+    rule: `task lease ${seconds(TASK_LEASE_MS)} + ${pending} pending at the provider's rate ${seconds(backlogMs)}`
+      + ` + (pending + ${attempts} attempts) x (${phase} + ${seconds(WORKER_POLL_MAX_MS)} worker poll) + ${CLEANUP_EVERY_S} s cleanup tick`
+      + `${hostile ? ` + ${seconds(graceMs)} settling grace` : ''} + ${seconds(MARGIN_MS)} margin`,
   };
 }
+
+/**
+ * How long after its deadline a task may still be live in hostile mode: one cleanup tick, the cleanup's own provider
+ * call (it asks before it refunds), the slowest hostile download (a download in progress holds its renewed lease, and
+ * the cleanup waits for it), and a margin for a busy 2-core machine. A SIGKILL may add a held lease (provider-invariants.ts).
+ */
+const DEADLINE_GRACE = {
+  ms: CLEANUP_EVERY_S * 1000 + HOSTILE.providerRequestTimeoutMs + SLOWEST_DOWNLOAD_MS + 10_000,
+};
 
 /** A notification leased by a process SIGKILLed at the end waits out the lease, then may fail every attempt. */
 function outboxWindow(): Window {
@@ -90,6 +134,7 @@ function outboxWindow(): Window {
 
 interface Cluster {
   databaseUrl: string;
+  storageDir: string;
   db: Db;
   simUrl: string;
   apiUrls: string[];
@@ -146,17 +191,24 @@ async function tearDown(): Promise<void> {
 async function chaosRun(): Promise<{ violations: string[]; figures: Record<string, number> }> {
   const cluster = await startCluster();
   const users = await Promise.all(Array.from({ length: Number(flags.users) }, (_, i) =>
-    createUser(cluster.db, { email: `chaos${i}@example.com`, credits: Number(flags.credits) + i * 50 })));
+    createUser(cluster.db, { email: `chaos${i}@example.com`, credits: Number(flags.credits) + i * 10 })));
   const balances = watchBalances(cluster.db);
   teardown.push({ what: 'the balance sampler to stop', undo: async () => balances.stop() });
   const started = Date.now();
   log(`seed ${seed}; ${cluster.settle.length} settle processes, simulator at ${cluster.simUrl}, database ${new URL(cluster.databaseUrl).pathname.slice(1)}`);
 
   const load = startLoad(cluster.apiUrls, users, random);
+  const topUps = startTopUps(cluster.db, users, topUpCredits, TOP_UP_EVERY_MS);
+  const episodes = hostile ? startHostileEpisodes(cluster.simUrl, random) : undefined;
+  const probe = hostile ? startAssetProbe(cluster.storageDir, cluster.apiUrls, cluster.db, 1000) : undefined;
   const faults = await injectFaults(cluster);
-  const loadStats = await within(load.stop(), 30_000, 'the load generator to stop');
-  log(`load stopped: ${loadStats.accepted} accepted, ${loadStats.insufficient} refused for credits; quiescing`);
+  const [loadStats, topUpStats, episodeCounts] = await within(Promise.all([load.stop(), topUps.stop(), episodes?.stop()]), 30_000,
+    'the load generator, the top-ups and the hostile episodes to stop');
+  const loadStopped = Date.now();
+  log(`load stopped: ${loadStats.accepted} accepted, ${loadStats.insufficient} refused for credits, ${topUpStats.credits} credits topped up; quiescing`);
+  if (episodeCounts) log(`hostile episodes: ${Object.entries(episodeCounts).map(([name, n]) => `${name} x${n}`).join(', ')}`);
   const violations = [...faults.violations, ...(await quiesce(cluster))];
+  const probed = await within(probe?.finish() ?? Promise.resolve(undefined), 300_000, 'the asset probes');
 
   await Promise.all(cluster.settle.map((p) => stopGracefully(p, violations)));
   const audit = runAudit(cluster.databaseUrl);
@@ -166,8 +218,30 @@ async function chaosRun(): Promise<{ violations: string[]; figures: Record<strin
   }), 300_000, 'the invariant checks');
   if (audit.code !== 0) violations.push(`settle audit failed: ${audit.output.slice(0, 500)}`);
   if (balances.seen > 0) violations.push(`${balances.seen} balance samples were negative or over-frozen`);
+  const perMinute = await within(settledPerMinute(cluster.db, started, loadStopped), 30_000, 'the settled-per-minute figures');
+  log(`tasks settled in each minute of the load: ${perMinute.join(', ')}`);
+  const provider = probed ? await within(checkAtProvider(cluster, probed, faults.kills), 300_000, 'the hostile-mode invariant checks') : undefined;
   // The run's own findings first: a task still live at the end explains most of what the checks then find.
-  return { violations: [...violations, ...verdict.violations], figures: figuresOf(cluster, loadStats, verdict.figures, faults, started) };
+  return {
+    violations: [...violations, ...verdict.violations, ...(provider?.violations ?? [])],
+    figures: figuresOf(cluster, { load: loadStats, topUps: topUpStats, checked: { ...verdict.figures, ...provider?.figures }, faults, perMinute, started, loadStopped }),
+  };
+}
+
+/** The hostile mode's invariants, from the simulator's log, the asset probes and the tasks' deadlines. */
+async function checkAtProvider(cluster: Cluster, { probes, unanswered, keys }: ProbeResult, kills: number[]): Promise<ProviderVerdict> {
+  const res = await fetch(`${cluster.simUrl}/sim/log`, { signal: AbortSignal.timeout(30_000) });
+  const simLog = (await res.json()) as SimLog;
+  const frozen = await cluster.db.query<{ n: number }>('SELECT coalesce(sum(frozen_balance), 0)::int AS n FROM user_credits');
+  return checkProviderInvariants({
+    log: simLog,
+    tasks: await loadSettledTasks(cluster.db),
+    probes,
+    unansweredProbes: unanswered,
+    bound: { graceMs: DEADLINE_GRACE.ms, leaseMs: TASK_LEASE_MS, kills, now: Date.now() },
+    frozen: frozen.rows[0]!.n,
+    unlinkedFiles: await unlinkedFiles(cluster.db, keys),
+  });
 }
 
 async function startCluster(): Promise<Cluster> {
@@ -195,6 +269,7 @@ async function startCluster(): Promise<Cluster> {
   teardown.push({ what: 'the simulator to be killed', undo: () => sim.retire() });
   sim.start();
   await waitForHttp(`${simUrl}/sim/stats`, 20_000);
+  if (hostile) await setFaults(simUrl, HOSTILE_START);
 
   const apiPorts = [await freePort(), await freePort()];
   const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
@@ -205,6 +280,8 @@ async function startCluster(): Promise<Cluster> {
     WORKER_POLL_MIN_MS: '300', WORKER_POLL_MAX_MS: String(WORKER_POLL_MAX_MS), TASK_LEASE_MS: String(TASK_LEASE_MS),
     SUBMIT_RATE_LIMIT_PER_MINUTE: '100000', SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, EMAIL_ON: 'all', SLACK_WEBHOOK_URL: `${slack.url}/slack`,
     OUTBOX_MAX_ATTEMPTS: String(OUTBOX_MAX_ATTEMPTS), OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: String(OUTBOX_RETRY_MAX_MS), OUTBOX_POLL_MS: '200',
+    PROVIDER_RATE_LIMIT: String(PROVIDER_RATE.max), PROVIDER_RATE_WINDOW_MS: String(PROVIDER_RATE.windowMs),
+    ...(hostile ? hostileEnv() : {}),
   });
   const settle = [
     ...apiPorts.map((port, i) => new SettleProcess(`api-${i + 1}`, ['serve', '--port', String(port)], env(apiUrls[i]!))),
@@ -214,7 +291,16 @@ async function startCluster(): Promise<Cluster> {
   teardown.push({ what: 'the settle processes to be killed', undo: () => Promise.all(settle.map((p) => p.retire())) });
   for (const p of settle) p.start();
   await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
-  return { databaseUrl, db, simUrl, apiUrls, settle, smtp, slack };
+  return { databaseUrl, storageDir: join(work, 'assets'), db, simUrl, apiUrls, settle, smtp, slack };
+}
+
+/** Settle's side of the hostile bounds: every hostile episode crosses one of these. */
+function hostileEnv(): Record<string, string> {
+  return {
+    SUBMIT_WAIT_MS: String(HOSTILE.submitWaitMs), PROVIDER_REQUEST_TIMEOUT_MS: String(HOSTILE.providerRequestTimeoutMs),
+    DISPATCH_DOUBT_MS: String(HOSTILE.dispatchDoubtMs), PENDING_DEADLINE_MS: String(HOSTILE.pendingDeadlineMs),
+    MAX_RESULT_BYTES: String(HOSTILE.maxResultBytes), KIE_WEBHOOK_HMAC_KEY: HOSTILE.callbackHmacKey,
+  };
 }
 
 /** Random SIGKILLs (every fourth fault a SIGTERM) for the run's duration, and halfway one PostgreSQL restart. */
@@ -263,7 +349,8 @@ async function quiesce(cluster: Cluster): Promise<string[]> {
   await sleep(2500);
   for (const p of cluster.settle) p.ensureRunning();
   await Promise.all(cluster.apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
-  const tasks = quiescenceWindow();
+  const { rows } = await cluster.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE status = 'pending'`);
+  const tasks = quiescenceWindow(rows[0]!.n);
   log(`waiting up to ${seconds(tasks.ms)} for every task to settle (${tasks.rule})`);
   const live = await waitForSettledTasks(cluster.db, tasks);
   const outbox = outboxWindow();
@@ -404,11 +491,27 @@ function runAudit(url: string): { code: number; output: string } {
   }
 }
 
-function figuresOf(cluster: Cluster, load: LoadStats, checked: Record<string, number>, faults: Faults, started: number): Record<string, number> {
+interface RunFigures {
+  load: LoadStats;
+  topUps: TopUpStats;
+  checked: Record<string, number>;
+  faults: Faults;
+  perMinute: number[];
+  started: number;
+  loadStopped: number;
+}
+
+function figuresOf(cluster: Cluster, { load, topUps, checked, faults, perMinute, started, loadStopped }: RunFigures): Record<string, number> {
+  const settledDuringLoad = perMinute.reduce((sum, n) => sum + n, 0);
+  const fullMinutes = perMinute.slice(0, Math.floor((loadStopped - started) / 60_000));
   return {
     'submissions attempted': load.attempts,
     'tasks submitted (202)': load.accepted,
     'refused 402': load.insufficient,
+    'credits topped up': topUps.credits,
+    'top-up grants failed (PostgreSQL away)': topUps.failed,
+    'settled per minute during the load (mean)': Math.round((settledDuringLoad * 60_000) / (loadStopped - started)),
+    ...(fullMinutes.length > 0 ? { 'settled in the slowest full minute': Math.min(...fullMinutes) } : {}),
     ...checked,
     kills: cluster.settle.reduce((n, p) => n + p.kills, 0),
     'graceful SIGTERMs under load': faults.sigterms,
