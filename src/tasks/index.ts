@@ -41,3 +41,5 @@ export { formatAuditReport } from './formatAuditReport.js';
 export { isDeliveredAsset } from './sql/findDeliveredAsset.js';
 export { clusterDispatchSlots } from './dispatchSlots.js';
 export { countTasksAtProvider } from './sql/claimDueTasks.js';
+export { readTaskCounts } from './taskCounts.js';
+export type { TaskCountRow } from './sql/selectTaskCounts.js';
