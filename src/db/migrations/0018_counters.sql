@@ -8,6 +8,7 @@
 -- reader folds the deltas into one row per group before summing (tasks/sql/foldTaskCounts.ts and its siblings), so
 -- a read costs the number of groups plus the changes since the last read, not the history.
 --
+-- The functions keep the search_path of the migration, so they find these tables whatever the session's.
 -- Owners: task_counts -> tasks, job_run_counts -> jobs, outbox_counts -> notify (docs/architecture.md).
 
 -- tasks: by status, settlement path ('' while live) and latency bucket (the number of LATENCY_BUCKETS bounds strictly
@@ -30,7 +31,7 @@ LANGUAGE sql STABLE AS $$
                       THEN greatest(0, extract(epoch FROM t.completed_at - t.provider_completed_at))::double precision END AS lat) l
 $$;
 
-CREATE FUNCTION task_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION task_counts_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO task_counts (status, path, bucket, tasks, provider_errors, latency_sum)
   SELECT k.status, k.path, k.bucket, count(*), sum(n.provider_errors), COALESCE(sum(k.latency), 0)
@@ -40,7 +41,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION task_counts_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION task_counts_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO task_counts (status, path, bucket, tasks, provider_errors, latency_sum)
   SELECT k.status, k.path, k.bucket, -count(*), -sum(o.provider_errors), -COALESCE(sum(k.latency), 0)
@@ -50,7 +51,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION task_counts_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION task_counts_moved() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO task_counts (status, path, bucket, tasks, provider_errors, latency_sum)
   SELECT k.status, k.path, k.bucket, -1, -OLD.provider_errors, -COALESCE(k.latency, 0) FROM task_count_key(OLD) k
@@ -101,7 +102,7 @@ CREATE FUNCTION run_result_number(results jsonb, field text) RETURNS numeric LAN
   SELECT CASE WHEN jsonb_typeof(results -> field) = 'number' THEN (results ->> field)::numeric ELSE 0 END
 $$;
 
-CREATE FUNCTION job_run_counts_change(sign integer, r cron_job_executions) RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION job_run_counts_change(sign integer, r cron_job_executions) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
   INSERT INTO job_run_counts
   SELECT r.job_name, r.status,
          CASE WHEN r.duration IS NOT NULL
@@ -124,7 +125,7 @@ CREATE FUNCTION job_run_counts_change(sign integer, r cron_job_executions) RETUR
 $$;
 
 -- Runs are few (a handful a minute), so one trigger per row is cheap.
-CREATE FUNCTION job_run_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION job_run_counts_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM job_run_counts_change(-1, OLD); END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM job_run_counts_change(1, NEW); END IF;
@@ -146,19 +147,19 @@ CREATE TABLE outbox_counts (
   entries  bigint NOT NULL
 );
 
-CREATE FUNCTION outbox_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION outbox_counts_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO outbox_counts SELECT channel, status, count(*) FROM changed_rows GROUP BY channel, status;
   RETURN NULL;
 END;
 $$;
-CREATE FUNCTION outbox_counts_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION outbox_counts_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO outbox_counts SELECT channel, status, -count(*) FROM changed_rows GROUP BY channel, status;
   RETURN NULL;
 END;
 $$;
-CREATE FUNCTION outbox_counts_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION outbox_counts_moved() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO outbox_counts VALUES (OLD.channel, OLD.status, -1), (NEW.channel, NEW.status, 1);
   RETURN NULL;
