@@ -1,7 +1,7 @@
 export { completionEmails, type EmailOn } from './completionEmails.js';
 export { deliverDueNotifications, startDelivery, retryDelay, UndeliverableError, type DeliveryDeps, type DeliveryLoop, type DeliveryReport } from './delivery.js';
 export { enqueueNotification, type GiveUpRule, type NewNotification } from './outbox/enqueueNotification.js';
-export { listNotifications, outboxCounts, resendNotification } from './outbox/listNotifications.js';
+export { listNotifications, outboxCounts, resendNotification, type NotificationPage } from './outbox/listNotifications.js';
 export { renderReadyEmail, type ReadyEmailInput, type RenderedEmail } from './readyEmail.js';
 export { createEmailSender, createWebhookSender, type Sender, type Senders } from './senders.js';
 export type { Channel, OutboxEntry, OutboxStatus } from './types.js';

@@ -35,6 +35,7 @@ export { claimOverdueTask, findOverdueTasks, type OverdueTask } from './sql/over
 export { findLateResultCandidates, type LateResultCandidate } from './sql/lateResultCandidates.js';
 export { releaseLeases } from './sql/releaseLeases.js';
 export { listTasksForAdmin, type TaskListQuery, type TaskListRow } from './sql/listTasksForAdmin.js';
+export { adminTaskTotal } from './adminTaskTotal.js';
 export { countStuckTasks } from './sql/countStuckTasks.js';
 export { audit, type AuditOptions, type AuditReport, type AuditViolation } from './audit.js';
 export { formatAuditReport } from './formatAuditReport.js';
