@@ -44,3 +44,4 @@ export { clusterDispatchSlots } from './dispatchSlots.js';
 export { countTasksAtProvider } from './sql/claimDueTasks.js';
 export { readTaskCounts } from './taskCounts.js';
 export type { TaskCountRow } from './sql/selectTaskCounts.js';
+export { pruneTasks, type PruneOptions, type PruneResult } from './prune.js';
