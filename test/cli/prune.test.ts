@@ -96,7 +96,7 @@ describe('settle prune --older-than', () => {
     const dry = await runCli(['prune', '--older-than', '90d', '--dry-run', '--json'], env);
     expect(dry.code, dry.stderr).toBe(0);
     const oldFiles = before.tasks.filter((t) => old.includes(t.id as string)).reduce((n, t) => n + (t.asset_keys as string[]).length, 0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, tasks: 2, files: oldFiles });
+    expect(JSON.parse(dry.stdout)).toMatchObject({ executionId: null, dryRun: true, results: { dryRun: true, tasks: 2, files: oldFiles } });
     expect(await state()).toEqual(before);
   });
 
@@ -105,7 +105,9 @@ describe('settle prune --older-than', () => {
     const res = await runCli(['prune', '--older-than', '90d', '--batch-size', '1', '--json'], env);
     expect(res.code, res.stderr).toBe(0);
     const oldKeys = before.tasks.filter((t) => old.includes(t.id as string)).flatMap((t) => t.asset_keys as string[]);
-    expect(JSON.parse(res.stdout)).toMatchObject({ dryRun: false, tasks: 2, files: oldKeys.length, batches: 2 });
+    const run = JSON.parse(res.stdout);
+    expect(run).toMatchObject({ jobName: 'prune-history', trigger: 'cli', status: 'completed', results: { dryRun: false, tasks: 2, files: oldKeys.length, batches: 2 } });
+    expect(run.executionId).toMatch(/^[0-9a-f-]{36}$/);
 
     const after = await state();
     expect(after.journal).toEqual(before.journal);
@@ -122,6 +124,6 @@ describe('settle prune --older-than', () => {
     const audit = await runCli(['audit'], env);
     expect(audit.code, audit.stdout + audit.stderr).toBe(0);
     const again = await runCli(['prune', '--older-than', '90d'], env);
-    expect(again.stdout).toMatch(/^Pruned 0 tasks finished over 90d ago/);
+    expect(again.stdout).toMatch(/^Pruned 0 tasks finished over 90d ago \(0 stored files\) in 0 batches, in \d+ ms\. Recorded as execution /);
   });
 });

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
-import { pruneTasks, type PruneResult } from '../../tasks/index.js';
+import type { JobRun } from '../../jobs/index.js';
+import { pruneHistory } from '../../recovery/index.js';
+import type { PruneResult } from '../../tasks/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
+import { withProgressBar } from '../progressBar.js';
+import { alreadyRunning } from './cleanup.js';
 
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 
@@ -15,7 +19,7 @@ export function parseAge(value: string, flag: string): number {
 export function registerPruneCommand(program: Command): void {
   program
     .command('prune')
-    .description("remove old finished tasks' inputs and stored files (the tasks, their money fields and the journal stay)")
+    .description("remove old finished tasks' inputs and stored files (the tasks, their money fields and the journal stay); one recorded run")
     .requiredOption('--older-than <age>', 'finished longer ago than this: 90d, 12h, 30m or 45s')
     .option('--batch-size <n>', 'tasks per batch', '500')
     .option('--dry-run', 'count what would be pruned; change nothing')
@@ -23,13 +27,13 @@ export function registerPruneCommand(program: Command): void {
     .action(action(async (opts: { olderThan: string; batchSize: string; dryRun?: boolean; json?: boolean }) => {
       const olderThanMs = parseAge(opts.olderThan, '--older-than');
       const batchSize = parsePositiveInt(opts.batchSize, '--batch-size');
-      const result = await withSystem((s) => pruneTasks(s.db, s.store, { olderThanMs, batchSize, dryRun: opts.dryRun }));
-      if (opts.json) return printJson(result);
-      console.log(describePrune(result, opts.olderThan));
+      const overrides = { olderThanMs, batchSize, dryRun: opts.dryRun };
+      const run = (await withSystem((s) =>
+        withProgressBar('Pruning', (progress) => s.runJob(pruneHistory.name, 'cli', { overrides, progress })),
+      ).catch(alreadyRunning)) as JobRun<PruneResult>;
+      if (opts.json) printJson(run);
+      else if (run.status === 'failed') console.log(`Prune failed: ${run.error} (execution ${run.executionId})`);
+      else console.log(`${pruneHistory.describe(run.results!)}, in ${run.durationMs} ms.${run.executionId ? ` Recorded as execution ${run.executionId}.` : ''}`);
+      return run.status === 'completed' ? 0 : 1;
     }));
-}
-
-function describePrune(r: PruneResult, age: string): string {
-  const verb = r.dryRun ? 'Would prune' : 'Pruned';
-  return `${verb} ${r.tasks} task${r.tasks === 1 ? '' : 's'} finished over ${age} ago (${r.files} stored file${r.files === 1 ? '' : 's'}) in ${r.batches} batch${r.batches === 1 ? '' : 'es'}.`;
 }
