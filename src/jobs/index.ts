@@ -39,3 +39,4 @@ export { runStats, type RunStats } from './sql/runStats.js';
 export { readRunCounts } from './runCounts.js';
 export { RUN_COUNT_RESULTS, type RunCountResult, type RunCountRow } from './sql/selectRunCounts.js';
 export { selectLastRuns, type LastFinishedRun } from './sql/selectLastRuns.js';
+export { foldRunCounts } from './sql/foldRunCounts.js';

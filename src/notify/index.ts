@@ -17,3 +17,4 @@ export { listWebhookEndpoints, type WebhookEndpoint } from './webhooks/sql/listW
 export { readOutboxCounts } from './outbox/outboxStatusCounts.js';
 export type { OutboxCountRow } from './outbox/selectOutboxCounts.js';
 export { oldestPendingAgeSeconds } from './outbox/oldestPendingAge.js';
+export { foldOutboxCounts } from './outbox/foldOutboxCounts.js';

@@ -45,3 +45,4 @@ export { countTasksAtProvider } from './sql/claimDueTasks.js';
 export { readTaskCounts } from './taskCounts.js';
 export type { TaskCountRow } from './sql/selectTaskCounts.js';
 export { pruneTasks, type PruneOptions, type PruneResult } from './prune.js';
+export { foldTaskCounts } from './sql/foldTaskCounts.js';

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { System } from '../../src/app/system.js';
+import { startCounterFolds } from '../../src/app/counterFolds.js';
 import { readRunCounts } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/log/index.js';
 import { readOutboxCounts } from '../../src/notify/index.js';
 import { readTaskCounts } from '../../src/tasks/index.js';
 import { createUser } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { waitFor } from '../helpers/net.js';
 
 /** The figures the counters must equal: the GROUP BY /metrics used to run over every row. */
 const TASK_SCAN = `
@@ -97,5 +101,20 @@ describe('counters kept as rows change (migration 0018)', () => {
       'SELECT channel, status, count(*)::double precision AS entries FROM notification_outbox GROUP BY 1, 2',
     );
     expect(byKey(await readOutboxCounts(t.db))).toEqual(byKey(scan.rows));
+  });
+
+  it('are folded on a timer too, so an install nobody scrapes keeps one row per group', async () => {
+    await insertTasks(5, 'pending');
+    await insertTasks(5, 'pending');
+    const rows = async () => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM task_counts')).rows[0]!.n;
+    const groups = (await scanned()).length;
+    expect(await rows()).toBeGreaterThan(groups);
+    const folds = startCounterFolds({ db: t.db, logger: createLogger('silent') } as unknown as System, 50);
+    try {
+      await waitFor('the deltas to be folded', async () => (await rows()) === groups || undefined);
+    } finally {
+      await folds.stop();
+    }
+    expect(await taskCounts()).toEqual(await scanned());
   });
 });
