@@ -1,5 +1,8 @@
 import type { Db } from '../src/db/index.js';
 
+/** SQL: the task is one of the history's (their provider task ids say so), which a section's own checks leave out. */
+export const HISTORY_TASK = `provider_task_id LIKE 'history-%'`;
+
 /** Tasks per statement: large enough for speed, small enough that one batch's transaction stays modest. */
 const BATCH = 50_000;
 /** One recovery run is recorded for this many finished tasks (a run a minute over a busy day's history). */
