@@ -4,7 +4,8 @@ import { listRuns, runStats } from '../../src/jobs/index.js';
 import { frozenCreditsSummary } from '../../src/ledger/index.js';
 import { readSnapshot } from '../../src/metrics/index.js';
 import { listNotifications, outboxCounts } from '../../src/notify/index.js';
-import { adminTaskTotal, listTasksForAdmin } from '../../src/tasks/index.js';
+import type { AssetStore } from '../../src/storage/index.js';
+import { adminTaskTotal, listTasksForAdmin, pruneTasks } from '../../src/tasks/index.js';
 import { createUser } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -85,6 +86,9 @@ describe('lists, totals and /metrics read history through indexes, never a seque
     await listRuns(r.db, { limit: 50 });
     await listRuns(r.db, { limit: 1, jobName: 'process-stuck-tasks' });
     await runStats(r.db);
+    const prune = await pruneTasks(r.db, {} as AssetStore, { olderThanMs: 10 * 86_400_000, batchSize: 1000, dryRun: true });
+    // Tasks finished i minutes before the fill; more than ten days ago: i > 14,400 (and i = 14,400 by now).
+    expect([5600, 5601]).toContain(prune.tasks);
     const snapshot = await readSnapshot(r.db);
     expect(snapshot.tasks.reduce((n, g) => n + g.tasks, 0)).toBe(20_000);
     expect(first.tasks).toHaveLength(50);
