@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { migrate, openPglite, openPostgres, type Db } from '../src/db/index.js';
 import type { CreatedUser } from '../src/users/index.js';
 import { adminQuery, withDatabase } from '../test/helpers/db.js';
+import { fillHistory } from './history.js';
 import { seedUsers } from './users.js';
 
 /** Users in every fresh database, with plenty of credits: one per connection of the loads, 100 for the backlog. */
@@ -33,6 +34,12 @@ interface Template {
 }
 
 let template: Promise<Template> | undefined;
+let historyTasks = 0;
+
+/** Finished tasks the template holds (--history), so every section's fresh copy starts with them. */
+export function setTemplateHistory(tasks: number): void {
+  historyTasks = tasks;
+}
 
 /** DATABASE_URL, then TEST_DATABASE_URL; neither set means the embedded database. */
 export function targetServerUrl(): string | undefined {
@@ -115,5 +122,11 @@ function copyEmbedded(templateDir: string, users: CreatedUser[]): BenchDatabase 
 
 async function seeded(db: Db): Promise<CreatedUser[]> {
   await migrate(db);
-  return seedUsers(db, TEMPLATE_USERS);
+  const users = await seedUsers(db, TEMPLATE_USERS);
+  if (historyTasks > 0) {
+    const started = performance.now();
+    await fillHistory(db, users.map((u) => u.userId), historyTasks, (done) => process.stderr.write(`[bench] history: ${done} of ${historyTasks} tasks\n`));
+    process.stderr.write(`[bench] history of ${historyTasks} tasks filled in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  return users;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AssetPlace } from './settleSystem.js';
 
-export const SECTION_NAMES = ['submit', 'settle', 'store', 'recovery-webhook', 'recovery-no-callback', 'polls', 'ceiling', 'pg-boss'] as const;
+export const SECTION_NAMES = ['submit', 'settle', 'store', 'recovery-webhook', 'recovery-no-callback', 'polls', 'metrics', 'dashboard', 'ceiling', 'pg-boss'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export interface BenchOptions {
@@ -25,16 +25,25 @@ export interface BenchOptions {
   pollTasks: number;
   ceilingSeconds: number;
   pgbossJobs: number;
+  /** Finished tasks (with journals, outbox rows and runs) every section's database holds before it is measured. */
+  history: number;
+  /** Runs of each section; the report gives the median of each figure, with its min and max. */
+  repeat: number;
+  /** Sequential GET /metrics timed by the metrics section. */
+  scrapes: number;
+  /** Loads of each dashboard page's data timed by the dashboard section. */
+  dashboardLoads: number;
   /** Where `settle serve` children write --cpu-prof profiles (submit, polls); in-process sections: run node --cpu-prof. */
   cpuProfDir?: string;
 }
 
-const FULL = { concurrency: 64, submit: 10_000, settle: 10_000, recovery: 200, polls: 20_000, pollTasks: 200, ceiling: 10, pgboss: 10_000 };
-const SMOKE = { concurrency: 16, submit: 200, settle: 200, recovery: 10, polls: 500, pollTasks: 20, ceiling: 1, pgboss: 500 };
+const FULL = { concurrency: 64, submit: 10_000, settle: 10_000, recovery: 200, polls: 20_000, pollTasks: 200, ceiling: 10, pgboss: 10_000, scrapes: 200, dashboardLoads: 100 };
+const SMOKE = { concurrency: 16, submit: 200, settle: 200, recovery: 10, polls: 500, pollTasks: 20, ceiling: 1, pgboss: 500, scrapes: 20, dashboardLoads: 5 };
 
 export const USAGE = `tsx bench/run.ts [--smoke] [--only ${SECTION_NAMES.join(',')}] [--out bench/results/latest.json] [--strict]
   [--concurrency 64] [--submit-requests 10000] [--settle-tasks 10000] [--drainer reconciler|worker] [--settle-assets memory|disk]
-  [--recovery-tasks 200] [--poll-max-ms 2000] [--poll-requests 20000] [--ceiling-seconds 10] [--pgboss-jobs 10000] [--cpu-prof <dir>]`;
+  [--recovery-tasks 200] [--poll-max-ms 2000] [--poll-requests 20000] [--ceiling-seconds 10] [--pgboss-jobs 10000] [--cpu-prof <dir>]
+  [--history 0] [--repeat 1] [--scrapes 200] [--dashboard-loads 100]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -55,6 +64,10 @@ export function parseOptions(argv: string[]): BenchOptions {
       'ceiling-seconds': { type: 'string' },
       'pgboss-jobs': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      history: { type: 'string' },
+      repeat: { type: 'string', default: '1' },
+      scrapes: { type: 'string' },
+      'dashboard-loads': { type: 'string' },
     },
   });
   const sizes = values.smoke ? SMOKE : FULL;
@@ -78,6 +91,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     pollTasks: sizes.pollTasks,
     ceilingSeconds: positive('--ceiling-seconds', values['ceiling-seconds'], sizes.ceiling),
     pgbossJobs: positive('--pgboss-jobs', values['pgboss-jobs'], sizes.pgboss),
+    history: values.history === undefined ? 0 : positive('--history', values.history, 0),
+    repeat: positive('--repeat', values.repeat, 1),
+    scrapes: positive('--scrapes', values.scrapes, sizes.scrapes),
+    dashboardLoads: positive('--dashboard-loads', values['dashboard-loads'], sizes.dashboardLoads),
     cpuProfDir: values['cpu-prof'],
   };
 }

@@ -16,6 +16,8 @@ export interface SectionResult {
   what: string;
   /** Positive, finite figures only: the smoke test checks that. */
   figures: Record<string, number>;
+  /** With --repeat: each figure's min and max over the runs (figures then holds the median). */
+  spread?: Record<string, [number, number]>;
   targets: Target[];
   /** Why a section could not be measured on this database (pg-boss on PGlite). */
   skipped?: string;
@@ -61,7 +63,9 @@ export function markdown(report: BenchReport): string {
 
 function sectionRow(s: SectionResult): string {
   if (s.skipped) return `| ${s.name} | not measured | | | ${s.skipped} |`;
-  const figures = Object.entries(s.figures).map(([k, v]) => `${k} ${round(v)}`).join(', ');
+  const figures = Object.entries(s.figures)
+    .map(([k, v]) => `${k} ${round(v)}${s.spread?.[k] ? ` (${round(s.spread[k][0])}–${round(s.spread[k][1])})` : ''}`)
+    .join(', ');
   const targets = s.targets.map((t) => t.label).join('; ') || '(none)';
   const missed = s.targets.filter((t) => !t.pass).map((t) => (t.detail ? `${t.label}: ${t.detail}` : t.label));
   const result = s.targets.length === 0 ? 'n/a' : missed.length === 0 ? 'pass' : `**MISS** (${missed.join('; ')})`;

@@ -5,16 +5,20 @@
  *   npm run bench                                                           # embedded PGlite
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench  # PostgreSQL
  *   npm run bench -- --smoke --only submit,settle                           # small sizes, chosen sections
+ *   npm run bench -- --history 1000000 --repeat 3                           # on a million finished tasks, median of 3
  *
  * Exits 0 when a target is missed (it is a report; misses print MISS), 1 when a section broke, and with --strict
  * also on a miss.
  */
-import { createBenchDatabase, dropTemplate, targetServerUrl } from './benchDatabase.js';
+import { createBenchDatabase, dropTemplate, setTemplateHistory, targetServerUrl } from './benchDatabase.js';
 import { describeMachine, type Machine } from './machine.js';
 import { parseOptions, USAGE, type BenchOptions, type SectionName } from './options.js';
 import { ratios } from './ratios.js';
+import { combineRuns } from './repeat.js';
 import { writeReport, type SectionResult } from './report.js';
 import { benchCeiling } from './sections/ceiling.js';
+import { benchDashboard } from './sections/dashboard.js';
+import { benchMetrics } from './sections/metrics.js';
 import { benchPgBoss } from './sections/pgBoss.js';
 import { benchPolls } from './sections/polls.js';
 import { benchRecovery } from './sections/recovery.js';
@@ -29,6 +33,8 @@ const SECTIONS: Record<SectionName, (options: BenchOptions) => Promise<SectionRe
   'recovery-webhook': (o) => benchRecovery(o, 'webhook'),
   'recovery-no-callback': (o) => benchRecovery(o, 'no-callback'),
   polls: benchPolls,
+  metrics: benchMetrics,
+  dashboard: benchDashboard,
   ceiling: benchCeiling,
   'pg-boss': benchPgBoss,
 };
@@ -49,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runBench(options: BenchOptions, command: string): Promise<number> {
+  setTemplateHistory(options.history);
   const database = describeTarget();
   const machine = await machineOfTarget();
   process.stdout.write(`Database: ${database}, a fresh database per section. ${machine.database}.\n`);
@@ -56,8 +63,12 @@ async function runBench(options: BenchOptions, command: string): Promise<number>
   const sections: SectionResult[] = [];
   let broken = 0;
   for (const name of options.only) {
-    const result = await runSection(name, options);
-    if (result) sections.push(result);
+    const runs: SectionResult[] = [];
+    for (let i = 0; i < options.repeat; i++) {
+      const result = await runSection(name, options);
+      if (result) runs.push(result);
+    }
+    if (runs.length === options.repeat) sections.push(combineRuns(runs));
     else broken++;
   }
   const ratioList = ratios(sections);

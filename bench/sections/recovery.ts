@@ -8,6 +8,7 @@ import type { BenchOptions } from '../options.js';
 import { withSimulator } from '../processes.js';
 import type { SectionResult } from '../report.js';
 import { startInProcess } from '../settleSystem.js';
+import { HISTORY_TASK } from '../history.js';
 
 const HMAC_KEY = 'bench-callback-key';
 const WEBHOOK_TARGET_P99_MS = 1000;
@@ -65,7 +66,7 @@ async function settledLatencies(db: Db, count: number): Promise<number[]> {
   for (;;) {
     const { rows } = await db.query<{ completed: number; other: number }>(
       `SELECT count(*) FILTER (WHERE status = 'completed')::int AS completed,
-              count(*) FILTER (WHERE status IN ('failed', 'canceled'))::int AS other FROM tasks`);
+              count(*) FILTER (WHERE status IN ('failed', 'canceled'))::int AS other FROM tasks WHERE NOT (${HISTORY_TASK})`);
     const { completed, other } = rows[0]!;
     if (other > 0) throw new Error(`${other} tasks failed; the simulator was set to succeed every task`);
     if (completed === count) break;
@@ -73,6 +74,6 @@ async function settledLatencies(db: Db, count: number): Promise<number[]> {
     await sleep(100);
   }
   const { rows } = await db.query<{ ms: number }>(
-    `SELECT extract(epoch FROM completed_at - provider_completed_at) * 1000 AS ms FROM tasks`);
+    `SELECT extract(epoch FROM completed_at - provider_completed_at) * 1000 AS ms FROM tasks WHERE NOT (${HISTORY_TASK})`);
   return rows.map((r) => Number(r.ms));
 }

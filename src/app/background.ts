@@ -1,6 +1,7 @@
 import { scheduleJobs, type Scheduler } from '../jobs/index.js';
 import { startDelivery } from '../notify/index.js';
 import { startWorker } from '../recovery/index.js';
+import { startCounterFolds } from './counterFolds.js';
 import type { System } from './system.js';
 
 export interface BackgroundWork {
@@ -9,7 +10,7 @@ export interface BackgroundWork {
 
 /**
  * What `settle serve`, `settle worker` and `settle demo` run beside the HTTP API: the worker, the job scheduler
- * (unless SCHEDULER=off leaves the jobs to an outside caller) and the outbox delivery loop. A bad schedule closes the
+ * (unless SCHEDULER=off leaves the jobs to an outside caller), the outbox delivery loop and the counters' fold. A bad schedule closes the
  * system and throws its one configuration line.
  */
 export async function startBackgroundWork(system: System): Promise<BackgroundWork> {
@@ -23,6 +24,7 @@ export async function startBackgroundWork(system: System): Promise<BackgroundWor
   if (!scheduler) system.logger.info('SCHEDULER=off: the recovery jobs run only when the cron routes, an admin or the CLI start them');
   const worker = startWorker(system.tasks, { concurrency: system.config.workerConcurrency });
   const delivery = startDelivery(system.delivery, system.config.outbox.pollMs);
+  const folds = startCounterFolds(system);
   return {
     async stop() {
       // Scheduler first: a run in progress finishes (and records itself) while the worker still drains; delivery
@@ -30,6 +32,7 @@ export async function startBackgroundWork(system: System): Promise<BackgroundWor
       await scheduler?.stop();
       await worker.stop();
       await delivery.stop();
+      await folds.stop();
     },
   };
 }

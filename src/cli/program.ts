@@ -7,6 +7,7 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerExecutionsCommand } from './commands/executions.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerOutboxCommand } from './commands/outbox.js';
+import { registerPruneCommand } from './commands/prune.js';
 import { registerReconcileCommand } from './commands/reconcile.js';
 import { registerRefundCommand } from './commands/refund.js';
 import { registerRetryCommand } from './commands/retry.js';
@@ -43,6 +44,7 @@ export async function runCli(argv: string[]): Promise<void> {
   registerCreditCommands(program);
   registerRefundCommand(program);
   registerAuditCommand(program);
+  registerPruneCommand(program);
   registerOutboxCommand(program);
   registerStuckCommand(program);
   registerRetryCommand(program);

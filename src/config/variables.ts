@@ -135,6 +135,8 @@ export const VARIABLES = {
   reconcileConcurrency: variable('RECONCILE_CONCURRENCY', 'recovery', wholeNumber(1), 'tasks a reconciler run handles at once', { default: '10' }),
   cleanupTimeoutMs: variable('CLEANUP_TIMEOUT_MS', 'recovery', wholeNumber(1), 'the cleanup\'s timeout for every task', { defaultDoc: 'each model\'s timeout' }),
   cleanupBatchSize: variable('CLEANUP_BATCH_SIZE', 'recovery', wholeNumber(1), 'tasks per cleanup run', { default: '100' }),
+  pruneCron: variable('PRUNE_CRON', 'recovery', cron, 'when old finished tasks\' inputs and stored files are removed (`settle prune`), or `off`', { default: 'off' }),
+  pruneOlderThanDays: variable('PRUNE_OLDER_THAN_DAYS', 'recovery', wholeNumber(1), 'a scheduled prune removes the inputs and files of tasks finished longer ago than this many days', { default: '90' }),
   workerPollMinMs: variable('WORKER_POLL_MIN_MS', 'worker', wholeNumber(1), 'first delay between provider checks of one task, doubling…', { default: '5000' }),
   workerPollMaxMs: variable('WORKER_POLL_MAX_MS', 'worker', wholeNumber(1), '…up to this', { default: '60000' }),
   workerConcurrency: variable('WORKER_CONCURRENCY', 'worker', wholeNumber(1), 'tasks the worker advances at once per process', { default: '10' }),

@@ -36,3 +36,7 @@ export { isJobPaused } from './sql/readPauses.js';
 export { claimTick, type TickClaim } from './sql/ticks.js';
 export { countConsecutiveFailedRuns, listRuns, type RunRow } from './sql/runs.js';
 export { runStats, type RunStats } from './sql/runStats.js';
+export { readRunCounts } from './runCounts.js';
+export { RUN_COUNT_RESULTS, type RunCountResult, type RunCountRow } from './sql/selectRunCounts.js';
+export { selectLastRuns, type LastFinishedRun } from './sql/selectLastRuns.js';
+export { foldRunCounts } from './sql/foldRunCounts.js';

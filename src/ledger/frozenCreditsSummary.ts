@@ -1,14 +1,17 @@
 import type { Queryable } from '../db/index.js';
+import { openHoldsTotal } from './openHolds.js';
 
-const TOTAL = `SELECT coalesce(sum(frozen_balance), 0) AS total FROM user_credits`;
-
+/**
+ * Read from the open holds (credit_holds_open_idx), whose sums equal the users' frozen balances (the audit checks
+ * it): the cost follows the running tasks, not the number of users or the history.
+ */
 const TOP_HOLDERS = `
-  SELECT c.user_id AS "userId", c.frozen_balance AS frozen,
-    (SELECT count(*) FROM credit_holds h WHERE h.user_id = c.user_id AND h.status = 'open') AS "openHolds"
-  FROM user_credits c
-  WHERE c.frozen_balance > 0
-  ORDER BY c.frozen_balance DESC, c.user_id
-  LIMIT $1`;
+  SELECT user_id AS "userId", sum(amount)::bigint AS frozen, count(*)::integer AS "openHolds"
+    FROM credit_holds
+   WHERE status = 'open'
+   GROUP BY user_id
+   ORDER BY sum(amount) DESC, user_id
+   LIMIT $1`;
 
 export interface FrozenCreditsSummary {
   total: number;
@@ -17,8 +20,7 @@ export interface FrozenCreditsSummary {
 
 /** Credits frozen across all users, for the alert rules. */
 export async function totalFrozenCredits(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ total: number }>(TOTAL);
-  return rows[0]?.total ?? 0;
+  return (await openHoldsTotal(db)).frozen;
 }
 
 /** Credits frozen across all users and the users holding the most, for the admin dashboard and alerts. */

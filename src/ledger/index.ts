@@ -15,3 +15,4 @@ export { BalanceLimitError, ReferenceConflictError } from './errors.js';
 export { findChargeRefund, refundCharge, type ChargeRefund } from './refundCharge.js';
 export { listTransactions, type Transaction, type TransactionType } from './listTransactions.js';
 export { creditsOf } from './creditsOf.js';
+export { openHoldsTotal } from './openHolds.js';

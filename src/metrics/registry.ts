@@ -19,10 +19,11 @@ interface Sample {
 
 /**
  * A metric whose samples come from the last database snapshot, in the shape prom-client's Registry formats
- * (name, help, type, get()). Nothing is kept between scrapes, so the values are always the database's.
+ * (name, help, type, get()). Nothing is kept between scrapes, so the values are always the database's: the same on
+ * every instance, hence the `max` aggregator and the note in each help text.
  */
 class SnapshotMetric {
-  readonly aggregator = 'sum';
+  readonly aggregator = 'max';
   constructor(
     readonly name: string,
     readonly help: string,
@@ -84,7 +85,7 @@ export interface Metrics {
 
 /**
  * The /metrics registry: task, settlement, credit, recovery-run and outbox figures computed from the database at
- * scrape time (exact across processes), the in-process provider-error counter, and Node.js process metrics.
+ * scrape time (exact across processes, at a cost that does not grow with history), the in-process provider-error counter, and Node.js process metrics.
  */
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
@@ -96,7 +97,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const scrapeSeconds = new Gauge({ name: 'settle_metrics_scrape_duration_seconds', help: 'Time the last scrape spent reading the database', registers: [registry] });
 
   const add = (name: string, help: string, type: SnapshotMetric['type'], samples: (s: MetricsSnapshot) => Sample[]) =>
-    registry.registerMetric(new SnapshotMetric(name, help, type, samples, current) as unknown as Metric);
+    registry.registerMetric(new SnapshotMetric(name, `${help} (cluster-wide, from the database: max() across instances, not sum())`, type, samples, current) as unknown as Metric);
 
   add('settle_tasks', 'Tasks by current status', 'gauge', (s) =>
     TASK_STATUSES.map((status) => ({

@@ -1,7 +1,7 @@
 export { completionEmails, type EmailOn } from './completionEmails.js';
 export { deliverDueNotifications, startDelivery, retryDelay, UndeliverableError, type DeliveryDeps, type DeliveryLoop, type DeliveryReport } from './delivery.js';
 export { enqueueNotification, type GiveUpRule, type NewNotification } from './outbox/enqueueNotification.js';
-export { listNotifications, outboxCounts, resendNotification } from './outbox/listNotifications.js';
+export { listNotifications, outboxCounts, resendNotification, type NotificationPage } from './outbox/listNotifications.js';
 export { renderReadyEmail, type ReadyEmailInput, type RenderedEmail } from './readyEmail.js';
 export { createEmailSender, createWebhookSender, type Sender, type Senders } from './senders.js';
 export type { Channel, OutboxEntry, OutboxStatus } from './types.js';
@@ -14,3 +14,7 @@ export { createTaskWebhookSender, WEBHOOK_ANSWER_TIMEOUT_MS } from './webhooks/s
 export { taskWebhooks, type TaskWebhookOptions, type TaskWebhooks, type WebhookPayload } from './webhooks/taskWebhooks.js';
 export { deleteWebhookEndpoint } from './webhooks/sql/deleteWebhookEndpoint.js';
 export { listWebhookEndpoints, type WebhookEndpoint } from './webhooks/sql/listWebhookEndpoints.js';
+export { readOutboxCounts } from './outbox/outboxStatusCounts.js';
+export type { OutboxCountRow } from './outbox/selectOutboxCounts.js';
+export { oldestPendingAgeSeconds } from './outbox/oldestPendingAge.js';
+export { foldOutboxCounts } from './outbox/foldOutboxCounts.js';

@@ -11,6 +11,6 @@ export {
 export { LATE_RESULT_WINDOW_MS } from './lateResults.js';
 export { retryTaskNow, type RetryNowResult } from './retryNow.js';
 export { classify } from './recheck.js';
-export { cleanupJobs, processStuckTasks, providerAccount, RECOVERY_JOBS } from './jobs/index.js';
+export { cleanupJobs, processStuckTasks, providerAccount, pruneHistory, RECOVERY_JOBS } from './jobs/index.js';
 export type { AccountReading, ProviderAccountResult } from './jobs/providerAccount.js';
 export type { ReconcileResult, RecoveryAction, SkippedTask, TaskReport } from './types.js';

@@ -35,9 +35,14 @@ export { claimOverdueTask, findOverdueTasks, type OverdueTask } from './sql/over
 export { findLateResultCandidates, type LateResultCandidate } from './sql/lateResultCandidates.js';
 export { releaseLeases } from './sql/releaseLeases.js';
 export { listTasksForAdmin, type TaskListQuery, type TaskListRow } from './sql/listTasksForAdmin.js';
+export { adminTaskTotal } from './adminTaskTotal.js';
 export { countStuckTasks } from './sql/countStuckTasks.js';
 export { audit, type AuditOptions, type AuditReport, type AuditViolation } from './audit.js';
 export { formatAuditReport } from './formatAuditReport.js';
 export { isDeliveredAsset } from './sql/findDeliveredAsset.js';
 export { clusterDispatchSlots } from './dispatchSlots.js';
 export { countTasksAtProvider } from './sql/claimDueTasks.js';
+export { readTaskCounts } from './taskCounts.js';
+export type { TaskCountRow } from './sql/selectTaskCounts.js';
+export { pruneTasks, type PruneOptions, type PruneResult } from './prune.js';
+export { foldTaskCounts } from './sql/foldTaskCounts.js';

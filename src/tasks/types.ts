@@ -51,6 +51,8 @@ export interface TaskRow {
   /** Set when an admin gave a completed task's charge back (the ledger holds the refund entry). */
   refunded_at: Date | null;
   refund_reason: string | null;
+  /** Set when `settle prune` emptied the input and removed the files of this old finished task. */
+  pruned_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -42,7 +42,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 describe('npm run bench --smoke', () => {
   it('measures every section with positive, finite figures, and writes the machine and the table', { timeout: 300_000 }, async () => {
     const out = join(outDir, 'smoke.json');
-    const run = await bench(['--smoke', '--out', out]);
+    const run = await bench(['--smoke', '--history', '300', '--out', out]);
     expect(run.code, run.stderr).toBe(0);
 
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;

@@ -150,11 +150,18 @@ describe('cron and admin HTTP routes', () => {
     expect(stuckList.status).toBe(200);
     expect(stuckList.body.tasks.map((t: { taskId: string }) => t.taskId).sort()).toEqual([stuck.id, pending.id].sort());
     expect(stuckList.body.tasks[0]).toMatchObject({ email: userEmail, model: 'sora-2-text-to-video', ageMs: expect.any(Number) });
-    const page = await h.api(adminKey, 'GET', '/api/admin/tasks?status=completed&limit=1&offset=0');
-    expect(page.body).toMatchObject({ limit: 1, offset: 0 });
-    expect(page.body.tasks).toHaveLength(1);
-    expect(page.body.total).toBeGreaterThanOrEqual(1);
-    for (const query of ['status=done', 'stuck=maybe', 'limit=1000', 'offset=-1', 'color=red']) {
+    const completed = await h.api(adminKey, 'GET', '/api/admin/tasks?status=completed&limit=200');
+    const all = completed.body.tasks.map((t: { taskId: string }) => t.taskId);
+    expect(all.length).toBeGreaterThanOrEqual(1);
+    const seen: string[] = [];
+    for (let cursor: string | null = null, pages = 0; pages === 0 || cursor; pages++) {
+      const page = await h.api(adminKey, 'GET', `/api/admin/tasks?status=completed&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.body).toMatchObject({ limit: 1, total: all.length });
+      seen.push(...page.body.tasks.map((t: { taskId: string }) => t.taskId));
+      cursor = page.body.nextCursor;
+    }
+    expect(seen).toEqual(all);
+    for (const query of ['status=done', 'stuck=maybe', 'limit=1000', 'offset=0', 'cursor=nope', 'cursor=eyJ4IjoxfQ', 'color=red']) {
       expect((await h.api(adminKey, 'GET', `/api/admin/tasks?${query}`)).status, query).toBe(400);
     }
 

@@ -43,6 +43,7 @@ function task(fields: Partial<TaskRow>): TaskRow {
     submitted_by_key: null,
     refunded_at: null,
     refund_reason: null,
+    pruned_at: null,
     created_at: at(-60_000),
     updated_at: at(-60_000),
     ...fields,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
+import { adminTaskTotal, listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
 import { emailsOf } from '../../users/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
 
@@ -16,8 +16,9 @@ export function registerStuckCommand(program: Command): void {
       const limit = parsePositiveInt(opts.limit, '--limit');
       const ageMs = ageMinutes * 60_000;
       const { tasks, total, emails } = await withSystem(async (s) => {
-        const list = await listTasksForAdmin(s.db, { stuck: { processingMs: ageMs, pendingMs: ageMs }, limit, offset: 0 });
-        return { ...list, emails: await emailsOf(s.db, list.tasks.map((t) => t.user_id)) };
+        const stuck = { processingMs: ageMs, pendingMs: ageMs };
+        const list = await listTasksForAdmin(s.db, { stuck, limit });
+        return { ...list, total: await adminTaskTotal(s.db, { stuck }), emails: await emailsOf(s.db, list.tasks.map((t) => t.user_id)) };
       });
       if (opts.json) return printJson({ ageMinutes, total, tasks: tasks.map((t) => stuckView(t, emails.get(t.user_id) ?? null)) });
       if (tasks.length === 0) {

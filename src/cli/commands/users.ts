@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { cursorOf, readCursor, type NewestFirstKey } from '../../db/index.js';
+import { cursorOf } from '../../db/index.js';
+import { pageKeyOf } from '../cursor.js';
 import { creditsOf } from '../../ledger/index.js';
 import { createApiKey, createUser, ensureUser, listApiKeys, listUsers, revokeApiKey, UserExistsError } from '../../users/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
@@ -49,7 +50,7 @@ export function registerUserCommands(program: Command): void {
     .action(action(async (opts: { externalId?: string; email?: string; limit: string; cursor?: string; json?: boolean }) => {
       const limit = parsePositiveInt(opts.limit, '--limit');
       if (limit > MAX_PAGE) throw new CliError(`--limit must be at most ${MAX_PAGE}, got ${limit}`);
-      const after = opts.cursor === undefined ? null : pageKeyOf(opts.cursor);
+      const after = opts.cursor === undefined ? null : pageKeyOf(opts.cursor, 'settle users list');
       const page = await withSystem(async (s) => {
         const { users: rows, next } = await listUsers(s.db, { externalId: opts.externalId, email: opts.email, after, limit });
         const balances = await creditsOf(s.db, rows.map((u) => u.userId));
@@ -106,11 +107,4 @@ export function registerUserCommands(program: Command): void {
       if (opts.json) return printJson(answer);
       console.log(`Revoked key ${answer.keyId} of ${answer.userId} at ${answer.revokedAt}.`);
     }));
-}
-
-function pageKeyOf(cursor: string): NewestFirstKey {
-  const key = readCursor(cursor) as Partial<NewestFirstKey> | undefined;
-  const valid = key && Number.isSafeInteger(key.at) && typeof key.id === 'string' && /^[0-9a-f-]{36}$/i.test(key.id);
-  if (!valid) throw new CliError(`--cursor must be a cursor printed by "settle users list", got "${cursor}"`);
-  return { at: key.at!, id: key.id! };
 }

@@ -3,12 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { executionView, listRuns, runStats } from '../../jobs/index.js';
 import { retryTaskNow } from '../../recovery/index.js';
-import { listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
+import { adminTaskTotal, listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
 import { emailsOf, findUserByEmail } from '../../users/index.js';
 import type { System } from '../../app/system.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
 import { runNow, sendRun } from './cronRoutes.js';
-import { AUTH_ERRORS, BEARER_OR_SESSION, errorResponses, openObject } from '../contract.js';
+import { AUTH_ERRORS, BEARER_OR_SESSION, cursor, decodeCursor, encodeCursor, errorResponses, openObject, timeIdKey } from '../contract.js';
 import { ApiError, notFound } from '../errors.js';
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -21,7 +21,7 @@ const cleanupBody = z.strictObject({
 const retryBody = z.strictObject({ dryRun: z.boolean().optional() });
 const page = {
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  cursor: cursor.optional(),
 };
 const tasksQuery = z.strictObject({
   status: z.enum(['pending', 'processing', 'completed', 'failed', 'canceled']).optional(),
@@ -39,8 +39,8 @@ const runHistory = openObject(
   'the last runs (newest first) and their statistics',
 );
 const adminTaskList = openObject(
-  { tasks: z.array(z.looseObject({ taskId: z.uuid(), userId: z.uuid(), status: z.string() })), total: z.number().int(), limit: z.number().int(), offset: z.number().int() },
-  'tasks with their operator fields (lease, attempts, deadlines)',
+  { tasks: z.array(z.looseObject({ taskId: z.uuid(), userId: z.uuid(), status: z.string() })), total: z.number().int(), limit: z.number().int(), nextCursor: z.string().nullable() },
+  'tasks with their operator fields (lease, attempts, deadlines), a page at a time: pass nextCursor as cursor for the next',
 );
 const retried = openObject({ taskId: z.uuid(), dryRun: z.boolean(), status: z.string() }, 'what the retry did (action, outcome)');
 
@@ -81,11 +81,14 @@ export function registerAdminRoutes(app: FastifyInstance, system: System, sessio
     async (request) => {
       const query = request.query;
       const stuck = query.stuck === 'true' ? { processingMs: system.config.stuckAfterMs, pendingMs: system.config.pendingStuckMs } : undefined;
+      const after = decodeCursor(query.cursor, timeIdKey);
       const userId = query.user ? await userIdOf(system, query.user) : undefined;
-      if (userId === null) return { tasks: [], total: 0, limit: query.limit, offset: query.offset };
-      const { tasks, total } = await listTasksForAdmin(system.db, { status: query.status, stuck, userId, limit: query.limit, offset: query.offset });
+      if (userId === null) return { tasks: [], total: 0, limit: query.limit, nextCursor: null };
+      const filters = { status: query.status, stuck, userId };
+      const { tasks, next } = await listTasksForAdmin(system.db, { ...filters, limit: query.limit, after });
+      const total = await adminTaskTotal(system.db, filters);
       const emails = await emailsOf(system.db, tasks.map((t) => t.user_id));
-      return { tasks: tasks.map((t) => taskListView(t, emails.get(t.user_id) ?? null)), total, limit: query.limit, offset: query.offset };
+      return { tasks: tasks.map((t) => taskListView(t, emails.get(t.user_id) ?? null)), total, limit: query.limit, nextCursor: encodeCursor(next) };
     },
   );
 

@@ -4,18 +4,21 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { listNotifications, outboxCounts, resendNotification, type OutboxEntry, type WebhookPayload } from '../../notify/index.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
-import { AUTH_ERRORS, BEARER_OR_SESSION, errorResponses, openObject } from '../contract.js';
+import { AUTH_ERRORS, BEARER_OR_SESSION, cursor, decodeCursor, encodeCursor, errorResponses, openObject, timeIdKey } from '../contract.js';
 import { ApiError } from '../errors.js';
 
 const listQuery = z.strictObject({
   status: z.enum(['pending', 'sent', 'dead']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  cursor: cursor.optional(),
 });
 const idParams = z.object({ id: z.uuid() });
 
 const outboxEntry = z.looseObject({ id: z.uuid(), channel: z.string(), kind: z.string(), status: z.enum(['pending', 'sent', 'dead']) });
-const entryList = openObject({ entries: z.array(outboxEntry), counts: z.looseObject({}) }, 'entries newest first, and counts by status');
+const entryList = openObject(
+  { entries: z.array(outboxEntry), counts: z.looseObject({}), nextCursor: z.string().nullable() },
+  'entries newest first, a page at a time (pass nextCursor as cursor for the next), and counts by status',
+);
 
 export function outboxEntryView(entry: OutboxEntry) {
   return {
@@ -51,8 +54,10 @@ export function registerOutboxRoutes(app: FastifyInstance, db: Db, sessions: Ses
     '/api/admin/outbox',
     { preValidation: admin, schema: { ...route('Notifications: pending, sent and dead'), querystring: listQuery, response: { 200: entryList, ...errorResponses(...AUTH_ERRORS) } } },
     async (request) => {
-      const [entries, counts] = await Promise.all([listNotifications(db, request.query), outboxCounts(db)]);
-      return { entries: entries.map(outboxEntryView), counts };
+      const { cursor: page, ...filter } = request.query;
+      const list = await listNotifications(db, { ...filter, after: decodeCursor(page, timeIdKey) });
+      const counts = await outboxCounts(db);
+      return { entries: list.entries.map(outboxEntryView), counts, nextCursor: encodeCursor(list.next) };
     },
   );
 

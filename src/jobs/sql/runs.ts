@@ -115,7 +115,7 @@ export async function finishRun(db: Queryable, id: string, finished: FinishedRun
 /** The latest runs, newest first, of every job or of one. */
 export async function listRuns(db: Queryable, options: { limit: number; jobName?: string }): Promise<RunRow[]> {
   const { rows } = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM cron_job_executions WHERE ($2::text IS NULL OR job_name = $2) ORDER BY started_at DESC, id LIMIT $1`,
+    `SELECT ${RUN_COLUMNS} FROM cron_job_executions WHERE ($2::text IS NULL OR job_name = $2) ORDER BY started_at DESC, id DESC LIMIT $1`,
     [options.limit, options.jobName ?? null],
   );
   return rows;

@@ -1,21 +1,33 @@
-import type { Queryable } from '../../db/index.js';
+import { beforeMicrosKey, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { OutboxEntry, OutboxStatus } from '../types.js';
+import { readOutboxCounts } from './outboxStatusCounts.js';
 
-export async function listNotifications(db: Queryable, filter: { status?: OutboxStatus; limit: number; offset?: number }): Promise<OutboxEntry[]> {
-  const { rows } = await db.query<OutboxEntry>(
-    `SELECT * FROM notification_outbox WHERE ($1::text IS NULL OR status = $1)
-      ORDER BY created_at DESC LIMIT $2 OFFSET $3`,
-    [filter.status ?? null, filter.limit, filter.offset ?? 0],
-  );
-  return rows;
+export interface NotificationPage {
+  entries: OutboxEntry[];
+  /** The key of the page after this one; null at the last page. */
+  next: NewestFirstKey | null;
 }
 
-export async function outboxCounts(db: Queryable): Promise<Record<OutboxStatus, number>> {
-  const { rows } = await db.query<{ status: OutboxStatus; n: number }>(
-    'SELECT status, count(*)::int AS n FROM notification_outbox GROUP BY status',
+/**
+ * Entries newest first, a page at a time by keyset: an ordered scan of notification_outbox_status_idx (or
+ * notification_outbox_created_idx without a status) that stops after the page, however long the outbox.
+ */
+export async function listNotifications(db: Queryable, filter: { status?: OutboxStatus; limit: number; after?: NewestFirstKey | null }): Promise<NotificationPage> {
+  const { rows } = await db.query<OutboxEntry & { page_us: number }>(
+    `SELECT *, ${pageMicros('created_at')} FROM notification_outbox
+      WHERE ($1::text IS NULL OR status = $1) AND ${beforeMicrosKey('created_at', '$2', '$3')}
+      ORDER BY created_at DESC, id DESC LIMIT $4`,
+    [filter.status ?? null, filter.after?.at ?? null, filter.after?.id ?? null, filter.limit + 1],
   );
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return { entries: page.map(({ page_us: _key, ...entry }) => entry), next: rows.length > filter.limit && last ? { at: Number(last.page_us), id: last.id } : null };
+}
+
+/** Entries by status, from the counters kept as entries change (migration 0018), not a count of the outbox. */
+export async function outboxCounts(db: Queryable): Promise<Record<OutboxStatus, number>> {
   const counts: Record<OutboxStatus, number> = { pending: 0, sent: 0, dead: 0 };
-  for (const row of rows) counts[row.status] = row.n;
+  for (const row of await readOutboxCounts(db)) counts[row.status as OutboxStatus] += row.entries;
   return counts;
 }
 

@@ -24,10 +24,18 @@ const SHARED_PROVIDER_TASKS = `
    WHERE provider_task_id IS NOT NULL
    GROUP BY provider, provider_task_id HAVING count(*) > 1`;
 
+// A pruned task (settle prune) is a finished one whose files were removed: it links none, its money fields stand.
+const PRUNED_TASKS = `
+  SELECT 'pruned_task_finished_and_unlinked' AS invariant, user_id, id AS task_id,
+         format('pruned %s task links %s file(s)', status, cardinality(asset_keys)) AS detail
+    FROM tasks
+   WHERE pruned_at IS NOT NULL AND (cardinality(asset_keys) > 0 OR status NOT IN ('completed', 'failed', 'canceled'))
+   ORDER BY id`;
+
 /** The tasks' own invariants, one statement each: each row is one violation. */
 export async function findTaskViolations(db: Queryable): Promise<TaskViolationRow[]> {
   const rows: TaskViolationRow[] = [];
-  for (const sql of [LINKED_ASSETS, SHARED_PROVIDER_TASKS]) rows.push(...(await db.query<TaskViolationRow>(sql)).rows);
+  for (const sql of [LINKED_ASSETS, SHARED_PROVIDER_TASKS, PRUNED_TASKS]) rows.push(...(await db.query<TaskViolationRow>(sql)).rows);
   return rows;
 }
 

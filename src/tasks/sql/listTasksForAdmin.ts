@@ -1,4 +1,4 @@
-import { agoMs, type Queryable } from '../../db/index.js';
+import { agoMs, beforeMicrosKey, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { TaskStatus } from '../types.js';
 
 export interface TaskListQuery {
@@ -7,7 +7,8 @@ export interface TaskListQuery {
   stuck?: { processingMs: number; pendingMs: number };
   userId?: string;
   limit: number;
-  offset: number;
+  /** The page after this key (the last row of the previous page); the first page without one. */
+  after?: NewestFirstKey | null;
 }
 
 export interface TaskListRow {
@@ -46,21 +47,38 @@ const FILTERS = `
        OR (status = 'pending' AND created_at < ${agoMs('$4')}))
   AND ($5::uuid IS NULL OR user_id = $5::uuid)`;
 
-/** Tasks for operators, newest first, or for stuck=true oldest first (the ones most in need of attention). */
-export async function listTasksForAdmin(db: Queryable, q: TaskListQuery): Promise<{ tasks: TaskListRow[]; total: number }> {
+/** Stuck tasks come oldest first in their state: the row comes after the key in (age start, id) order. */
+const AFTER_AGE_KEY = `($6::bigint IS NULL OR (${AGE_FROM}, id) > (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::uuid))`;
+
+/**
+ * Tasks for operators, newest first, or for stuck=true oldest first (the ones most in need of attention), a page at
+ * a time by keyset: each page is an ordered index scan (tasks_created_idx, tasks_status_created_idx, tasks_user_idx,
+ * or the live-task indexes for stuck ones) that stops after `limit` rows, whatever the history.
+ */
+export async function listTasksForAdmin(db: Queryable, q: TaskListQuery): Promise<{ tasks: TaskListRow[]; next: NewestFirstKey | null }> {
   const params = [q.status ?? null, Boolean(q.stuck), q.stuck?.processingMs ?? 0, q.stuck?.pendingMs ?? 0, q.userId ?? null];
-  const order = q.stuck ? `${AGE_FROM} ASC, id` : 'created_at DESC, id';
-  const { rows } = await db.query<TaskListRow>(
+  const [order, after, key] = q.stuck
+    ? [`${AGE_FROM} ASC, id ASC`, AFTER_AGE_KEY, pageMicros(AGE_FROM)]
+    : ['created_at DESC, id DESC', beforeMicrosKey('created_at', '$6', '$7'), pageMicros('created_at')];
+  const { rows } = await db.query<TaskListRow & { page_us: number }>(
     `SELECT id, user_id, type, model, status, progress, attempts, max_attempts, provider_task_id, error_code,
             error_message, late_result, settled_by, lease_owner, lease_expires_at, next_check_at, dispatched_at,
             processing_started_at, deadline_at, created_at, updated_at, completed_at,
-            (extract(epoch FROM now() - ${AGE_FROM}) * 1000)::bigint AS age_ms
+            (extract(epoch FROM now() - ${AGE_FROM}) * 1000)::bigint AS age_ms, ${key}
        FROM tasks
-      WHERE ${FILTERS}
+      WHERE ${FILTERS} AND ${after}
       ORDER BY ${order}
-      LIMIT $6 OFFSET $7`,
-    [...params, q.limit, q.offset],
+      LIMIT $8`,
+    [...params, q.after?.at ?? null, q.after?.id ?? null, q.limit + 1],
   );
-  const count = await db.query<{ total: number }>(`SELECT count(*)::integer AS total FROM tasks WHERE ${FILTERS}`, params);
-  return { tasks: rows, total: count.rows[0]!.total };
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return { tasks: page.map(({ page_us: _key, ...task }) => task), next: rows.length > q.limit && last ? { at: Number(last.page_us), id: last.id } : null };
+}
+
+/** How many tasks the filters match; bounded for stuck tasks (live ones) and for one user's (their index). */
+export async function countTasksForAdmin(db: Queryable, q: Omit<TaskListQuery, 'limit' | 'after'>): Promise<number> {
+  const params = [q.status ?? null, Boolean(q.stuck), q.stuck?.processingMs ?? 0, q.stuck?.pendingMs ?? 0, q.userId ?? null];
+  const { rows } = await db.query<{ total: number }>(`SELECT count(*)::integer AS total FROM tasks WHERE ${FILTERS}`, params);
+  return rows[0]!.total;
 }

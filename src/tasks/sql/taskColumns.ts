@@ -12,7 +12,7 @@ const COLUMNS = everyTaskField([
   'max_attempts', 'timeout_ms', 'idempotency_key', 'request_hash', 'error_code', 'error_message', 'asset_keys', 'ingest_keys',
   'late_result', 'settled_by', 'lease_owner', 'lease_expires_at', 'next_check_at', 'check_count', 'last_checked_at',
   'provider_errors', 'dispatched_at', 'processing_started_at', 'deadline_at', 'provider_completed_at', 'completed_at',
-  'dispatch_started_at', 'submitted_by_key', 'refunded_at', 'refund_reason', 'created_at', 'updated_at',
+  'dispatch_started_at', 'submitted_by_key', 'refunded_at', 'refund_reason', 'pruned_at', 'created_at', 'updated_at',
 ]);
 
 /** A TaskRow's columns by name, for prepared statements (which must not return `*`); `alias` qualifies each. */

@@ -2,7 +2,7 @@ import { executionView, listRuns, listSchedules, runStats, type ExecutionView, t
 import { frozenCreditsSummary, type FrozenCreditsSummary } from '../../../ledger/index.js';
 import { listNotifications, outboxCounts, type OutboxEntry, type OutboxStatus } from '../../../notify/index.js';
 import { providerAccount, type AccountReading, type ProviderAccountResult } from '../../../recovery/index.js';
-import { listTasksForAdmin, type TaskListRow } from '../../../tasks/index.js';
+import { adminTaskTotal, listTasksForAdmin, type TaskListRow } from '../../../tasks/index.js';
 import { emailsOf } from '../../../users/index.js';
 import type { System } from '../../../app/system.js';
 
@@ -51,18 +51,16 @@ export const DEAD_SHOWN = 50;
 
 export async function loadTasks(system: System): Promise<TasksData> {
   const { db, config } = system;
-  const stuck = await listTasksForAdmin(db, {
-    stuck: { processingMs: config.stuckAfterMs, pendingMs: config.pendingStuckMs },
-    limit: STUCK_SHOWN,
-    offset: 0,
-  });
+  const filters = { stuck: { processingMs: config.stuckAfterMs, pendingMs: config.pendingStuckMs } };
+  const stuck = await listTasksForAdmin(db, { ...filters, limit: STUCK_SHOWN });
+  const stuckTotal = await adminTaskTotal(db, filters);
   const frozen = await frozenCreditsSummary(db, 10);
   const emails = await emailsOf(db, [...stuck.tasks.map((t) => t.user_id), ...frozen.topHolders.map((h) => h.userId)]);
   const email = (userId: string) => emails.get(userId) ?? null;
-  const dead = await listNotifications(db, { status: 'dead', limit: DEAD_SHOWN });
+  const dead = (await listNotifications(db, { status: 'dead', limit: DEAD_SHOWN })).entries;
   const outbox = await outboxCounts(db);
   return {
-    stuck: { total: stuck.total, tasks: stuck.tasks.map((t) => ({ ...t, email: email(t.user_id) })) },
+    stuck: { total: stuckTotal, tasks: stuck.tasks.map((t) => ({ ...t, email: email(t.user_id) })) },
     stuckAfterMs: config.stuckAfterMs,
     pendingStuckMs: config.pendingStuckMs,
     frozen: { total: frozen.total, topHolders: frozen.topHolders.map((h) => ({ ...h, email: email(h.userId) })) },
