@@ -2,6 +2,7 @@ import { scheduleJobs, type Scheduler } from '../jobs/index.js';
 import { startDelivery } from '../notify/index.js';
 import { startWorker } from '../recovery/index.js';
 import { startCounterFolds } from './counterFolds.js';
+import { stopWithin } from './stopWithin.js';
 import type { System } from './system.js';
 
 export interface BackgroundWork {
@@ -25,13 +26,17 @@ export async function startBackgroundWork(system: System): Promise<BackgroundWor
   const worker = startWorker(system.tasks, { concurrency: system.config.workerConcurrency });
   const delivery = startDelivery(system.delivery, system.config.outbox.pollMs);
   const folds = startCounterFolds(system);
+  const { logger } = system;
   return {
     async stop() {
-      // Scheduler first: a run in progress finishes (and records itself) while the worker still drains; delivery
-      // last, so what they queued on the way out is still sent when it can be.
-      await scheduler?.stop();
-      await worker.stop();
-      await delivery.stop();
+      // The scheduler's run in progress and the worker's tasks finish side by side, each given at most 10 s; delivery
+      // last, so what they queued on the way out is still sent when it can be. With the HTTP server's 5 s grace and
+      // the database's close, the whole stop stays inside the process's 25 s shutdown bound.
+      await Promise.all([
+        scheduler && stopWithin(10_000, 'scheduler', () => scheduler.stop(), logger),
+        worker.stop(),
+      ]);
+      await stopWithin(4_000, 'outbox delivery', () => delivery.stop(), logger);
       await folds.stop();
     },
   };

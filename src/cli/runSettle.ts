@@ -1,4 +1,4 @@
-import { createSystem, startBackgroundWork, type System } from '../app/index.js';
+import { createSystem, startBackgroundWork, stopWithin, type System } from '../app/index.js';
 import type { Config } from '../config/index.js';
 import { startServer, type RunningServer } from '../http/index.js';
 import { createLogger, type Logger } from '../log/index.js';
@@ -20,7 +20,7 @@ export async function runSettle(config: Config, options: { serve: boolean; befor
   const shutdown = onShutdown(logger);
   options.before?.(shutdown);
   const system = await createSystem(config, { logger });
-  shutdown.started(() => system.close());
+  shutdown.started(() => stopWithin(3_000, 'database', () => system.close(), logger));
   const background = await startBackgroundWork(system);
   shutdown.started(() => background.stop());
   if (!options.serve) return { system, logger };

@@ -9,7 +9,7 @@ export interface WorkerOptions {
   prefetch?: number;
   /** Pause when nothing is due (default: the smaller of 250 ms and WORKER_POLL_MIN_MS). */
   idleMs?: number;
-  /** How long stop waits for the running tasks (default 15 s, inside the process's 25 s shutdown bound). */
+  /** How long stop waits for the running tasks (default 10 s, inside the process's 25 s shutdown bound). */
   drainMs?: number;
 }
 
@@ -22,7 +22,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-const DEFAULT_DRAIN_MS = 15_000;
+const DEFAULT_DRAIN_MS = 10_000;
 
 /** Whether every running task finished within ms. */
 async function drained(running: Set<Promise<void>>, ms: number): Promise<boolean> {
