@@ -16,12 +16,15 @@ export async function journal(db: Queryable, referenceId: string): Promise<{ typ
 }
 
 /** Row counts of every table a request could touch, to prove that a refused request changed nothing. */
-export async function tableCounts(db: Queryable): Promise<Record<string, number>> {
+export async function tableCounts(db: Queryable, userId?: string): Promise<Record<string, number>> {
+  // With a user: that user's rows only, so that other users' tasks settling in the background do not count.
+  const mine = userId ? 'WHERE user_id = $1' : '';
   const { rows } = await db.query<Record<string, number>>(
-    `SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM credit_holds) AS holds,
-            (SELECT count(*) FROM credit_transactions) AS journal,
-            (SELECT coalesce(sum(frozen_balance), 0) FROM user_credits) AS frozen,
-            (SELECT coalesce(sum(balance), 0) FROM user_credits) AS balance`,
+    `SELECT (SELECT count(*) FROM tasks ${mine}) AS tasks, (SELECT count(*) FROM credit_holds ${mine}) AS holds,
+            (SELECT count(*) FROM credit_transactions ${mine}) AS journal,
+            (SELECT coalesce(sum(frozen_balance), 0) FROM user_credits ${mine}) AS frozen,
+            (SELECT coalesce(sum(balance), 0) FROM user_credits ${mine}) AS balance`,
+    userId ? [userId] : [],
   );
   return rows[0]!;
 }

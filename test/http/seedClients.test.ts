@@ -76,7 +76,7 @@ describe('seed clients work as written', () => {
     // Settle nothing in the background while rows are counted.
     h.sim.setFaults({ hangRate: 1 });
     try {
-      const before = await tableCounts(h.system.db);
+      const before = await tableCounts(h.system.db, user.userId);
       for (const headers of <Record<string, string>[]>[
         { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
         { 'sec-fetch-site': 'cross-site' },
@@ -87,7 +87,7 @@ describe('seed clients work as written', () => {
         const res = await post(headers);
         expect(res.status, JSON.stringify(headers)).toBe(403);
       }
-      expect(await tableCounts(h.system.db)).toEqual(before);
+      expect(await tableCounts(h.system.db, user.userId)).toEqual(before);
       // What a browser sends for the page's own fetch: the browser vouches for the origin, so no token is needed.
       expect((await post({ origin: h.url, 'sec-fetch-site': 'same-origin' })).status).toBe(202);
     } finally {
