@@ -34,7 +34,7 @@ export async function startBackgroundWork(system: System): Promise<BackgroundWor
       // the database's close, the whole stop stays inside the process's 25 s shutdown bound.
       await Promise.all([
         scheduler && stopWithin(10_000, 'scheduler', () => scheduler.stop(), logger),
-        worker.stop(),
+        stopWithin(10_000, 'worker', () => worker.stop(), logger),
       ]);
       await stopWithin(4_000, 'outbox delivery', () => delivery.stop(), logger);
       await folds.stop();

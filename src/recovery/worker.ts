@@ -9,30 +9,14 @@ export interface WorkerOptions {
   prefetch?: number;
   /** Pause when nothing is due (default: the smaller of 250 ms and WORKER_POLL_MIN_MS). */
   idleMs?: number;
-  /** How long stop waits for the running tasks (default 10 s, inside the process's 25 s shutdown bound). */
-  drainMs?: number;
 }
 
 export interface Worker {
   /**
-   * Stops claiming, gives back claimed tasks not yet started, and waits for the running ones up to drainMs. One still
-   * running then (a result download longer than that) is left to its lease: it lapses, and another process takes the
-   * task over, as after a crash; the files it stored are recorded on the task, and the next holder deletes them.
+   * Stops claiming, gives back claimed tasks not yet started, and waits for the running ones (the composition root
+   * bounds the wait: app/stopWithin).
    */
   stop(): Promise<void>;
-}
-
-const DEFAULT_DRAIN_MS = 10_000;
-
-/** Whether every running task finished within ms. */
-async function drained(running: Set<Promise<void>>, ms: number): Promise<boolean> {
-  const timer = new AbortController();
-  const timedOut = sleep(ms, false, { signal: timer.signal }).catch(() => false);
-  try {
-    return await Promise.race([Promise.allSettled([...running]).then(() => true), timedOut]);
-  } finally {
-    timer.abort();
-  }
 }
 
 /** Longest pause after the database failed, so a restart of it is noticed soon. */
@@ -136,10 +120,7 @@ export function startWorker(deps: TaskDeps, options: WorkerOptions): Worker {
     await looping;
     limit.clearQueue();
     await giveBack(deps, waiting);
-    if (!(await drained(running, options.drainMs ?? DEFAULT_DRAIN_MS))) {
-      deps.logger.warn({ advancing: running.size }, 'worker stopped with tasks still advancing; their leases lapse and another process takes them over');
-      return;
-    }
+    await Promise.allSettled([...running]);
     deps.logger.info('worker stopped');
   };
   return { stop: () => (stopped ??= stop()) };
