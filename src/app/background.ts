@@ -30,14 +30,14 @@ export async function startBackgroundWork(system: System): Promise<BackgroundWor
   return {
     async stop() {
       // The scheduler's run in progress and the worker's tasks finish side by side, each given at most 10 s; delivery
-      // last, so what they queued on the way out is still sent when it can be. With the HTTP server's 5 s grace and
-      // the database's close, the whole stop stays inside the process's 25 s shutdown bound.
+      // last, so what they queued on the way out is still sent when it can be. With the database's close after, the
+      // whole stop stays inside the process's 25 s shutdown bound (the HTTP server stops alongside, within 7 s).
       await Promise.all([
         scheduler && stopWithin(10_000, 'scheduler', () => scheduler.stop(), logger),
         stopWithin(10_000, 'worker', () => worker.stop(), logger),
       ]);
       await stopWithin(4_000, 'outbox delivery', () => delivery.stop(), logger);
-      await folds.stop();
+      await stopWithin(1_000, 'counter folds', () => folds.stop(), logger);
     },
   };
 }

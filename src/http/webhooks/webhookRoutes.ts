@@ -2,8 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProviderError, verifyKieCallback, type CallbackEvent, type ReplicateProvider } from '../../providers/index.js';
 import { applyCallback, findTask, findTaskByProviderTaskId, type TaskDeps } from '../../tasks/index.js';
 import { z } from 'zod';
+import { stopWithin } from '../../app/index.js';
 import { errorResponses } from '../contract.js';
 import { ApiError } from '../errors.js';
+
+/** How long a stopping server waits for callbacks' work (a download may take minutes); what is left recovers as after a crash. */
+const CALLBACK_WORK_GRACE_MS = 2_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,9 +24,9 @@ export interface WebhookOptions {
  */
 export function registerWebhookRoutes(app: FastifyInstance, deps: TaskDeps, options: WebhookOptions): void {
   const inFlight = new Set<Promise<unknown>>();
-  app.addHook('onClose', async () => {
-    await Promise.allSettled([...inFlight]);
-  });
+  app.addHook('onClose', () =>
+    stopWithin(CALLBACK_WORK_GRACE_MS, 'provider callbacks', async () => void (await Promise.allSettled([...inFlight])), deps.logger),
+  );
 
   const accept = async (request: FastifyRequest, provider: string, event: CallbackEvent, bodyVerified: boolean) => {
     const task = await findCallbackTask(deps, provider, event);
