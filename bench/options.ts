@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AssetPlace } from './settleSystem.js';
 
-export const SECTION_NAMES = ['submit', 'settle', 'store', 'recovery-webhook', 'recovery-no-callback', 'polls', 'metrics', 'dashboard', 'ceiling', 'pg-boss'] as const;
+export const SECTION_NAMES = ['submit', 'settle', 'store', 'recovery-webhook', 'recovery-no-callback', 'polls', 'metrics', 'dashboard', 'ceiling', 'pg-boss', 'prune'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export interface BenchOptions {

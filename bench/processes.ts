@@ -56,3 +56,14 @@ export async function withSimulator<T>(flags: string[], fn: (sim: RunningProcess
     await sim.stop();
   }
 }
+
+/** A `settle` command run to its end (prune, audit): its exit code and output; its logs go to stderr. */
+export function runSettleCommand(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+}

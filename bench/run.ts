@@ -21,6 +21,7 @@ import { benchDashboard } from './sections/dashboard.js';
 import { benchMetrics } from './sections/metrics.js';
 import { benchPgBoss } from './sections/pgBoss.js';
 import { benchPolls } from './sections/polls.js';
+import { benchPrune } from './sections/prune.js';
 import { benchRecovery } from './sections/recovery.js';
 import { benchSettle } from './sections/settle.js';
 import { benchStore } from './sections/store.js';
@@ -37,6 +38,7 @@ const SECTIONS: Record<SectionName, (options: BenchOptions) => Promise<SectionRe
   dashboard: benchDashboard,
   ceiling: benchCeiling,
   'pg-boss': benchPgBoss,
+  prune: benchPrune,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -48,7 +48,7 @@ describe('npm run bench --smoke', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
     expect(report.sections.map((s) => s.name)).toEqual([...SECTION_NAMES]);
     for (const section of report.sections) {
-      if (section.name === 'pg-boss' && !usingPostgres()) {
+      if ((section.name === 'pg-boss' || section.name === 'prune') && !usingPostgres()) {
         expect(section.skipped).toMatch(/PostgreSQL/);
         continue;
       }
