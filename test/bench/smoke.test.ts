@@ -98,6 +98,7 @@ describe('npm run bench:explain', () => {
     'findStuckTasks (reconciler, first page)',
     'findStuckTasks (reconciler, next page)',
     'claimStuckTasks (reconciler)',
+    'recordIngestKey (ingest, one task)',
     'markCompletedMany (settlement)',
     'captureHolds (settlement)',
     'insertTasks (submission)',
@@ -110,6 +111,10 @@ describe('npm run bench:explain', () => {
     const plans = new Map(run.stdout.split('\n## ').slice(1).map((part) => [part.slice(0, part.indexOf('\n')), part]));
     expect([...plans.keys()]).toEqual(STATEMENTS);
     for (const [name, plan] of plans) expect(plan, name).toMatch(/Execution Time: [\d.]+ ms/);
+    // What one settlement writes, with and without round 2's trigger and indexes: WAL from every variant.
+    const costs = run.stdout.slice(run.stdout.indexOf('# Write cost of one settlement')).split('\n').filter((l) => /^\| (as migrated|without)/.test(l));
+    expect(costs).toHaveLength(3);
+    for (const line of costs) expect(Number(line.split('|')[6]), line).toBeGreaterThan(0);
     for (const page of STATEMENTS.slice(1, 3)) {
       expect(plans.get(page)).toContain('Index Scan using tasks_active_idx');
       expect(plans.get(page)).not.toMatch(/\bSort\b/);
