@@ -31,8 +31,9 @@ export class LeaseLostError extends Error {
 
 /**
  * Streams every result file from the provider into storage, each under a key nobody can derive from the task id
- * (a random part per file). With a claim, the lease is renewed before each download and every TASK_LEASE_MS / 3
- * during it, and a download whose lease cannot be renewed is aborted (LeaseLostError): a long download is never
+ * (a random part per file). With a claim, the lease is renewed as each download's answer arrives (with its key, in
+ * one write) and every TASK_LEASE_MS / 3 during it, and a download whose lease cannot be renewed is aborted
+ * (LeaseLostError) before anything of it is stored: a long download is never
  * taken over and fetched again by another path. On any failure the files already stored are deleted, and the caller
  * deletes them too if its completion is fenced out, so a file is only ever kept when a settled task links it. Each
  * key is recorded on the task before its file is stored (recordIngestKey): if this process dies before the completion,
@@ -44,7 +45,7 @@ export async function ingestResults(deps: TaskDeps, task: TaskRow, resultUrls: s
   if (claim) await deleteLeftoverFiles(deps, claim.task);
   try {
     for (const [index, url] of resultUrls.entries()) {
-      await keeper?.renew();
+      keeper?.check();
       const download = await deps.providers.get(task.provider).download(url, { signal: keeper?.signal });
       const key = assetKey(task.id, index, extensionFor(url, download.contentType, task.type));
       await keeper?.record(key, index === 0);
@@ -77,8 +78,6 @@ export async function deleteLeftoverFiles(deps: TaskDeps, task: TaskRow): Promis
 interface LeaseKeeper {
   signal: AbortSignal;
   readonly lost: boolean;
-  /** Renews now; throws LeaseLostError when the lease is gone. */
-  renew(): Promise<void>;
   /** Renews now and records the key of the file about to be stored; throws LeaseLostError when the lease is gone. */
   record(key: string, first: boolean): Promise<void>;
   /** Throws LeaseLostError if a renewal has failed meanwhile. */
@@ -109,7 +108,6 @@ function keepLease(deps: TaskDeps, claim: ClaimedTask): LeaseKeeper {
     get lost() {
       return aborter.signal.aborted;
     },
-    renew,
     record: (key, first) => held(recordIngestKey(deps.db, id, claim.lease, deps.leaseMs, key, first)),
     check() {
       if (aborter.signal.aborted) throw new LeaseLostError(id);
