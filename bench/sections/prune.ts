@@ -108,7 +108,9 @@ interface HistoryMoney {
 async function moneyOfHistory(db: Db): Promise<HistoryMoney> {
   const { rows } = await db.query<HistoryMoney>(
     `SELECT (SELECT md5(string_agg(concat_ws(',', id, status, price, attempts, settled_by, completed_at), ';' ORDER BY id)) FROM tasks WHERE ${HISTORY_TASK})
-            || (SELECT md5(string_agg(concat_ws(',', user_id, type, amount, reference_id), ';' ORDER BY reference_id, type)) FROM credit_transactions WHERE reference_id LIKE 'history-%' OR reference_id IN (SELECT id::text FROM tasks WHERE ${HISTORY_TASK})) AS digest,
+            || (SELECT md5(string_agg(concat_ws(',', j.user_id, j.type, j.amount, j.reference_id), ';' ORDER BY j.reference_id, j.type))
+                  FROM (SELECT j.* FROM credit_transactions j JOIN tasks t ON j.reference_id = t.id::text WHERE t.${HISTORY_TASK}
+                        UNION ALL SELECT * FROM credit_transactions WHERE reference_id LIKE 'history-grant-%') j) AS digest,
             count(*) FILTER (WHERE pruned_at IS NOT NULL)::int AS pruned,
             count(*) FILTER (WHERE pruned_at IS NOT NULL AND (input <> '{}'::jsonb OR cardinality(asset_keys) > 0))::int AS leftovers
        FROM tasks WHERE ${HISTORY_TASK}`,
