@@ -28,7 +28,7 @@ export async function runSettle(config: Config, options: { serve: boolean; befor
   }
   const server = await startServer(system);
   // Side by side: neither needs the other to stop, and the worker stops taking tasks at once instead of after the
-  // server's grace. The longer of the two (the background's 14 s) plus the database's 3 s stays well inside 25 s.
+  // server's grace. The longer of the two (the background's 15 s at most) plus the database's 3 s stays well inside 25 s.
   shutdown.started(async () => void (await Promise.all([server.close(), background.stop()])));
   return { system, logger, server };
 }
