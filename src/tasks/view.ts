@@ -1,26 +1,14 @@
+import type { Task } from '../client/types.js';
 import type { Queryable } from '../db/index.js';
 import type { AssetStore } from '../storage/index.js';
 import { findTask } from './sql/findTask.js';
 import type { TaskRow } from './types.js';
 
-export interface TaskView {
-  taskId: string;
-  type: TaskRow['type'];
-  model: string;
-  status: TaskRow['status'];
-  progress: number;
-  assetUrl?: string;
-  assetUrls?: string[];
-  error?: { code: string; message: string };
-  creditsHeld: number;
-  creditsCharged: number;
-  creditsRefunded: number;
-  /** When an admin gave the charge of this completed task back (creditsRefunded then equals creditsCharged). */
-  refundedAt?: string;
-  lateResult?: boolean;
-  createdAt: string;
-  completedAt?: string;
-}
+/**
+ * The task as GET /api/v1/tasks/:taskId, its event stream and the outgoing webhooks report it. The wire shape is
+ * declared once, by the client that apps import, so the server cannot drift from what the client promises.
+ */
+export type TaskView = Task;
 
 /**
  * The task as its owner sees it, with what the ledger did about it. The task's price is its hold's amount, and its
