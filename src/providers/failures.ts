@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { ProviderError } from './types.js';
 
 /** How a provider's answer codes read: which are worth a retry, which mean the operator's account, which wait. */
@@ -17,6 +18,16 @@ export function codeFailure(rules: CodeRules, op: string, code: number, message:
     retryAfterMs: rules.retryAfter.has(code) ? retryAfterMs : undefined,
     account: rules.account.has(code),
   });
+}
+
+/**
+ * A provider's answer read against its schema. One that does not fit is transient (the task is asked again until its
+ * deadline), and in doubt where the provider may have acted without our knowing it (a creation without an id).
+ */
+export function readAnswer<T>(schema: z.ZodType<T>, answer: unknown, unreadable: string, options: { inDoubt?: boolean } = {}): T {
+  const parsed = schema.safeParse(answer);
+  if (parsed.success) return parsed.data;
+  throw new ProviderError('transient', 'invalid_response', unreadable, options);
 }
 
 /** Socket errors that mean the request never left: nothing can have been created at the provider. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resultDownloader, type DownloadPolicy } from '../download.js';
+import { readAnswer } from '../failures.js';
 import { codeError, isTransientCode } from './errors.js';
 import { isRecord, messageOf, requestEnvelope, type KieEnvelope } from './envelope.js';
 import { kieRecordSchema, recordToStatus } from './record.js';
@@ -45,12 +46,9 @@ export function createKieProvider(options: KieProviderOptions): Provider {
     const url = `${baseUrl}/api/v1/jobs/createTask`;
     const envelope = await requestEnvelope({ op: 'createTask', url, method: 'POST', apiKey, body, timeoutMs });
     if (envelope.code !== 200) throw envelopeFailure('createTask', envelope);
-    const created = createdSchema.safeParse(envelope.data);
-    if (!created.success) {
-      // The task may exist at KIE without us knowing its id: in doubt, until a callback's adoption or the doubt window.
-      throw new ProviderError('transient', 'invalid_response', 'KIE createTask succeeded without a taskId', { inDoubt: true });
-    }
-    return { providerTaskId: created.data.taskId };
+    // The task may exist at KIE without us knowing its id: in doubt, until a callback's adoption or the doubt window.
+    const created = readAnswer(createdSchema, envelope.data, 'KIE createTask succeeded without a taskId', { inDoubt: true });
+    return { providerTaskId: created.taskId };
   }
 
   async function status(providerTaskId: string): Promise<ProviderStatus> {
@@ -59,11 +57,7 @@ export function createKieProvider(options: KieProviderOptions): Provider {
     if (envelope.code === 422 && NOT_INDEXED.test(envelope.message)) return { state: 'running', notFound: true };
     if (envelope.code !== 200) throw envelopeFailure('recordInfo', envelope);
     if (envelope.data == null) return { state: 'running', notFound: true };
-    const record = kieRecordSchema.safeParse(envelope.data);
-    if (!record.success) {
-      throw new ProviderError('transient', 'invalid_response', 'KIE recordInfo returned an unreadable record');
-    }
-    return recordToStatus(record.data);
+    return recordToStatus(readAnswer(kieRecordSchema, envelope.data, 'KIE recordInfo returned an unreadable record'));
   }
 
   const download = resultDownloader('KIE', {

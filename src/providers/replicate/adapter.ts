@@ -1,5 +1,5 @@
 import { resultDownloader, type DownloadPolicy } from '../download.js';
-import { fetchFailure, parseRetryAfter } from '../failures.js';
+import { fetchFailure, parseRetryAfter, readAnswer } from '../failures.js';
 import { callProvider } from '../http.js';
 import { isRecord } from '../kie/envelope.js';
 import { httpFailure, type ReplicateOperation } from './errors.js';
@@ -104,11 +104,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Repl
 
   async function status(providerTaskId: string): Promise<ProviderStatus> {
     const json = await call('get', `/v1/predictions/${encodeURIComponent(providerTaskId)}`);
-    const prediction = predictionSchema.safeParse(json);
-    if (!prediction.success) {
-      throw new ProviderError('transient', 'invalid_response', 'Replicate returned an unreadable prediction');
-    }
-    return predictionToStatus(prediction.data);
+    return predictionToStatus(readAnswer(predictionSchema, json, 'Replicate returned an unreadable prediction'));
   }
 
   const download = resultDownloader('Replicate', {
