@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/http/auth/index.js';
 import { RECOVERY_JOBS } from '../../src/recovery/index.js';
 import { authenticateApiKey, type CreatedUser } from '../../src/users/index.js';
-import { browserTestsEnabled, launchBrowser, signIn, watchPage } from '../helpers/browser.js';
+import { bodyBackground, browserTestsEnabled, launchBrowser, signIn, watchPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { usingPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
@@ -383,6 +383,7 @@ describe.skipIf(!enabled)('admin dashboard in headless Chromium', () => {
       const watch = watchPage(page);
       await signIn(page, h.url, admin.apiKey);
       await page.waitForSelector('#chart .uplot canvas');
+      expect(await bodyBackground(page)).toBe('rgb(246, 247, 249)');
       await page.locator('tr.run').first().locator('.toggle-row').click();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await page.screenshot({ path: `${SCREENSHOTS}cron-jobs-${width}.png`, fullPage: true });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedUser } from '../../src/users/index.js';
-import { browserTestsEnabled, launchBrowser, watchPage, type PageWatch } from '../helpers/browser.js';
+import { bodyBackground, browserTestsEnabled, launchBrowser, watchPage, type PageWatch } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 
@@ -46,6 +46,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     expect(cookie.value).not.toContain(user.apiKey);
     expect(await page.evaluate(() => document.cookie)).toBe('');
     expect(watch.requests.some((u) => u.endsWith('/playground/client/index.js'))).toBe(true);
+    expect(await bodyBackground(page)).toBe('rgb(246, 247, 249)');
 
     expect(await text(page, '#available')).toBe('100');
     expect(await text(page, '#frozen')).toBe('0');

@@ -53,6 +53,9 @@ export function watchPage(page: Page): PageWatch {
   return watch;
 }
 
+/** The page's body colour: the shared theme's --bg (rgb(246, 247, 249)) once ui/public/theme.css has loaded. */
+export const bodyBackground = (page: Page): Promise<string> => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+
 /** Signs in through the form at /admin and waits for the page it leads to. */
 export async function signIn(page: Page, baseUrl: string, apiKey: string, next = '/admin/cron-jobs'): Promise<void> {
   await page.goto(`${baseUrl}/admin?next=${encodeURIComponent(next)}`);

@@ -4,7 +4,8 @@ import type { TaskListRow } from '../../../tasks/index.js';
 import type { ScheduleView } from '../../../jobs/index.js';
 import type { CronJobsData, TasksData } from './data.js';
 import { DASH, formatAge, formatDuration, formatInt, formatPercent, formatTimestamp } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../html.js';
+import { pageHead } from '../pageHead.js';
 
 
 export interface PageContext {
@@ -31,12 +32,7 @@ function layout(o: LayoutOptions): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>${o.title} · Settle admin</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="${ASSETS}/dashboard.css">
+${pageHead(`${o.title} · Settle admin`, ASSETS, 'dashboard.css')}
 ${o.chart ? html`<link rel="stylesheet" href="${ASSETS}/vendor/uPlot.min.css">` : ''}
 ${o.context ? html`<meta name="csrf-token" content="${o.context.csrfToken}">` : ''}
 ${o.chart ? html`<script src="${ASSETS}/vendor/uPlot.iife.min.js" defer></script>` : ''}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { themeFile } from '../pageHead.js';
 
 export interface StaticFile {
   body: Buffer;
@@ -19,13 +20,17 @@ const staticFile = (body: Buffer, extension: string): StaticFile => ({
   etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
 });
 
-/** The page's own script and stylesheet (src/http/playground/public, copied next to the compiled code by the build). */
+/**
+ * The page's own script and stylesheet (src/http/ui/playground/public) and the theme it shares with the dashboard,
+ * copied next to the compiled code by the build.
+ */
 export function loadPageFiles(): Map<string, StaticFile> {
   const files = new Map<string, StaticFile>();
   for (const name of ['playground.js', 'playground.css']) {
     const path = fileURLToPath(new URL(`./public/${name}`, import.meta.url));
     files.set(name, staticFile(readFileSync(path), name.split('.').pop()!));
   }
+  files.set('theme.css', staticFile(readFileSync(themeFile()), 'css'));
   return files;
 }
 

@@ -1,4 +1,5 @@
-import { html, type SafeHtml } from '../dashboard/html.js';
+import { html, type SafeHtml } from '../html.js';
+import { pageHead } from '../pageHead.js';
 
 const ASSETS = '/playground/assets';
 
@@ -6,12 +7,7 @@ function layout(title: string, body: SafeHtml, head: SafeHtml = html``): string 
   return html`<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>${title} · Settle playground</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="${ASSETS}/playground.css">
+${pageHead(`${title} · Settle playground`, ASSETS, 'playground.css')}
 ${head}
 </head>
 <body>
