@@ -32,7 +32,8 @@ async function providerError(promise: Promise<unknown>): Promise<ProviderError> 
 
 describe('KIE adapter against the simulator', () => {
   it('submits, reports progress while running, then success with the result URLs', async () => {
-    const sim = await simulator({ durationMs: [150, 150], apiKey: 'sk-test' });
+    // Long enough that the first status call finds it running on a loaded machine (it failed at 150 ms with both cores busy).
+    const sim = await simulator({ durationMs: [2_000, 2_000], apiKey: 'sk-test' });
     const kie = createKieProvider({ baseUrl: sim.url, apiKey: 'sk-test', downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
 
     const { providerTaskId } = await kie.submit(videoRequest());
