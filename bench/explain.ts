@@ -175,6 +175,7 @@ function newTask(userId: string, lease: string): NewTaskRow {
     price: 30, maxAttempts: 2, timeoutMs: 20 * MINUTE, requestHash: 'explain', lease, leaseMs: 30_000,
     pendingDeadlineMs: 30 * 60_000,
     holdExpiresAt: new Date(Date.now() + 3_600_000),
+    dispatchStarted: true,
   };
 }
 

@@ -15,6 +15,8 @@ export interface RateLimit {
  * submitting request.
  */
 export interface DispatchSlots {
+  /** False when no limit is configured: every take answers 0, so a caller may skip asking. */
+  limited: boolean;
   take(provider: string): Promise<number>;
 }
 

@@ -42,6 +42,12 @@ export async function dispatchTask(deps: TaskDeps, claim: ClaimedTask, path: Set
   const started = await startDispatch(deps, claim);
   if (started === 'at_cap') return reschedule(deps, claim, 'still_pending', { delayMs: deps.pollMinMs, status: backToPending(deps) });
   if (started === 'fenced') return 'fenced';
+  return sendStartedDispatch(deps, claim, path);
+}
+
+/** The createTask of a task whose attempt and send time are already recorded, and what its answer means. */
+export async function sendStartedDispatch(deps: TaskDeps, claim: ClaimedTask, path: SettlementPath): Promise<DispatchOutcome> {
+  const { task } = claim;
   try {
     const { providerTaskId } = await deps.providers.get(task.provider).submit({
       taskId: task.id,

@@ -9,7 +9,7 @@ import { takeDispatchSlot } from './sql/takeDispatchSlot.js';
  * one window must not arrive at the provider in a shorter one.
  */
 export function clusterDispatchSlots(db: Db, limit: RateLimit | null): DispatchSlots {
-  if (!limit) return { take: async () => 0 };
+  if (!limit) return { limited: false, take: async () => 0 };
   const windowMs = limit.windowMs + Math.min(1000, Math.ceil(limit.windowMs / 10));
-  return { take: (provider) => takeDispatchSlot(db, provider, limit.max, windowMs) };
+  return { limited: true, take: (provider) => takeDispatchSlot(db, provider, limit.max, windowMs) };
 }

@@ -3,7 +3,7 @@ import { isUniqueViolation } from '../db/index.js';
 import { priceOf, type ModelSpec } from '../providers/index.js';
 import { InsufficientCreditsError } from '../ledger/index.js';
 import { newLease } from './advance.js';
-import { dispatchTask, type DispatchOutcome } from './dispatch.js';
+import { dispatchTask, sendStartedDispatch, type DispatchOutcome } from './dispatch.js';
 import { unstorableInput } from './storableInput.js';
 import { GroupCommit, onePerDatabase } from './groupCommit.js';
 import { findTask, findTaskByIdempotencyKey } from './sql/findTask.js';
@@ -38,6 +38,7 @@ const STATUS_AFTER: Partial<Record<DispatchOutcome, TaskRow['status']>> = {
 /**
  * The submitting request's lease covers the time until its createTask leaves (the dispatch then renews it for the
  * call), not an ingest; kept short so that a task whose submitter died before sending is picked up within seconds.
+ * A task sent at once (sendsAtOnce) takes the whole lease with its insert, as the dispatch's start would.
  */
 const SUBMIT_LEASE_MS = 30_000;
 
@@ -82,16 +83,17 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
     if (earlier) return replay(earlier, requestHash);
   }
   const lease = newLease(deps);
+  const atOnce = sendsAtOnce(deps);
   let task: TaskRow;
   try {
-    task = await insertPendingTask(deps, input, model, requestHash, lease);
+    task = await insertPendingTask(deps, input, model, requestHash, lease, atOnce);
   } catch (err) {
     // Two requests raced with one Idempotency-Key: the loser answers with the winner's task.
     const winner = input.idempotencyKey && isUniqueViolation(err) ? await findTaskByIdempotencyKey(deps.db, input.userId, input.idempotencyKey) : null;
     if (winner) return replay(winner, requestHash);
     throw err;
   }
-  const outcome = await dispatchWithin(deps, { task, lease });
+  const outcome = await dispatchWithin(deps, { task, lease }, atOnce);
   const status = STATUS_AFTER[outcome];
   if (status) return { taskId: task.id, status, creditsHeld: task.price, replayed: false };
   const current = (await findTask(deps.db, task.id))!;
@@ -103,8 +105,8 @@ export async function submitTask(deps: TaskDeps, input: SubmitInput): Promise<Su
  * The submission's dispatch, waited for at most SUBMIT_WAIT_MS: a provider that hangs must not hold the submitter
  * (the seeds' clients answer a user within 5 s). The call goes on, and its answer is recorded when it comes.
  */
-async function dispatchWithin(deps: TaskDeps, claim: ClaimedTask): Promise<DispatchOutcome> {
-  const dispatching = dispatchTask(deps, claim, 'submit');
+async function dispatchWithin(deps: TaskDeps, claim: ClaimedTask, atOnce: boolean): Promise<DispatchOutcome> {
+  const dispatching = atOnce ? sendStartedDispatch(deps, claim, 'submit') : dispatchTask(deps, claim, 'submit');
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<'in_doubt'>((resolve) => (timer = setTimeout(() => resolve('in_doubt'), deps.submitWaitMs)));
   try {
@@ -118,13 +120,21 @@ async function dispatchWithin(deps: TaskDeps, claim: ClaimedTask): Promise<Dispa
   }
 }
 
+/**
+ * With no provider rate limit and no per-user cap, nothing can hold a new task back from its provider: the insert
+ * records its first attempt and send time, and the createTask follows without another write. A process that dies
+ * between the two leaves the task in doubt (DISPATCH_DOUBT_MS), as one dying during the call does.
+ */
+const sendsAtOnce = (deps: TaskDeps): boolean => !deps.dispatchSlots.limited && deps.userMaxActiveTasks === 0;
+
 /** Inserts the task with its hold, in a group with other users' submissions. Throws InsufficientCreditsError. */
-async function insertPendingTask(deps: TaskDeps, input: SubmitInput, model: ModelSpec, requestHash: string, lease: string): Promise<TaskRow> {
+async function insertPendingTask(deps: TaskDeps, input: SubmitInput, model: ModelSpec, requestHash: string, lease: string, atOnce: boolean): Promise<TaskRow> {
   const price = priceOf(model, input.input);
   const task = await insertionsOf(deps.db).run({
     id: randomUUID(), userId: input.userId, type: model.type, model: model.id, provider: model.provider,
     input: input.input, price, maxAttempts: model.maxAttempts, timeoutMs: model.timeoutMs,
-    idempotencyKey: input.idempotencyKey, requestHash, submittedBy: input.submittedBy, lease, leaseMs: Math.min(deps.leaseMs, SUBMIT_LEASE_MS),
+    idempotencyKey: input.idempotencyKey, requestHash, submittedBy: input.submittedBy,
+    lease, leaseMs: atOnce ? deps.leaseMs : Math.min(deps.leaseMs, SUBMIT_LEASE_MS), dispatchStarted: atOnce,
     pendingDeadlineMs: deps.pendingDeadlineMs,
     holdExpiresAt: new Date(Date.now() + model.timeoutMs * (model.maxAttempts + 1) + HOLD_MARGIN_MS),
   });

@@ -7,6 +7,7 @@ import { taskColumns } from './taskColumns.js';
 const TASK_REQUEST_COLUMNS = [
   'type text', 'model text', 'provider text', 'input jsonb', 'max_attempts integer', 'timeout_ms integer',
   'idempotency_key text', 'request_hash text', 'submitted_by_key uuid', 'lease text', 'lease_ms double precision', 'pending_deadline_ms double precision',
+  'dispatch_started boolean',
 ];
 const REQUEST_COLUMNS = [...HOLD_REQUEST_COLUMNS, ...TASK_REQUEST_COLUMNS];
 const names = (columns: readonly string[]) => columns.map((c) => c.split(' ')[0]).join(', ');
@@ -18,12 +19,14 @@ const INSERT_TASKS = prepared(
      SELECT ${names(REQUEST_COLUMNS)} FROM jsonb_to_recordset($1::jsonb) AS r(${REQUEST_COLUMNS.join(', ')})
    ), ${holdCtes('req')}
    INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms,
-                      idempotency_key, request_hash, submitted_by_key, lease_owner, lease_expires_at, next_check_at, deadline_at)
+                      idempotency_key, request_hash, submitted_by_key, lease_owner, lease_expires_at, next_check_at, deadline_at,
+                      attempts, dispatch_started_at)
    SELECT r.task_id, r.user_id, r.type, r.model, r.provider, r.input, 'pending', r.amount, r.max_attempts, r.timeout_ms,
           r.idempotency_key, r.request_hash, r.submitted_by_key, r.lease,
           now() + make_interval(secs => r.lease_ms / 1000),
           now() + make_interval(secs => r.lease_ms / 1000),
-          now() + make_interval(secs => r.pending_deadline_ms / 1000)
+          now() + make_interval(secs => r.pending_deadline_ms / 1000),
+          CASE WHEN r.dispatch_started THEN 1 ELSE 0 END, CASE WHEN r.dispatch_started THEN now() END
      FROM req r JOIN held USING (task_id)
    RETURNING ${taskColumns()}`,
 );
@@ -49,6 +52,11 @@ export interface NewTaskRow {
   pendingDeadlineMs: number;
   /** When the hold expires (audit flags an open hold past it). */
   holdExpiresAt: Date;
+  /**
+   * The submitter sends it at once: the first attempt and its send time are recorded by the insert itself, as
+   * markDispatchStarted would before the createTask (one write fewer per submission).
+   */
+  dispatchStarted: boolean;
 }
 
 /**
@@ -63,7 +71,7 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTaskRow[]): 
     ...holds[i],
     type: t.type, model: t.model, provider: t.provider, input: t.input, max_attempts: t.maxAttempts, timeout_ms: t.timeoutMs,
     idempotency_key: t.idempotencyKey ?? null, request_hash: t.requestHash, submitted_by_key: t.submittedBy ?? null, lease: t.lease, lease_ms: t.leaseMs,
-    pending_deadline_ms: t.pendingDeadlineMs,
+    pending_deadline_ms: t.pendingDeadlineMs, dispatch_started: t.dispatchStarted,
   }));
   const { rows } = await db.query<TaskRow>(INSERT_TASKS, [JSON.stringify(requests)]);
   return new Map(rows.map((row) => [row.id, row]));
