@@ -66,6 +66,8 @@ if (!Number.isInteger(topUpCredits) || topUpCredits < 0) {
  */
 const TOP_UP_EVERY_MS = 2000;
 const PROVIDER_RATE = { max: 20, windowMs: 10_000 };
+/** The cluster counts each window a tenth longer, at most a second (src/tasks/dispatchSlots.ts): 20 per 11 s. */
+const COUNTED_WINDOW_MS = PROVIDER_RATE.windowMs + Math.min(1000, Math.ceil(PROVIDER_RATE.windowMs / 10));
 
 const generator = xoroshiro128plus(seed);
 const random = (): number => uniformFloat64(generator);
@@ -100,18 +102,18 @@ interface Window {
  * a process SIGKILLed at the end, then it may wait pending up to its timeout, then run every attempt to its deadline,
  * each noticed within a worker poll; the cleanup ticks on top.
  */
-function quiescenceWindow(pending: number): Window {
+function quiescenceWindow(live: number): Window {
   const attempts = Math.max(...MODELS.map((m) => m.maxAttempts));
   const timeoutMs = Math.max(...MODELS.map((m) => m.timeoutMs));
   // Hostile: each attempt may first wait pending to its deadline (a provider that never answers), and then settle late.
   const phaseMs = hostile ? HOSTILE.pendingDeadlineMs + timeoutMs : timeoutMs;
   const phase = hostile ? `(${seconds(HOSTILE.pendingDeadlineMs)} pending deadline + ${seconds(timeoutMs)} timeout)` : `${seconds(timeoutMs)} timeout`;
-  const backlogMs = Math.ceil(pending / PROVIDER_RATE.max) * PROVIDER_RATE.windowMs;
+  const backlogMs = Math.ceil(live / PROVIDER_RATE.max) * COUNTED_WINDOW_MS;
   const graceMs = hostile ? DEADLINE_GRACE.ms : 0;
   const ms = TASK_LEASE_MS + backlogMs + (attempts + 1) * (phaseMs + WORKER_POLL_MAX_MS) + CLEANUP_EVERY_S * 1000 + graceMs + MARGIN_MS;
   return {
     ms,
-    rule: `task lease ${seconds(TASK_LEASE_MS)} + ${pending} pending at the provider's rate ${seconds(backlogMs)}`
+    rule: `task lease ${seconds(TASK_LEASE_MS)} + ${live} live at the provider's rate ${seconds(backlogMs)}`
       + ` + (pending + ${attempts} attempts) x (${phase} + ${seconds(WORKER_POLL_MAX_MS)} worker poll) + ${CLEANUP_EVERY_S} s cleanup tick`
       + `${hostile ? ` + ${seconds(graceMs)} settling grace` : ''} + ${seconds(MARGIN_MS)} margin`,
   };
@@ -349,7 +351,8 @@ async function quiesce(cluster: Cluster): Promise<string[]> {
   await sleep(2500);
   for (const p of cluster.settle) p.ensureRunning();
   await Promise.all(cluster.apiUrls.map((u) => waitForHttp(`${u}/healthz`, 30_000)));
-  const { rows } = await cluster.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE status = 'pending'`);
+  // A processing task may still time out and be sent again: it needs a dispatch slot as a pending one does.
+  const { rows } = await cluster.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE status IN ('pending', 'processing')`);
   const tasks = quiescenceWindow(rows[0]!.n);
   log(`waiting up to ${seconds(tasks.ms)} for every task to settle (${tasks.rule})`);
   const live = await waitForSettledTasks(cluster.db, tasks);
