@@ -7,7 +7,7 @@ import { startRecoverySystem, type RecoverySystem } from '../recovery/system.js'
 describe('stopping the HTTP server while a provider callback is downloading a slow result', () => {
   let r: RecoverySystem;
   beforeAll(async () => {
-    r = await startRecoverySystem();
+    r = await startRecoverySystem({ sim: { durationMs: [1500, 1500] } });
   });
   afterAll(() => r.close());
 
@@ -18,6 +18,8 @@ describe('stopping the HTTP server while a provider callback is downloading a sl
     r.sim.setFaults({ resultBytes: 200_000, downloadBytesPerSecond: 2_000 });
     const server = await startServer(r.system, 0, '127.0.0.1');
     const providerTaskId = (await taskRow(r.system.db, task.id)).provider_task_id;
+    // The callback only makes Settle ask the provider: sent before the provider has finished, it downloads nothing.
+    await waitFor('the provider to finish the task', () => providerState(r.sim.url, providerTaskId!).then((state) => state === 'success'));
     const callback = await fetch(`${server.url}/api/webhooks/kie?task=${task.id}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -33,3 +35,9 @@ describe('stopping the HTTP server while a provider callback is downloading a sl
     r.sim.setFaults({ resultBytes: null, downloadBytesPerSecond: null });
   }, 150_000);
 });
+
+async function providerState(simUrl: string, providerTaskId: string): Promise<string | undefined> {
+  const answer = await fetch(`${simUrl}/api/v1/jobs/recordInfo?taskId=${providerTaskId}`, { headers: { authorization: 'Bearer test-key' } });
+  const body = (await answer.json()) as { data?: { state?: string } };
+  return body.data?.state;
+}
