@@ -5,7 +5,7 @@ import { captureHolds } from '../src/ledger/index.js';
 import { pageKeyOf } from '../src/db/keyset.js';
 import { claimStuckTasks, findStuckTasks } from '../src/tasks/sql/stuckTasks.js';
 import { claimDueTasks } from '../src/tasks/sql/claimDueTasks.js';
-import { recordDispatches, recordIngestKey } from '../src/tasks/sql/fencedUpdates.js';
+import { recordDispatches, recordIngestKeys } from '../src/tasks/sql/fencedUpdates.js';
 import { insertTasks, type NewTaskRow } from '../src/tasks/sql/insertTasks.js';
 import { markCompletedMany } from '../src/tasks/sql/markCompletedMany.js';
 import { createBenchDatabase, dropTemplate } from './benchDatabase.js';
@@ -62,7 +62,7 @@ async function explainAll(tx: Queryable, plans: { name: string; plan: string }[]
   await findStuckTasks(as('findStuckTasks (reconciler, next page)'), 10 * MINUTE, 1000, pageKeyOf(stuck.at(-1)!));
   const ids = stuck.slice(GROUP, 2 * GROUP).map((t) => t.id);
   await claimStuckTasks(as('claimStuckTasks (reconciler)'), ids, lease, 2 * MINUTE, 10 * MINUTE);
-  await recordIngestKey(as('recordIngestKey (ingest, one task)'), ids[0]!, lease, 2 * MINUTE, assetKeyOf(ids[0]!), true);
+  await recordIngestKeys(as('recordIngestKeys (ingest, one task)'), [{ taskId: ids[0]!, lease, leaseMs: 2 * MINUTE, key: assetKeyOf(ids[0]!), first: true }]);
   await markCompletedMany(as('markCompletedMany (settlement)'), completionsOf(ids, lease));
   await captureHolds(as('captureHolds (settlement)'), ids);
   const submissions = userIds.slice(0, GROUP).map((userId) => newTask(userId, lease));
@@ -98,7 +98,7 @@ const VARIANTS: { name: string; ddl: string[] }[] = [
 
 /**
  * Settles a fresh group of stuck tasks under each variant, each in a savepoint rolled back after: every task's
- * ingest key (migration 0021's write), then the group's completion and capture, as the reconciler sends them.
+ * ingest key (migration 0021's write, one statement for the group), then the group's completion and capture, as the reconciler sends them.
  */
 async function measureWriteCosts(tx: Queryable, costs: WriteCost[]): Promise<void> {
   const stuck = await findStuckTasks(tx, 10 * MINUTE, 1000, undefined);
@@ -110,7 +110,7 @@ async function measureWriteCosts(tx: Queryable, costs: WriteCost[]): Promise<voi
     await claimStuckTasks(tx, ids, lease, 2 * MINUTE, 10 * MINUTE);
     const cost: WriteCost = { variant: variant.name, ms: 0, triggerMs: 0, walRecords: 0, walFpi: 0, walBytes: 0, dirtied: 0 };
     const measured = measuring(tx, cost);
-    for (const id of ids) await recordIngestKey(measured, id, lease, 2 * MINUTE, assetKeyOf(id), true);
+    await recordIngestKeys(measured, ids.map((id) => ({ taskId: id, lease, leaseMs: 2 * MINUTE, key: assetKeyOf(id), first: true })));
     await markCompletedMany(measured, completionsOf(ids, lease));
     await captureHolds(measured, ids);
     costs.push(cost);

@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { assetKey } from '../storage/index.js';
-import { recordIngestKey, renewLease } from './sql/fencedUpdates.js';
+import { GroupCommit, onePerDatabase } from './groupCommit.js';
+import { recordIngestKeys, renewLease, type IngestKey } from './sql/fencedUpdates.js';
 import type { ClaimedTask, TaskDeps, TaskRow } from './types.js';
 
 const EXTENSIONS: Record<string, string> = {
@@ -29,6 +30,18 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** Key records per statement at most. */
+const MAX_GROUP = 200;
+
+/** The key records of concurrent ingests share one fenced statement (group commit); each row keeps its own lease. */
+const ingestKeysOf = onePerDatabase(
+  (db) =>
+    new GroupCommit<IngestKey, boolean>(async (group) => {
+      const held = await recordIngestKeys(db, group);
+      return group.map((r) => held.has(r.taskId));
+    }, { maxGroup: MAX_GROUP }),
+);
+
 /**
  * Streams every result file from the provider into storage, each under a key nobody can derive from the task id
  * (a random part per file). With a claim, the lease is renewed as each download's answer arrives (with its key, in
@@ -36,7 +49,7 @@ export class LeaseLostError extends Error {
  * (LeaseLostError) before anything of it is stored: a long download is never
  * taken over and fetched again by another path. On any failure the files already stored are deleted, and the caller
  * deletes them too if its completion is fenced out, so a file is only ever kept when a settled task links it. Each
- * key is recorded on the task before its file is stored (recordIngestKey): if this process dies before the completion,
+ * key is recorded on the task before its file is stored (recordIngestKeys): if this process dies before the completion,
  * the next holder deletes the file (deleteLeftoverFiles), here at the start of a re-ingest.
  */
 export async function ingestResults(deps: TaskDeps, task: TaskRow, resultUrls: string[], claim?: ClaimedTask): Promise<string[]> {
@@ -108,7 +121,7 @@ function keepLease(deps: TaskDeps, claim: ClaimedTask): LeaseKeeper {
     get lost() {
       return aborter.signal.aborted;
     },
-    record: (key, first) => held(recordIngestKey(deps.db, id, claim.lease, deps.leaseMs, key, first)),
+    record: (key, first) => held(ingestKeysOf(deps.db).run({ taskId: id, lease: claim.lease, leaseMs: deps.leaseMs, key, first })),
     check() {
       if (aborter.signal.aborted) throw new LeaseLostError(id);
     },

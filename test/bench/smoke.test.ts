@@ -98,7 +98,7 @@ describe('npm run bench:explain', () => {
     'findStuckTasks (reconciler, first page)',
     'findStuckTasks (reconciler, next page)',
     'claimStuckTasks (reconciler)',
-    'recordIngestKey (ingest, one task)',
+    'recordIngestKeys (ingest, one task)',
     'markCompletedMany (settlement)',
     'captureHolds (settlement)',
     'insertTasks (submission)',

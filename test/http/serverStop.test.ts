@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/http/index.js';
 import { waitFor } from '../helpers/net.js';
-import { submitVideo, taskRow } from '../recovery/helpers.js';
+import { providerState, submitVideo, taskRow } from '../recovery/helpers.js';
 import { startRecoverySystem, type RecoverySystem } from '../recovery/system.js';
 
 describe('stopping the HTTP server while a provider callback is downloading a slow result', () => {
@@ -36,8 +36,3 @@ describe('stopping the HTTP server while a provider callback is downloading a sl
   }, 150_000);
 });
 
-async function providerState(simUrl: string, providerTaskId: string): Promise<string | undefined> {
-  const answer = await fetch(`${simUrl}/api/v1/jobs/recordInfo?taskId=${providerTaskId}`, { headers: { authorization: 'Bearer test-key' } });
-  const body = (await answer.json()) as { data?: { state?: string } };
-  return body.data?.state;
-}

@@ -26,6 +26,13 @@ export async function taskRow(db: Queryable, taskId: string): Promise<TaskRow> {
   return rows[0]!;
 }
 
+/** The task's state at the KIE simulator, as recordInfo tells it (the system's KIE_API_KEY is 'test-key'). */
+export async function providerState(simUrl: string, providerTaskId: string): Promise<string | undefined> {
+  const answer = await fetch(`${simUrl}/api/v1/jobs/recordInfo?taskId=${providerTaskId}`, { headers: { authorization: 'Bearer test-key' } });
+  const body = (await answer.json()) as { data?: { state?: string } };
+  return body.data?.state;
+}
+
 /**
  * Moves a task back in time as if it had sat there: processing for `processingMinutes`, created `createdMinutes`
  * ago, never due for the worker (nobody polls). Only the clocks change; the ledger is untouched.

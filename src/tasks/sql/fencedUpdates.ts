@@ -14,12 +14,14 @@ const RENEW_LEASE = prepared(
 
 // Before a file is stored: the lease is renewed and the file's key recorded, so that a process dying before the
 // completion links it leaves the key for the next holder to delete. The first file of an ingest replaces the keys of
-// an earlier, dead ingest (whose files the caller has just deleted).
-const RECORD_INGEST_KEY = prepared(
-  'recordIngestKey',
-  `UPDATE tasks SET lease_expires_at = ${afterMs('$3')},
-          ingest_keys = CASE WHEN $5 THEN ARRAY[$4::text] ELSE array_append(ingest_keys, $4::text) END
-    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
+// an earlier, dead ingest (whose files the caller has just deleted). Concurrent ingests share one statement.
+const RECORD_INGEST_KEYS = prepared(
+  'recordIngestKeys',
+  `UPDATE tasks t SET lease_expires_at = ${afterMs('r.lease_ms')},
+          ingest_keys = CASE WHEN r.first THEN ARRAY[r.key] ELSE array_append(t.ingest_keys, r.key) END
+     FROM unnest($1::uuid[], $2::text[], $3::double precision[], $4::text[], $5::boolean[]) AS r(id, lease, lease_ms, key, first)
+    WHERE t.id = r.id AND t.lease_owner = r.lease AND t.status IN ('pending', 'processing')
+    RETURNING t.id`,
 );
 
 // Before a createTask leaves: the attempt is counted, the send time recorded (the call may create a provider task
@@ -85,9 +87,25 @@ export interface Dispatch {
   firstCheckMs: number;
 }
 
-/** renewLease, recording the key of the file about to be stored; `first` forgets an earlier ingest's keys. */
-export async function recordIngestKey(tx: Queryable, taskId: string, lease: string, leaseMs: number, key: string, first: boolean): Promise<boolean> {
-  return (await tx.query(RECORD_INGEST_KEY, [taskId, lease, leaseMs, key, first])).rowCount === 1;
+export interface IngestKey {
+  taskId: string;
+  lease: string;
+  leaseMs: number;
+  key: string;
+  /** The first file of an ingest: forgets an earlier ingest's keys. */
+  first: boolean;
+}
+
+/** renewLease, recording the key of the file about to be stored, for one task or a group; returns the ids whose lease held. */
+export async function recordIngestKeys(tx: Queryable, records: readonly IngestKey[]): Promise<Set<string>> {
+  const { rows } = await tx.query<{ id: string }>(RECORD_INGEST_KEYS, [
+    records.map((r) => r.taskId),
+    records.map((r) => r.lease),
+    records.map((r) => r.leaseMs),
+    records.map((r) => r.key),
+    records.map((r) => r.first),
+  ]);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Extends the caller's lease; false when it was lost (taken over, or the task settled), and the caller must stop. */
