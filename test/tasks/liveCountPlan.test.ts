@@ -9,7 +9,7 @@ const NOBODY = '00000000-0000-0000-0000-000000000000';
 /** The statement the count sends, captured rather than copied, to be explained with the same text. */
 async function countStatement(): Promise<string> {
   let text = '';
-  await countTasksAtProvider({ query: async (statement) => ((text = statementText(statement)), { rows: [{ n: 0 }], rowCount: 1 }), exec: async () => {} }, '', '');
+  await countTasksAtProvider({ query: async (statement) => ((text = statementText(statement)), { rows: [{ n: 0 }] as never[], rowCount: 1 }), exec: async () => {} }, '', '');
   return text;
 }
 
