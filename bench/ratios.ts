@@ -1,7 +1,8 @@
 import type { Ratio, SectionResult } from './report.js';
 
-/** Against pg-boss, at least half on the way to par (issue 8); the ceilings have no target, they are the scale. */
+/** Against pg-boss, at least half on the way to par (issue 8); against pgbench, the submission's share (issue 17). */
 const PG_BOSS_TARGET = 0.5;
+const SUBMIT_PGBENCH_TARGET = 0.3;
 
 /** The machine-independent figures: ours over the database's own limit and over pg-boss, from the same run. */
 export function ratios(sections: SectionResult[]): Ratio[] {
@@ -18,7 +19,9 @@ export function ratios(sections: SectionResult[]): Ratio[] {
   for (const [name, ceiling] of Object.entries(ceilings)) {
     if (!ceiling) continue;
     if (settle) list.push({ label: `settle ÷ ${name}`, value: settle / ceiling });
-    if (submit) list.push({ label: `submit ÷ ${name}`, value: submit / ceiling });
+    if (!submit) continue;
+    const value = submit / ceiling;
+    list.push(name === 'pgbench' ? { label: 'submit ÷ pgbench', value, target: `≥ ${SUBMIT_PGBENCH_TARGET}x`, pass: value >= SUBMIT_PGBENCH_TARGET } : { label: `submit ÷ ${name}`, value });
   }
   return list;
 }
