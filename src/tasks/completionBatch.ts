@@ -23,7 +23,8 @@ export function completionBatcher(db: Db, settleOne: SettleOne): GroupCommit<Pen
     const settled = await db.transaction((tx) => settleTogether(tx, batch));
     return batch.map((c) => settled.get(c.taskId) ?? null);
   };
-  return new GroupCommit(settleGroup, { maxGroup: MAX_BATCH, runOne: settleOne });
+  // Two groups may run at once: their tasks and holds are distinct, and the capture locks accounts in user order.
+  return new GroupCommit(settleGroup, { maxGroup: MAX_BATCH, runOne: settleOne, maxInFlight: 2 });
 }
 
 async function settleTogether(tx: Queryable, batch: PendingCompletion[]): Promise<Map<string, TaskRow>> {

@@ -17,6 +17,11 @@ export interface GroupCommitOptions<Item, Result> {
   runOne?: RunOne<Item, Result>;
   /** Items with the same key never share a group (one waits for the next), e.g. one balance row per statement. */
   distinctBy?: (item: Item) => string;
+  /**
+   * Groups run at once at most (default 1). A second group can run while the first one commits, when groups cannot
+   * deadlock each other (their rows are distinct, or locked in one order).
+   */
+  maxInFlight?: number;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface GroupCommitOptions<Item, Result> {
  */
 export class GroupCommit<Item, Result> {
   private queue: Pending<Item, Result>[] = [];
-  private flushing = false;
+  private inFlight = 0;
 
   private readonly runOne: RunOne<Item, Result>;
 
@@ -41,16 +46,18 @@ export class GroupCommit<Item, Result> {
   run(item: Item): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.flushing) void this.flush();
+      this.startGroups();
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) await this.runPending(this.takeGroup());
-    } finally {
-      this.flushing = false;
+  /** Starts the next groups while a slot is free; each one ending starts the next. */
+  private startGroups(): void {
+    while (this.inFlight < (this.options.maxInFlight ?? 1) && this.queue.length > 0) {
+      this.inFlight++;
+      void this.runPending(this.takeGroup()).finally(() => {
+        this.inFlight--;
+        this.startGroups();
+      });
     }
   }
 
