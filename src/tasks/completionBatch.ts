@@ -6,6 +6,8 @@ import type { SettledTask, SettlementHook, TaskRow } from './types.js';
 
 /** Completions settled per transaction at most. */
 const MAX_BATCH = 200;
+/** A second transaction starts beside the one in flight only for this many completions (its five round trips). */
+const MIN_GROUP_BESIDE = 8;
 
 export interface PendingCompletion extends Completion {
   onSettled?: SettlementHook;
@@ -24,7 +26,7 @@ export function completionBatcher(db: Db, settleOne: SettleOne): GroupCommit<Pen
     return batch.map((c) => settled.get(c.taskId) ?? null);
   };
   // Two groups may run at once: their tasks and holds are distinct, and the capture locks accounts in user order.
-  return new GroupCommit(settleGroup, { maxGroup: MAX_BATCH, runOne: settleOne, maxInFlight: 2 });
+  return new GroupCommit(settleGroup, { maxGroup: MAX_BATCH, runOne: settleOne, maxInFlight: 2, minGroupBeside: MIN_GROUP_BESIDE });
 }
 
 async function settleTogether(tx: Queryable, batch: PendingCompletion[]): Promise<Map<string, TaskRow>> {

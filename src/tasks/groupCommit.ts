@@ -22,6 +22,11 @@ export interface GroupCommitOptions<Item, Result> {
    * deadlock each other (their rows are distinct, or locked in one order).
    */
   maxInFlight?: number;
+  /**
+   * Items a group needs to start beside one in flight (default 1). A smaller group would pay a whole round trip and
+   * commit for a few items; they wait for the next slot instead, and join the items that arrive meanwhile.
+   */
+  minGroupBeside?: number;
 }
 
 /**
@@ -52,7 +57,8 @@ export class GroupCommit<Item, Result> {
 
   /** Starts the next groups while a slot is free; each one ending starts the next. */
   private startGroups(): void {
-    while (this.inFlight < (this.options.maxInFlight ?? 1) && this.queue.length > 0) {
+    const { maxInFlight = 1, minGroupBeside = 1 } = this.options;
+    while (this.inFlight < maxInFlight && this.queue.length >= (this.inFlight === 0 ? 1 : minGroupBeside)) {
       this.inFlight++;
       void this.runPending(this.takeGroup()).finally(() => {
         this.inFlight--;

@@ -140,3 +140,36 @@ describe('GroupCommit with distinctBy', () => {
     expect(groups).toEqual([['a1'], ['a2', 'b1', 'c1'], ['a3', 'd1', 'b2']]);
   });
 });
+
+describe('GroupCommit with maxInFlight', () => {
+  it('starts a second group beside the one in flight only once minGroupBeside items wait, and never a third', async () => {
+    const groups: string[][] = [];
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let mostRunning = 0;
+    const commit = new GroupCommit<string, string>(
+      async (group) => {
+        groups.push(group);
+        mostRunning = Math.max(mostRunning, ++running);
+        await new Promise<void>((r) => releases.push(r));
+        running--;
+        return group;
+      },
+      { maxGroup: 10, maxInFlight: 2, minGroupBeside: 3 },
+    );
+
+    const answers = [commit.run('a'), commit.run('b'), commit.run('c')];
+    expect(groups).toEqual([['a']]);
+    answers.push(commit.run('d'));
+    expect(groups).toEqual([['a'], ['b', 'c', 'd']]);
+    answers.push(commit.run('e'), commit.run('f'), commit.run('g'));
+    expect(groups).toHaveLength(2);
+    while (releases.length > 0 || groups.length < 3) {
+      releases.shift()?.();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(await Promise.all(answers)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(groups).toEqual([['a'], ['b', 'c', 'd'], ['e', 'f', 'g']]);
+    expect(mostRunning).toBe(2);
+  });
+});
