@@ -2,7 +2,7 @@ import { isUniqueViolation, type Queryable } from '../db/index.js';
 import { ProviderError } from '../providers/index.js';
 import { nextCheckDelay } from './backoff.js';
 import { decideDispatch } from './decide.js';
-import { GroupCommit, onePerDatabase } from './groupCommit.js';
+import { fencedGroupCommit } from './groupCommit.js';
 import { failTask } from './settle.js';
 import { countTasksAtProvider } from './sql/claimDueTasks.js';
 import { markDispatchStarted, recordDispatches, rescheduleTask, type Dispatch, type Reschedule } from './sql/fencedUpdates.js';
@@ -19,13 +19,7 @@ export type DispatchOutcome = 'dispatched' | 'still_pending' | 'in_doubt' | 'fai
 const MAX_GROUP = 200;
 
 /** Acceptances of concurrent submissions share one fenced statement (group commit); each row keeps its own lease. */
-const acceptancesOf = onePerDatabase(
-  (db) =>
-    new GroupCommit<Dispatch, boolean>(async (group) => {
-      const held = await recordDispatches(db, group);
-      return group.map((d) => held.has(d.taskId));
-    }, { maxGroup: MAX_GROUP }),
-);
+const acceptancesOf = fencedGroupCommit<Dispatch>(recordDispatches, { maxGroup: MAX_GROUP });
 
 /**
  * Sends a claimed task to its provider, if it may be sent now (decideDispatch). The attempt and its send time are

@@ -114,3 +114,20 @@ export function onePerDatabase<T>(make: (db: Db) => T): (db: Db) => T {
     return existing;
   };
 }
+
+/**
+ * One group commit per database for a fenced write of several tasks' rows: `write` answers the ids whose lease
+ * still held, and each caller learns whether its own row was written.
+ */
+export function fencedGroupCommit<Item extends { taskId: string }>(
+  write: (db: Db, group: Item[]) => Promise<Set<string>>,
+  options: Omit<GroupCommitOptions<Item, boolean>, 'runOne'>,
+): (db: Db) => GroupCommit<Item, boolean> {
+  return onePerDatabase(
+    (db) =>
+      new GroupCommit<Item, boolean>(async (group) => {
+        const held = await write(db, group);
+        return group.map((item) => held.has(item.taskId));
+      }, options),
+  );
+}

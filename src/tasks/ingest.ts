@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { assetKey } from '../storage/index.js';
-import { GroupCommit, onePerDatabase } from './groupCommit.js';
+import { fencedGroupCommit } from './groupCommit.js';
 import { recordIngestKeys, renewLease, type IngestKey } from './sql/fencedUpdates.js';
 import type { ClaimedTask, TaskDeps, TaskRow } from './types.js';
 
@@ -34,13 +34,7 @@ export class LeaseLostError extends Error {
 const MAX_GROUP = 200;
 
 /** The key records of concurrent ingests share one fenced statement (group commit); each row keeps its own lease. */
-const ingestKeysOf = onePerDatabase(
-  (db) =>
-    new GroupCommit<IngestKey, boolean>(async (group) => {
-      const held = await recordIngestKeys(db, group);
-      return group.map((r) => held.has(r.taskId));
-    }, { maxGroup: MAX_GROUP }),
-);
+const ingestKeysOf = fencedGroupCommit<IngestKey>(recordIngestKeys, { maxGroup: MAX_GROUP });
 
 /**
  * Streams every result file from the provider into storage, each under a key nobody can derive from the task id

@@ -1,4 +1,4 @@
-import { afterMs, prepared, type Queryable } from '../../db/index.js';
+import { afterMs, prepared, unnestParams, type Queryable } from '../../db/index.js';
 import type { SettlementPath, TaskRow } from '../types.js';
 import { RELEASE_LEASE } from './lease.js';
 import { taskColumns } from './taskColumns.js';
@@ -98,13 +98,7 @@ export interface IngestKey {
 
 /** renewLease, recording the key of the file about to be stored, for one task or a group; returns the ids whose lease held. */
 export async function recordIngestKeys(tx: Queryable, records: readonly IngestKey[]): Promise<Set<string>> {
-  const { rows } = await tx.query<{ id: string }>(RECORD_INGEST_KEYS, [
-    records.map((r) => r.taskId),
-    records.map((r) => r.lease),
-    records.map((r) => r.leaseMs),
-    records.map((r) => r.key),
-    records.map((r) => r.first),
-  ]);
+  const { rows } = await tx.query<{ id: string }>(RECORD_INGEST_KEYS, unnestParams(records, ['taskId', 'lease', 'leaseMs', 'key', 'first']));
   return new Set(rows.map((r) => r.id));
 }
 
@@ -120,12 +114,7 @@ export async function markDispatchStarted(tx: Queryable, taskId: string, lease: 
 
 /** Records provider acceptances (one task or a group) in one statement; returns the ids whose lease still held. */
 export async function recordDispatches(tx: Queryable, dispatches: readonly Dispatch[]): Promise<Set<string>> {
-  const { rows } = await tx.query<{ id: string }>(RECORD_DISPATCHES, [
-    dispatches.map((d) => d.taskId),
-    dispatches.map((d) => d.lease),
-    dispatches.map((d) => d.providerTaskId),
-    dispatches.map((d) => d.firstCheckMs),
-  ]);
+  const { rows } = await tx.query<{ id: string }>(RECORD_DISPATCHES, unnestParams(dispatches, ['taskId', 'lease', 'providerTaskId', 'firstCheckMs']));
   return new Set(rows.map((r) => r.id));
 }
 
