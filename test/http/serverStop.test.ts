@@ -7,7 +7,7 @@ import { startRecoverySystem, type RecoverySystem } from '../recovery/system.js'
 describe('stopping the HTTP server while a provider callback is downloading a slow result', () => {
   let r: RecoverySystem;
   beforeAll(async () => {
-    r = await startRecoverySystem({ sim: { durationMs: [1500, 1500] } });
+    r = await startRecoverySystem();
   });
   afterAll(() => r.close());
 
