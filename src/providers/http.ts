@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 // undici 6, the major Node 20 bundles: importing undici installs its Agent as the dispatcher Node's own fetch uses
 // too, and another major would change fetch for the whole process (undici 7 refuses requests Node 20 accepts).
-import { request, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, request, type Dispatcher } from 'undici';
 
 /** How a call that ran out of time fails; the providers' error mappers recognise it by its name. */
 class ProviderTimeoutError extends Error {
@@ -29,17 +29,61 @@ export interface ProviderCall {
 }
 
 /**
- * One provider API call, answered whole. undici's `request` rather than `fetch`: no web streams, Request/Response
- * objects or AbortSignal per call, which the settle profile showed as about a sixth of Settle's CPU per settlement.
+ * One provider API call, answered whole, through undici's `dispatch` with a handler that keeps the body's chunks:
+ * no Readable body, no Request/Response objects and no AbortSignal per call. Measured against a local server,
+ * half the CPU of undici's `request` (65 to 75 against 105 to 145 µs a call), and a settlement makes one or two.
  */
-export async function callProvider(url: string, call: ProviderCall): Promise<ProviderAnswer & { text: string }> {
-  const deadline = startDeadline(call.timeoutMs);
-  try {
-    const response = await request(url, { method: call.method, headers: call.headers, body: call.body, signal: deadline.signal });
-    return { ...answer(response.statusCode, response.headers), text: await response.body.text() };
-  } finally {
-    deadline.clear();
+export function callProvider(url: string, call: ProviderCall): Promise<ProviderAnswer & { text: string }> {
+  const { origin, pathname, search } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let status = 0;
+    let headers: Headers = {};
+    let abort: ((err: Error) => void) | undefined;
+    let timedOut: Error | undefined;
+    // undici hands out the call's abort once the call has a connection; a deadline that passes before is kept for then.
+    const timer = setTimeout(() => {
+      timedOut = new ProviderTimeoutError(call.timeoutMs);
+      abort?.(timedOut);
+    }, call.timeoutMs);
+    getGlobalDispatcher().dispatch(
+      { origin, path: pathname + search, method: call.method, headers: call.headers, body: call.body },
+      {
+        onConnect: (abortCall) => {
+          if (timedOut) return abortCall(timedOut);
+          abort = abortCall;
+        },
+        onHeaders: (statusCode, rawHeaders) => {
+          // A 1xx is informational: the answer's own status and headers follow.
+          if (statusCode < 200) return true;
+          status = statusCode;
+          headers = headersOf(rawHeaders);
+          return true;
+        },
+        onData: (chunk) => chunks.push(chunk) > 0,
+        onComplete: () => {
+          clearTimeout(timer);
+          resolve({ ...answer(status, headers), text: Buffer.concat(chunks).toString('utf8') });
+        },
+        onError: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      },
+    );
+  });
+}
+
+/** undici's raw headers (name, value, name, value…) as Node's IncomingHttpHeaders has them: lower-case names. */
+function headersOf(raw: Buffer[]): Headers {
+  const headers: Headers = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const earlier = headers[name];
+    headers[name] = earlier === undefined ? value : [...(Array.isArray(earlier) ? earlier : [earlier]), value];
   }
+  return headers;
 }
 
 /**
