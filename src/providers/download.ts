@@ -1,6 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { PassThrough, type Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
 import { fetchFailure } from './failures.js';
@@ -77,7 +76,14 @@ export async function streamDownload(url: string, options: StreamDownloadOptions
 
 async function open(url: string, options: StreamDownloadOptions, allowedByName: boolean): Promise<ProviderStream> {
   try {
-    return await openProviderStream(url, options.timeoutMs, { dispatcher: allowedByName ? undefined : publicOnly, signal: options.signal });
+    return await openProviderStream(url, options.timeoutMs, {
+      dispatcher: allowedByName ? undefined : publicOnly,
+      signal: options.signal,
+      maxBytes: options.policy.maxBytes,
+      tooLarge: () => refused(`more than MAX_RESULT_BYTES (${options.policy.maxBytes}) bytes`),
+      // A transfer cut off mid-body (timeout, reset) is a transient ProviderError; one past maxBytes is refused.
+      bodyError: (err) => (err instanceof ProviderError ? err : options.fetchError(err)),
+    });
   } catch (err) {
     if (err instanceof ProviderError) throw err;
     if ((err as { code?: string }).code === 'ERR_RESULT_REFUSED') throw refused((err as Error).message);
@@ -97,7 +103,7 @@ async function answer(response: ProviderStream, options: StreamDownloadOptions):
     throw refused(`${declared} bytes is more than MAX_RESULT_BYTES (${options.policy.maxBytes})`);
   }
   return {
-    body: bounded(response.body, options.policy.maxBytes, options.fetchError),
+    body: response.body,
     contentType: response.header('content-type') ?? undefined,
     contentLength: declared,
   };
@@ -143,19 +149,6 @@ function publicLookup(
 }
 
 const publicOnly = new Agent({ connect: { lookup: publicLookup as never } });
-
-/** A transfer cut off mid-body (timeout, reset) is a transient ProviderError; one past maxBytes is refused. */
-function bounded(source: Readable, maxBytes: number, fetchError: (err: unknown) => ProviderError): Readable {
-  const body = new PassThrough();
-  let bytes = 0;
-  source.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-    if (bytes > maxBytes) source.destroy(refused(`more than MAX_RESULT_BYTES (${maxBytes}) bytes`));
-  });
-  source.on('error', (err) => body.destroy(err instanceof ProviderError ? err : fetchError(err)));
-  body.on('close', () => source.destroy());
-  return source.pipe(body);
-}
 
 function contentLength(header: string | null): number | undefined {
   if (header === null || !/^\d+$/.test(header)) return undefined;

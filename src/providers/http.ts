@@ -1,9 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 // undici 6, the major Node 20 bundles: importing undici installs its Agent as the dispatcher Node's own fetch uses
 // too, and another major would change fetch for the whole process (undici 7 refuses requests Node 20 accepts).
-import { getGlobalDispatcher, request, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 
 /** How a call that ran out of time fails; the providers' error mappers recognise it by its name. */
 class ProviderTimeoutError extends Error {
@@ -39,20 +38,11 @@ export function callProvider(url: string, call: ProviderCall): Promise<ProviderA
     const chunks: Buffer[] = [];
     let status = 0;
     let headers: Headers = {};
-    let abort: ((err: Error) => void) | undefined;
-    let timedOut: Error | undefined;
-    // undici hands out the call's abort once the call has a connection; a deadline that passes before is kept for then.
-    const timer = setTimeout(() => {
-      timedOut = new ProviderTimeoutError(call.timeoutMs);
-      abort?.(timedOut);
-    }, call.timeoutMs);
+    const abort = abortable(call.timeoutMs);
     getGlobalDispatcher().dispatch(
       { origin, path: pathname + search, method: call.method, headers: call.headers, body: call.body },
       {
-        onConnect: (abortCall) => {
-          if (timedOut) return abortCall(timedOut);
-          abort = abortCall;
-        },
+        onConnect: abort.onConnect,
         onHeaders: (statusCode, rawHeaders) => {
           // A 1xx is informational: the answer's own status and headers follow.
           if (statusCode < 200) return true;
@@ -62,17 +52,110 @@ export function callProvider(url: string, call: ProviderCall): Promise<ProviderA
         },
         onData: (chunk) => chunks.push(chunk) > 0,
         onComplete: () => {
-          clearTimeout(timer);
+          abort.clear();
           resolve({ ...answer(status, headers), text: Buffer.concat(chunks).toString('utf8') });
         },
         onError: (err) => {
-          clearTimeout(timer);
+          abort.clear();
           reject(err);
         },
       },
     );
   });
 }
+
+export interface StreamOptions {
+  dispatcher?: Dispatcher;
+  /** Aborting it stops the download at any point, headers or body. */
+  signal?: AbortSignal;
+  /** A body longer than this fails with `tooLarge()` as soon as it passes it. */
+  maxBytes?: number;
+  tooLarge?: () => Error;
+  /** How a transfer cut off after the headers (timeout, reset, too large) fails the body. */
+  bodyError?: (err: Error) => Error;
+}
+
+/**
+ * Opens a download; the deadline covers the whole transfer, so a body that stalls fails with ProviderTimeoutError.
+ * undici's `dispatch` feeds the body straight into one Readable, with backpressure: half the CPU of `request` and
+ * a PassThrough for a small file (70 to 95 against 105 to 170 µs).
+ */
+export function openProviderStream(url: string, timeoutMs: number, options: StreamOptions = {}): Promise<ProviderStream> {
+  const { origin, pathname, search } = new URL(url);
+  const abort = abortable(timeoutMs, options.signal);
+  const body = new ResponseBody(abort.abort);
+  let answered = false;
+  let bytes = 0;
+  return new Promise((resolve, reject) => {
+    (options.dispatcher ?? getGlobalDispatcher()).dispatch(
+      { origin, path: pathname + search, method: 'GET' },
+      {
+        onConnect: abort.onConnect,
+        onHeaders: (statusCode, rawHeaders, resume) => {
+          if (statusCode < 200) return true;
+          answered = true;
+          body.resumeTransfer = resume;
+          resolve({ ...answer(statusCode, headersOf(rawHeaders)), body });
+          return true;
+        },
+        onData: (chunk) => {
+          bytes += chunk.length;
+          if (options.maxBytes !== undefined && bytes > options.maxBytes) {
+            abort.abort(options.tooLarge?.() ?? new Error(`more than ${options.maxBytes} bytes`));
+            return false;
+          }
+          return body.push(chunk);
+        },
+        onComplete: () => {
+          abort.clear();
+          body.push(null);
+        },
+        onError: (err) => {
+          abort.clear();
+          if (!answered) return reject(err);
+          body.destroy(options.bodyError ? options.bodyError(err) : err);
+        },
+      },
+    );
+  });
+}
+
+/** At most this much of an unwanted body (a redirect's, an error's) is read to keep its connection; past it, closed. */
+const DUMP_BYTES = 128 * 1024;
+
+/** A download's body: undici pauses the transfer when the reader falls behind, and resumes it when it reads. */
+class ResponseBody extends Readable {
+  resumeTransfer?: () => void;
+
+  constructor(private readonly abortTransfer: (err: Error) => void) {
+    super();
+  }
+
+  override _read(): void {
+    this.resumeTransfer?.();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    if (!this.readableEnded) this.abortTransfer(err ?? new Error('download closed by its reader'));
+    callback(err);
+  }
+
+  /** Reads and drops the rest of the body, so the connection is kept; a long one is closed instead. */
+  async dump(): Promise<void> {
+    let bytes = 0;
+    for await (const chunk of this) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > DUMP_BYTES) return void this.destroy();
+    }
+  }
+}
+
+export interface ProviderStream extends ProviderAnswer {
+  /** A Readable that can also be drained (`dump`) so the connection is kept. */
+  body: Readable & { dump(): Promise<void> };
+}
+
+type Headers = Record<string, string | string[] | undefined>;
 
 /** undici's raw headers (name, value, name, value…) as Node's IncomingHttpHeaders has them: lower-case names. */
 function headersOf(raw: Buffer[]): Headers {
@@ -85,33 +168,6 @@ function headersOf(raw: Buffer[]): Headers {
   }
   return headers;
 }
-
-/**
- * Opens a download; the deadline covers the whole transfer, so a body that stalls fails with ProviderTimeoutError.
- * Aborting `signal` stops it at any point, headers or body.
- */
-export async function openProviderStream(
-  url: string,
-  timeoutMs: number,
-  options: { dispatcher?: Dispatcher; signal?: AbortSignal } = {},
-): Promise<ProviderStream> {
-  const deadline = startDeadline(timeoutMs, options.signal);
-  try {
-    const response = await request(url, { method: 'GET', signal: deadline.signal, dispatcher: options.dispatcher });
-    response.body.once('close', deadline.clear);
-    return { ...answer(response.statusCode, response.headers), body: response.body };
-  } catch (err) {
-    deadline.clear();
-    throw err;
-  }
-}
-
-export interface ProviderStream extends ProviderAnswer {
-  /** undici's body: a Readable that can also be drained (`dump`) so the connection is kept. */
-  body: Readable & { dump(): Promise<void> };
-}
-
-type Headers = Record<string, string | string[] | undefined>;
 
 function answer(status: number, headers: Headers): ProviderAnswer {
   return {
@@ -126,24 +182,29 @@ function answer(status: number, headers: Headers): ProviderAnswer {
 }
 
 /**
- * An EventEmitter signal (undici accepts one) costs a timer, not an AbortController and its DOMException. It also
- * fires when the caller's own `abort` signal does.
+ * A call's deadline and its caller's signal as one abort. undici hands out the call's own abort once the call has
+ * a connection; one that fires before is kept for then. The first reason wins.
  */
-function startDeadline(timeoutMs: number, abort?: AbortSignal) {
-  const signal = Object.assign(new EventEmitter(), { reason: undefined as Error | undefined });
-  const fire = (reason: Error) => {
-    signal.reason = reason;
-    signal.emit('abort');
+function abortable(timeoutMs: number, signal?: AbortSignal) {
+  let abortCall: ((err: Error) => void) | undefined;
+  let reason: Error | undefined;
+  const abort = (err: Error) => {
+    reason ??= err;
+    abortCall?.(reason);
   };
-  const timer = setTimeout(() => fire(new ProviderTimeoutError(timeoutMs)), timeoutMs);
-  const onAbort = () => fire(abort!.reason instanceof Error ? abort!.reason : new Error('download aborted'));
-  abort?.addEventListener('abort', onAbort, { once: true });
-  if (abort?.aborted) onAbort();
+  const timer = setTimeout(() => abort(new ProviderTimeoutError(timeoutMs)), timeoutMs);
+  const onAbort = () => abort(signal!.reason instanceof Error ? signal!.reason : new Error('download aborted'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
   return {
-    signal,
+    onConnect: (abortTransfer: (err: Error) => void) => {
+      if (reason) return abortTransfer(reason);
+      abortCall = abortTransfer;
+    },
+    abort,
     clear: () => {
       clearTimeout(timer);
-      abort?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
     },
   };
 }
