@@ -13,8 +13,12 @@ import { HISTORY_TASK } from '../history.js';
 
 /** The target: 10,000 stuck tasks in at most 10 s; other sizes are judged by the same rate. */
 const TARGET_PER_SECOND = 1000;
-/** Drainer tuning; each can be overridden from the environment under its Settle name. */
-const TUNING = { BATCH_SIZE: '1000', RECONCILE_CONCURRENCY: '64', RECONCILE_BUDGET_MS: '60000', WORKER_CONCURRENCY: '64' };
+/**
+ * Drainer tuning; each can be overridden from the environment under its Settle name. 128 tasks in hand rather than
+ * 64: completions commit in groups twice as large, PostgreSQL's CPU per settlement 0.35–0.46 → 0.31–0.33 ms
+ * (3 runs each, interleaved, 2 × EPYC).
+ */
+const TUNING = { BATCH_SIZE: '1000', RECONCILE_CONCURRENCY: '128', RECONCILE_BUDGET_MS: '60000', WORKER_CONCURRENCY: '64' };
 /**
  * E-mail on, so that each settlement also writes its "your video is ready" outbox row, as in production; nothing
  * delivers in the bench (no delivery loop runs), so the address is never dialled.
