@@ -12,6 +12,20 @@ class ProviderTimeoutError extends Error {
   }
 }
 
+/**
+ * An API answer is a small JSON document (a Replicate prediction with its logs is the largest: a few hundred KiB).
+ * Past this the call is cut: a hostile or broken provider must not fill our memory with one answer.
+ */
+export const PROVIDER_ANSWER_MAX_BYTES = 8 * 1024 * 1024;
+
+/** How a call whose answer passed PROVIDER_ANSWER_MAX_BYTES fails; the providers' error mappers recognise it by its name. */
+class ProviderAnswerTooLargeError extends Error {
+  constructor() {
+    super(`answered more than ${PROVIDER_ANSWER_MAX_BYTES} bytes`);
+    this.name = 'AnswerTooLargeError';
+  }
+}
+
 export interface ProviderAnswer {
   status: number;
   statusText: string;
@@ -36,6 +50,7 @@ export function callProvider(url: string, call: ProviderCall): Promise<ProviderA
   const { origin, pathname, search } = new URL(url);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let bytes = 0;
     let status = 0;
     let headers: Headers = {};
     const abort = abortable(call.timeoutMs);
@@ -50,7 +65,12 @@ export function callProvider(url: string, call: ProviderCall): Promise<ProviderA
           headers = headersOf(rawHeaders);
           return true;
         },
-        onData: (chunk) => chunks.push(chunk) > 0,
+        onData: (chunk) => {
+          bytes += chunk.length;
+          if (bytes <= PROVIDER_ANSWER_MAX_BYTES) return chunks.push(chunk) > 0;
+          abort.abort(new ProviderAnswerTooLargeError());
+          return false;
+        },
         onComplete: () => {
           abort.clear();
           resolve({ ...answer(status, headers), text: Buffer.concat(chunks).toString('utf8') });
