@@ -67,7 +67,7 @@ export async function listSchedules(db: Queryable, jobs: readonly AnyJob<unknown
   const switches = await readPauses(db);
   const views: ScheduleView[] = [];
   for (const job of jobs) {
-    const [last] = await listRuns(db, { limit: 1, jobName: job.name });
+    const [last] = (await listRuns(db, { limit: 1, jobName: job.name })).runs;
     views.push(scheduleView(job, job.schedule.pattern(config), switches.get(job.name), last, now));
   }
   return views;

@@ -83,8 +83,9 @@ describe('lists, totals and /metrics read history through indexes, never a seque
     await listNotifications(r.db, { status: 'dead', limit: 50 });
     await outboxCounts(r.db);
     await frozenCreditsSummary(r.db, 10);
-    await listRuns(r.db, { limit: 50 });
-    await listRuns(r.db, { limit: 1, jobName: 'process-stuck-tasks' });
+    const runs = await listRuns(r.db, { limit: 50 });
+    await listRuns(r.db, { limit: 50, before: runs.next });
+    await listRuns(r.db, { limit: 1, jobName: 'process-stuck-tasks', before: runs.next });
     await runStats(r.db);
     const prune = await pruneTasks(r.db, {} as AssetStore, { olderThanMs: 10 * 86_400_000, batchSize: 1000, dryRun: true });
     // Tasks finished i minutes before the fill; more than ten days ago: i > 14,400 (and i = 14,400 by now).

@@ -42,7 +42,7 @@ describe('run history: runJob', () => {
   it("records 'running' while the job runs, then 'completed' with its results and duration", async () => {
     let during: Row | undefined;
     const run = await runAdHoc(deps, 'process-stuck-tasks', 'cli', async () => {
-      const [current] = await listRuns(t.db, { limit: 1 });
+      const [current] = (await listRuns(t.db, { limit: 1 })).runs;
       during = await row(current!.id);
       return { summary: { found: 2, completed: 2 } };
     });
@@ -65,7 +65,7 @@ describe('run history: runJob', () => {
   it('never overlaps runs of one job: a second start is refused until the first has finished', async () => {
     const gate = deferred();
     const first = runAdHoc(deps, 'process-stuck-tasks', 'cron', () => gate.promise.then(() => ({ totalFound: 0 })));
-    await waitFor('the first run to start', async () => (await listRuns(t.db, { limit: 1 })).length === 1);
+    await waitFor('the first run to start', async () => (await listRuns(t.db, { limit: 1 })).runs.length === 1);
     await expect(runAdHoc(deps, 'process-stuck-tasks', 'http', async () => ({}))).rejects.toBeInstanceOf(JobAlreadyRunningError);
     // Another job is independent.
     expect((await runAdHoc(deps, 'cleanup-jobs', 'http', async () => ({}))).status).toBe('completed');
@@ -92,7 +92,7 @@ describe('run history: runJob', () => {
   it('keeps a live run alive with heartbeats, so it is never taken over', async () => {
     const gate = deferred();
     const running = runAdHoc(deps, 'cleanup-jobs', 'cron', () => gate.promise.then(() => ({})), { heartbeatMs: 20 });
-    const [started] = await waitFor('the run to start', async () => listRuns(t.db, { limit: 1 }).then((r) => (r.length ? r : undefined)));
+    const [started] = await waitFor('the run to start', async () => listRuns(t.db, { limit: 1 }).then(({ runs }) => (runs.length ? runs : undefined)));
     const firstBeat = (await row(started!.id)).heartbeat_at.getTime();
     await waitFor('a heartbeat', async () => (await row(started!.id)).heartbeat_at.getTime() > firstBeat);
     await expect(runAdHoc(deps, 'cleanup-jobs', 'cron', async () => ({}), { staleAfterMs: 5_000 })).rejects.toBeInstanceOf(JobAlreadyRunningError);

@@ -78,6 +78,18 @@ describe('settle stuck, retry, reconcile, cleanup, executions', () => {
     const parsed = JSON.parse(json.stdout);
     expect(parsed).toMatchObject({ ageMinutes: 10, total: 4 });
     expect(parsed.tasks.find((t: { taskId: string }) => t.taskId === processing.id)).toMatchObject({ age: '45m ago', email: EMAIL, status: 'processing' });
+    expect(parsed.nextCursor).toBeNull();
+
+    const first = JSON.parse((await runCli(['stuck', '--limit', '3', '--json'], env)).stdout);
+    const rest = JSON.parse((await runCli(['stuck', '--limit', '3', '--cursor', first.nextCursor, '--json'], env)).stdout);
+    expect(rest.nextCursor).toBeNull();
+    expect([...first.tasks, ...rest.tasks].map((t: { taskId: string }) => t.taskId)).toEqual(parsed.tasks.map((t: { taskId: string }) => t.taskId));
+    const paged = (await runCli(['stuck', '--limit', '3'], env)).stdout.trimEnd().split('\n');
+    expect(paged.slice(-3)).toEqual([
+      'Showing 3 of 4 stuck tasks (pending or processing for over 10 minutes).',
+      `More: settle stuck --age-minutes 10 --limit 3 --cursor ${first.nextCursor}`,
+      'To retry these tasks, run: settle retry',
+    ]);
   });
 
   it('settle retry --dry-run prints one line per task and the RETRY SUMMARY, sending nothing', async () => {
@@ -119,10 +131,17 @@ describe('settle stuck, retry, reconcile, cleanup, executions', () => {
     const parsed = JSON.parse(history.stdout);
     expect(parsed.executions.map((e: { id: string }) => e.id)).toEqual([reconciled.executionId]);
     expect(parsed.stats).toMatchObject({ totalExecutions: 1, successRate: 1 });
+
+    const again = JSON.parse((await runCli(['reconcile', '--json'], env)).stdout);
+    const first = JSON.parse((await runCli(['executions', '--limit', '1', '--json'], env)).stdout);
+    expect(first.executions.map((e: { id: string }) => e.id)).toEqual([again.executionId]);
+    const second = JSON.parse((await runCli(['executions', '--limit', '1', '--cursor', first.nextCursor, '--json'], env)).stdout);
+    expect(second).toMatchObject({ executions: [{ id: reconciled.executionId }], nextCursor: null });
+    expect((await runCli(['executions', '--limit', '1'], env)).stdout).toContain(`More: settle executions --cursor ${first.nextCursor}`);
   });
 
   it('bad flags: one clear line on stderr, exit 2, nothing run', async () => {
-    const cases = [['stuck', '--age-minutes', 'soon'], ['retry', '--task-id', '42'], ['cleanup', '--batch-size', '0'], ['executions', '--limit', '0']];
+    const cases = [['stuck', '--age-minutes', 'soon'], ['retry', '--task-id', '42'], ['cleanup', '--batch-size', '0'], ['executions', '--limit', '0'], ['executions', '--cursor', 'nope']];
     const results = await Promise.all(cases.map((args) => runCli(args, env)));
     for (const [i, res] of results.entries()) {
       expect(res.code, cases[i]!.join(' ')).toBe(2);

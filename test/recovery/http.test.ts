@@ -140,6 +140,36 @@ describe('cron and admin HTTP routes', () => {
     expect((await h.api(adminKey, 'GET', '/api/admin/cron-jobs?limit=0')).status).toBe(400);
   });
 
+  it('admin cron-jobs pages through the run history by cursor, newest first, each run once', async () => {
+    for (const job of ['cleanup-jobs', 'process-stuck-tasks', 'cleanup-jobs']) {
+      expect((await h.api(adminKey, 'POST', '/api/admin/trigger-cron', { job })).status).toBe(200);
+    }
+    const all = await h.api(adminKey, 'GET', '/api/admin/cron-jobs?limit=100');
+    const ids: string[] = all.body.executions.map((e: { id: string }) => e.id);
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    expect(all.body.nextCursor).toBeNull();
+
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await h.api(adminKey, 'GET', `/api/admin/cron-jobs?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.executions.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.executions.map((e: { id: string }) => e.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(ids);
+
+    const cleanups = await h.api(adminKey, 'GET', '/api/admin/cron-jobs?job=cleanup-jobs&limit=1');
+    const next = await h.api(adminKey, 'GET', `/api/admin/cron-jobs?job=cleanup-jobs&limit=1&cursor=${cleanups.body.nextCursor}`);
+    expect([...cleanups.body.executions, ...next.body.executions].map((e: { jobName: string }) => e.jobName)).toEqual(['cleanup-jobs', 'cleanup-jobs']);
+    expect(next.body.executions[0].id).not.toBe(cleanups.body.executions[0].id);
+
+    const bad = await h.api(adminKey, 'GET', '/api/admin/cron-jobs?cursor=not-a-cursor');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('cursor');
+  });
+
   it('admin tasks: filters by status, stuck and user, paginated; retry re-dispatches or re-checks now', async () => {
     const stuck = await stuckDone();
     h.sim.setFaults({ transientErrorRate: 1 });

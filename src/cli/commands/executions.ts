@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { cursorOf } from '../../db/index.js';
 import { executionView, listRuns, runStats, type ExecutionView, type RunStats } from '../../jobs/index.js';
 import { action, parsePositiveInt, printJson, withSystem } from '../context.js';
+import { pageKeyOf } from '../cursor.js';
 import { plainTable, renderTable } from './stuck.js';
 
 export function registerExecutionsCommand(program: Command): void {
@@ -8,16 +10,19 @@ export function registerExecutionsCommand(program: Command): void {
     .command('executions')
     .description('the recovery run history (reconciler and cleanup runs), newest first, with statistics')
     .option('--limit <n>', 'how many runs', '50')
-    .option('--json', 'machine output')
-    .action(action(async (opts: { limit: string; json?: boolean }) => {
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option('--json', 'machine output: {executions, stats, nextCursor}')
+    .action(action(async (opts: { limit: string; cursor?: string; json?: boolean }) => {
       const limit = parsePositiveInt(opts.limit, '--limit');
-      const { executions, stats } = await withSystem(async (s) => ({
-        executions: (await listRuns(s.db, { limit })).map(executionView),
-        stats: await runStats(s.db),
-      }));
-      if (opts.json) return printJson({ executions, stats });
+      const before = opts.cursor === undefined ? null : pageKeyOf(opts.cursor, 'settle executions');
+      const { executions, stats, nextCursor } = await withSystem(async (s) => {
+        const { runs, next } = await listRuns(s.db, { limit, before });
+        return { executions: runs.map(executionView), stats: await runStats(s.db), nextCursor: cursorOf(next) };
+      });
+      if (opts.json) return printJson({ executions, stats, nextCursor });
       if (executions.length === 0) console.log('No recovery runs recorded yet.');
       else console.log(renderTable(historyTable(executions)));
+      if (nextCursor) console.log(`More: settle executions --cursor ${nextCursor}`);
       console.log('');
       console.log(describeStats(stats));
     }));

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
+import { cursorOf } from '../../db/index.js';
 import { adminTaskTotal, listTasksForAdmin, type TaskListRow } from '../../tasks/index.js';
 import { emailsOf } from '../../users/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
+import { pageKeyOf } from '../cursor.js';
 
 export function registerStuckCommand(program: Command): void {
   program
@@ -10,17 +12,20 @@ export function registerStuckCommand(program: Command): void {
     .description('list tasks stuck in pending or processing, oldest first')
     .option('--age-minutes <n>', 'pending or processing for over this many minutes (decimals allowed)', '10')
     .option('--limit <n>', 'show at most this many', '100')
-    .option('--json', 'machine output')
-    .action(action(async (opts: { ageMinutes: string; limit: string; json?: boolean }) => {
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option('--json', 'machine output: {ageMinutes, total, tasks, nextCursor}')
+    .action(action(async (opts: { ageMinutes: string; limit: string; cursor?: string; json?: boolean }) => {
       const ageMinutes = parseMinutes(opts.ageMinutes, '--age-minutes');
       const limit = parsePositiveInt(opts.limit, '--limit');
+      const after = opts.cursor === undefined ? null : pageKeyOf(opts.cursor, 'settle stuck');
       const ageMs = ageMinutes * 60_000;
-      const { tasks, total, emails } = await withSystem(async (s) => {
+      const { tasks, total, emails, next } = await withSystem(async (s) => {
         const stuck = { processingMs: ageMs, pendingMs: ageMs };
-        const list = await listTasksForAdmin(s.db, { stuck, limit });
+        const list = await listTasksForAdmin(s.db, { stuck, limit, after });
         return { ...list, total: await adminTaskTotal(s.db, { stuck }), emails: await emailsOf(s.db, list.tasks.map((t) => t.user_id)) };
       });
-      if (opts.json) return printJson({ ageMinutes, total, tasks: tasks.map((t) => stuckView(t, emails.get(t.user_id) ?? null)) });
+      const nextCursor = cursorOf(next);
+      if (opts.json) return printJson({ ageMinutes, total, tasks: tasks.map((t) => stuckView(t, emails.get(t.user_id) ?? null)), nextCursor });
       if (tasks.length === 0) {
         console.log(`No stuck tasks: nothing has been pending or processing for over ${ageMinutes} minutes.`);
         return;
@@ -31,6 +36,7 @@ export function registerStuckCommand(program: Command): void {
       console.log('');
       const shown = total > tasks.length ? `Showing ${tasks.length} of ${total}` : `${total}`;
       console.log(`${shown} stuck task${total === 1 ? '' : 's'} (pending or processing for over ${ageMinutes} minutes).`);
+      if (nextCursor) console.log(`More: settle stuck --age-minutes ${opts.ageMinutes} --limit ${limit} --cursor ${nextCursor}`);
       console.log('To retry these tasks, run: settle retry');
     }));
 }

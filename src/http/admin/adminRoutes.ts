@@ -35,8 +35,8 @@ const tags = ['operations'];
 const runAnswer = z.looseObject({ success: z.boolean().optional(), message: z.string().optional() }).describe("the job's answer");
 
 const runHistory = openObject(
-  { executions: z.array(z.looseObject({ id: z.uuid(), jobName: z.string(), status: z.string() })), stats: z.looseObject({}) },
-  'the last runs (newest first) and their statistics',
+  { executions: z.array(z.looseObject({ id: z.uuid(), jobName: z.string(), status: z.string() })), stats: z.looseObject({}), nextCursor: z.string().nullable() },
+  'runs newest first, a page at a time (pass nextCursor as cursor for the next), and their statistics',
 );
 const adminTaskList = openObject(
   { tasks: z.array(z.looseObject({ taskId: z.uuid(), userId: z.uuid(), status: z.string() })), total: z.number().int(), limit: z.number().int(), nextCursor: z.string().nullable() },
@@ -50,7 +50,7 @@ export function registerAdminRoutes(app: FastifyInstance, system: System, sessio
   const admin = requireAdminOrSession(system.db, sessions);
   const jobNames = z.enum(system.jobs.map((j) => j.name) as [string, ...string[]]);
   const triggerBody = z.strictObject({ job: jobNames, dryRun: z.boolean().optional() });
-  const executionsQuery = z.strictObject({ limit: page.limit, job: jobNames.optional() });
+  const executionsQuery = z.strictObject({ limit: page.limit, job: jobNames.optional(), cursor: cursor.optional() });
   const runErrors = errorResponses(...AUTH_ERRORS, 404, 409);
   const route = (summary: string) => ({ tags, summary, security: BEARER_OR_SESSION });
 
@@ -70,8 +70,9 @@ export function registerAdminRoutes(app: FastifyInstance, system: System, sessio
     '/api/admin/cron-jobs',
     { preValidation: admin, schema: { ...route('Recent job runs and their statistics'), querystring: executionsQuery, response: { 200: runHistory, ...errorResponses(...AUTH_ERRORS) } } },
     async (request) => {
-      const rows = await listRuns(system.db, { limit: request.query.limit, jobName: request.query.job });
-      return { executions: rows.map(executionView), stats: await runStats(system.db) };
+      const { limit, job, cursor: from } = request.query;
+      const { runs, next } = await listRuns(system.db, { limit, jobName: job, before: decodeCursor(from, timeIdKey) });
+      return { executions: runs.map(executionView), stats: await runStats(system.db), nextCursor: encodeCursor(next) };
     },
   );
 

@@ -1,4 +1,4 @@
-import { agoMs, isUniqueViolation, type Queryable } from '../../db/index.js';
+import { agoMs, beforeMicrosKey, isUniqueViolation, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { RunSummary } from '../descriptor.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed';
@@ -113,12 +113,24 @@ export async function finishRun(db: Queryable, id: string, finished: FinishedRun
 }
 
 /** The latest runs, newest first, of every job or of one. */
-export async function listRuns(db: Queryable, options: { limit: number; jobName?: string }): Promise<RunRow[]> {
-  const { rows } = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM cron_job_executions WHERE ($2::text IS NULL OR job_name = $2) ORDER BY started_at DESC, id DESC LIMIT $1`,
-    [options.limit, options.jobName ?? null],
+export interface RunListQuery {
+  limit: number;
+  jobName?: string;
+  /** The next page: runs before this key in (started_at, id) order, newest first. */
+  before?: NewestFirstKey | null;
+}
+
+/** Runs newest first, a page at a time by keyset: an ordered scan of cron_job_executions_started_idx or _job_idx. */
+export async function listRuns(db: Queryable, q: RunListQuery): Promise<{ runs: RunRow[]; next: NewestFirstKey | null }> {
+  const { rows } = await db.query<RunRow & { page_us: number }>(
+    `SELECT ${RUN_COLUMNS}, ${pageMicros('started_at')} FROM cron_job_executions
+      WHERE ($2::text IS NULL OR job_name = $2) AND ${beforeMicrosKey('started_at', '$3', '$4')}
+      ORDER BY started_at DESC, id DESC LIMIT $1`,
+    [q.limit + 1, q.jobName ?? null, q.before?.at ?? null, q.before?.id ?? null],
   );
-  return rows;
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return { runs: page.map(({ page_us: _key, ...run }) => run), next: rows.length > q.limit && last ? { at: Number(last.page_us), id: last.id } : null };
 }
 
 export async function findRunningRun(db: Queryable, jobName: string): Promise<RunRow | null> {

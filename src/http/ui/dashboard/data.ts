@@ -23,13 +23,13 @@ export const EXECUTIONS_SHOWN = 50;
 export async function loadCronJobs(system: System): Promise<CronJobsData> {
   const schedules = await listSchedules(system.db, system.jobs, system.config);
   const stats = await runStats(system.db);
-  const rows = await listRuns(system.db, { limit: EXECUTIONS_SHOWN });
-  return { schedules, providerAccounts: await lastAccountReadings(system), stats, executions: rows.map(executionView) };
+  const { runs } = await listRuns(system.db, { limit: EXECUTIONS_SHOWN });
+  return { schedules, providerAccounts: await lastAccountReadings(system), stats, executions: runs.map(executionView) };
 }
 
 /** The readings of the latest provider-account run: its results when it passed, its error's words when it did not. */
 async function lastAccountReadings(system: System): Promise<CronJobsData['providerAccounts']> {
-  const [last] = await listRuns(system.db, { limit: 1, jobName: providerAccount.name });
+  const [last] = (await listRuns(system.db, { limit: 1, jobName: providerAccount.name })).runs;
   if (!last?.completed_at) return null;
   const checkedAt = last.completed_at.toISOString();
   const results = last.results as ProviderAccountResult | null;
