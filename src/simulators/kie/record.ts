@@ -5,14 +5,16 @@ import { KIE_FAILURES, kieFileName, viewTask, type KieTask } from './task.js';
 /** The task as KIE's recordInfo `data` shows it (docs.kie.ai, "Get Task Details"). */
 export function recordOf(task: KieTask, now: number, resultUrl: string) {
   const view = viewTask(task, now);
-  const failure = view.state === 'fail' ? KIE_FAILURES[task.failureIndex]! : { failCode: '', failMsg: '' };
+  const { failCode, failMsg } = view.state === 'fail' ? KIE_FAILURES[task.failureIndex]! : { failCode: '', failMsg: '' };
+  // Every field named: a spread amid fields sends Node 20's V8 to its slow path for the rest (one record a status check).
   return {
     taskId: task.id,
     model: task.model,
     state: view.state,
     param: task.param,
     resultJson: view.state === 'success' ? JSON.stringify({ resultUrls: [resultUrl] }) : '',
-    ...failure,
+    failCode,
+    failMsg,
     // Seconds, as KIE reports it.
     costTime: view.completedAt === undefined ? 0 : Math.round((view.completedAt - task.createdAt) / 1000),
     completeTime: view.completedAt ?? null,

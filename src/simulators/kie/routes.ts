@@ -62,7 +62,8 @@ export function registerKieRoutes(app: FastifyInstance, sim: KieSimulation, urls
     // 32 hex digits, as before, from randomUUID's buffered pool (a quarter of randomBytes(16)'s cost).
     const id = randomUUID().replaceAll('-', '');
     const param = JSON.stringify(request.body);
-    const { answer } = sim.accept(settleTaskId, 200, { id, ...checked, param, consumeCredits: chargeAccount(sim.faults) });
+    const { model, type, callBackUrl } = checked;
+    const { answer } = sim.accept(settleTaskId, 200, { id, model, type, callBackUrl, param, consumeCredits: chargeAccount(sim.faults) });
     if (!(await answerDue(sim, request, reply, answer))) return reply;
     return { code: 200, msg: 'success', data: { taskId: id } };
   });
