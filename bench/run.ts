@@ -62,17 +62,17 @@ async function runBench(options: BenchOptions, command: string): Promise<number>
   const machine = await machineOfTarget();
   process.stdout.write(`Database: ${database}, a fresh database per section. ${machine.database}.\n`);
   const startedAt = new Date().toISOString();
-  const sections: SectionResult[] = [];
-  let broken = 0;
-  for (const name of options.only) {
-    const runs: SectionResult[] = [];
-    for (let i = 0; i < options.repeat; i++) {
+  // Round by round (every section once, then again), not each section three times in a row: a machine whose speed
+  // drifts over the run then weighs on a ratio's two sides alike.
+  const runs = new Map<string, SectionResult[]>(options.only.map((name) => [name, []]));
+  for (let round = 0; round < options.repeat; round++) {
+    for (const name of options.only) {
       const result = await runSection(name, options);
-      if (result) runs.push(result);
+      if (result) runs.get(name)!.push(result);
     }
-    if (runs.length === options.repeat) sections.push(combineRuns(runs));
-    else broken++;
   }
+  const sections = options.only.filter((name) => runs.get(name)!.length === options.repeat).map((name) => combineRuns(runs.get(name)!));
+  const broken = options.only.length - sections.length;
   const ratioList = ratios(sections);
   const missed = sections.flatMap((s) => s.targets).filter((t) => !t.pass).length + ratioList.filter((r) => r.pass === false).length;
   const md = writeReport(options.out, { command, database, machine, startedAt, sections, ratios: ratioList, missed });
