@@ -34,7 +34,7 @@ export {
 } from './schedules.js';
 export { isJobPaused } from './sql/readPauses.js';
 export { claimTick, type TickClaim } from './sql/ticks.js';
-export { countConsecutiveFailedRuns, listRuns, type RunListQuery, type RunRow } from './sql/runs.js';
+export { countConsecutiveFailedRuns, listRuns, type RunRow } from './sql/runs.js';
 export { runStats, type RunStats } from './sql/runStats.js';
 export { readRunCounts } from './runCounts.js';
 export { RUN_COUNT_RESULTS, type RunCountResult, type RunCountRow } from './sql/selectRunCounts.js';

@@ -35,8 +35,8 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
 
 /**
  * A fetch that never produced a whole answer: always transient. A timeout, an answer cut off for its size or a
- * connection lost after the request was sent is in doubt (the provider may have acted on it); a connection never made is not. The URL is left out of the
- * message, it may carry tokens.
+ * connection lost after the request was sent is in doubt (the provider may have acted on it); a connection never
+ * made is not. The URL is left out of the message, it may carry tokens.
  */
 export function fetchFailure(op: string, provider: string, err: unknown, timeoutMs: number): ProviderError {
   if (err instanceof ProviderError) return err;

@@ -60,49 +60,46 @@ describe('counters kept as rows change (migration 0018)', () => {
     expect(rows.rows[0]!.n).toBe((await scanned()).length);
   });
 
+  /** How often a trigger function and task_count_key ran during one statement, in a transaction of its own. */
+  const callsDuring = (trigger: string, statement: string, params: unknown[] = []) =>
+    t.db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL track_functions = 'all'`);
+      await tx.query(statement, params);
+      const { rows } = await tx.query<{ trigger: number; key: number | null }>(
+        `SELECT pg_stat_get_xact_function_calls($1::regprocedure)::int AS trigger,
+                pg_stat_get_xact_function_calls('task_count_key(tasks)'::regprocedure)::int AS key`,
+        [trigger],
+      );
+      return { trigger: rows[0]!.trigger, key: rows[0]!.key ?? 0 };
+    });
+
   it("keep a settlement's trigger to one cached plan: it calls no SQL function PostgreSQL would plan again per row (0022)", async () => {
     await insertTasks(3, 'processing');
-    const calls = await t.db.transaction(async (tx) => {
-      await tx.query(`SET LOCAL track_functions = 'all'`);
-      await tx.query(
-        `UPDATE tasks SET status = 'completed', settled_by = 'webhook', provider_completed_at = now() - interval '2 seconds', completed_at = now()
-          WHERE id IN (SELECT id FROM tasks WHERE status = 'processing' LIMIT 3)`,
-      );
-      const { rows } = await tx.query<{ trigger: number; key: number | null }>(
-        `SELECT pg_stat_get_xact_function_calls('task_counts_moved()'::regprocedure)::int AS trigger,
-                pg_stat_get_xact_function_calls('task_count_key(tasks)'::regprocedure)::int AS key`,
-      );
-      return rows[0]!;
-    });
+    const calls = await callsDuring(
+      'task_counts_moved()',
+      `UPDATE tasks SET status = 'completed', settled_by = 'webhook', provider_completed_at = now() - interval '2 seconds', completed_at = now()
+        WHERE id IN (SELECT id FROM tasks WHERE status = 'processing' LIMIT 3)`,
+    );
     // The trigger ran once per row; before 0022 each run called task_count_key twice, a SQL function in FROM that
     // is never inlined and so parsed and planned again every time (0.3 ms of a 0.7 ms settlement).
-    expect(calls.trigger).toBe(3);
-    expect(calls.key ?? 0).toBe(0);
+    expect(calls).toEqual({ trigger: 3, key: 0 });
     expect(await taskCounts()).toEqual(await scanned());
   });
 
   it("keep a submission group's insert trigger to one cached plan, finished tasks with latencies too (0024)", async () => {
-    const calls = await t.db.transaction(async (tx) => {
-      await tx.query(`SET LOCAL track_functions = 'all'`);
-      await tx.query(
-        `INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms, provider_task_id,
-                            settled_by, provider_completed_at, completed_at)
-         SELECT gen_random_uuid(), $1, 'video', 'm', 'kie', '{}', s.status, 10, 3, 60000, 'p-' || gen_random_uuid(),
-                s.path, now() - make_interval(secs => i * 0.7), now()
-           FROM generate_series(1, 12) i,
-                (VALUES ('pending', NULL), ('completed', 'webhook'), ('failed', 'cleanup')) s(status, path)`,
-        [userId],
-      );
-      const { rows } = await tx.query<{ trigger: number; key: number | null }>(
-        `SELECT pg_stat_get_xact_function_calls('task_counts_added()'::regprocedure)::int AS trigger,
-                pg_stat_get_xact_function_calls('task_count_key(tasks)'::regprocedure)::int AS key`,
-      );
-      return rows[0]!;
-    });
+    const calls = await callsDuring(
+      'task_counts_added()',
+      `INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms, provider_task_id,
+                          settled_by, provider_completed_at, completed_at)
+       SELECT gen_random_uuid(), $1, 'video', 'm', 'kie', '{}', s.status, 10, 3, 60000, 'p-' || gen_random_uuid(),
+              s.path, now() - make_interval(secs => i * 0.7), now()
+         FROM generate_series(1, 12) i,
+              (VALUES ('pending', NULL), ('completed', 'webhook'), ('failed', 'cleanup')) s(status, path)`,
+      [userId],
+    );
     // One run for the statement; before 0024 it called task_count_key once per row, planning its body again at
     // every statement (0.37 ms of a submission group's insert).
-    expect(calls.trigger).toBe(1);
-    expect(calls.key ?? 0).toBe(0);
+    expect(calls).toEqual({ trigger: 1, key: 0 });
     expect(await taskCounts()).toEqual(await scanned());
   });
 
