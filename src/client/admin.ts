@@ -1,4 +1,4 @@
-import type { CreatedKey, CreditMove, NewUser, Refund, RevokedKey, User, UserDetail, UserPage, UserQuery, WebhookEndpoint } from './adminTypes.js';
+import type { ApiKeyPage, CreatedKey, CreditMove, NewUser, PageQuery, Refund, RevokedKey, User, UserDetail, UserPage, UserQuery, WebhookEndpoint, WebhookEndpointPage } from './adminTypes.js';
 import type { WebhookEventType } from './webhooks.js';
 import { connectionOf, SettleClient, type SettleClientOptions } from './client.js';
 import { errorFromResponse } from './errors.js';
@@ -13,6 +13,13 @@ export interface SettleAdminOptions {
 }
 
 const path = encodeURIComponent;
+/** The server's largest page. */
+const MAX_PAGE = 200;
+
+function queryString(query: object): string {
+  const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  return params.size > 0 ? `?${params}` : '';
+}
 
 /**
  * What an app's backend needs from Settle besides tasks: its users (by your own user ids), their keys and credits,
@@ -40,11 +47,7 @@ export class SettleAdmin {
     },
     get: async (userId: string): Promise<UserDetail> => (await sendJson<UserDetail>(this.connection, 'GET', `/api/admin/users/${path(userId)}`)).body,
     /** One page, newest first; pass nextCursor back for the next. */
-    list: async (query: UserQuery = {}): Promise<UserPage> => {
-      const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-      const qs = params.toString() ? `?${params}` : '';
-      return (await sendJson<UserPage>(this.connection, 'GET', `/api/admin/users${qs}`)).body;
-    },
+    list: async (query: UserQuery = {}): Promise<UserPage> => (await sendJson<UserPage>(this.connection, 'GET', `/api/admin/users${queryString(query)}`)).body,
     /** The user with this externalId, or null. */
     findByExternalId: async (externalId: string): Promise<UserPage['users'][number] | null> => (await this.users.list({ externalId })).users[0] ?? null,
   };
@@ -54,6 +57,9 @@ export class SettleAdmin {
     create: async (userId: string): Promise<CreatedKey> => (await sendJson<CreatedKey>(this.connection, 'POST', `/api/admin/users/${path(userId)}/keys`)).body,
     /** Every Settle instance refuses the key within 5 s. Revoking twice keeps the first time. */
     revoke: async (keyId: string): Promise<RevokedKey> => (await sendJson<RevokedKey>(this.connection, 'DELETE', `/api/admin/keys/${path(keyId)}`)).body,
+    /** One page of the user's keys (revoked ones too), newest first; pass nextCursor back for the next. */
+    list: async (userId: string, query: PageQuery = {}): Promise<ApiKeyPage> =>
+      (await sendJson<ApiKeyPage>(this.connection, 'GET', `/api/admin/users/${path(userId)}/keys${queryString(query)}`)).body,
   };
 
   readonly credits = {
@@ -75,8 +81,19 @@ export class SettleAdmin {
     /** The answer carries the endpoint's signing secret (whsec_…); verify deliveries with verifyWebhook. */
     create: async (endpoint: { url: string; events?: WebhookEventType[] }): Promise<WebhookEndpoint> =>
       (await sendJson<WebhookEndpoint>(this.connection, 'POST', '/api/admin/webhook-endpoints', { body: endpoint })).body,
-    list: async (): Promise<WebhookEndpoint[]> =>
-      (await sendJson<{ endpoints: WebhookEndpoint[] }>(this.connection, 'GET', '/api/admin/webhook-endpoints')).body.endpoints,
+    /** One page, newest first; pass nextCursor back for the next. */
+    page: async (query: PageQuery = {}): Promise<WebhookEndpointPage> =>
+      (await sendJson<WebhookEndpointPage>(this.connection, 'GET', `/api/admin/webhook-endpoints${queryString(query)}`)).body,
+    /** Every endpoint, newest first, page by page (endpoints are configuration: a handful). */
+    list: async (): Promise<WebhookEndpoint[]> => {
+      const endpoints: WebhookEndpoint[] = [];
+      for (let cursor: string | undefined; ; ) {
+        const page = await this.webhookEndpoints.page({ cursor, limit: MAX_PAGE });
+        endpoints.push(...page.endpoints);
+        if (!page.nextCursor) return endpoints;
+        cursor = page.nextCursor;
+      }
+    },
     delete: async (id: string): Promise<void> => {
       const res = await send(this.connection, 'DELETE', `/api/admin/webhook-endpoints/${path(id)}`, {});
       if (!res.ok) throw await errorFromResponse(res);

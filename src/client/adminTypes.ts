@@ -25,7 +25,19 @@ export interface ApiKeyInfo {
 }
 
 export interface UserDetail extends UserWithCredits {
+  /** The newest 50 keys; keysNextCursor pages on with keys.list. */
   keys: ApiKeyInfo[];
+  keysNextCursor: string | null;
+}
+
+export interface PageQuery {
+  cursor?: string;
+  limit?: number;
+}
+
+export interface ApiKeyPage {
+  keys: ApiKeyInfo[];
+  nextCursor: string | null;
 }
 
 export interface NewUser {
@@ -37,11 +49,9 @@ export interface NewUser {
   credits?: number;
 }
 
-export interface UserQuery {
+export interface UserQuery extends PageQuery {
   externalId?: string;
   email?: string;
-  cursor?: string;
-  limit?: number;
 }
 
 export interface UserPage {
@@ -83,6 +93,12 @@ export interface WebhookEndpoint {
   id: string;
   url: string;
   events: WebhookEventType[];
+  createdAt: string;
   /** `whsec_…`, returned when the endpoint is made: verify deliveries with it (verifyWebhook). */
   secret?: string;
+}
+
+export interface WebhookEndpointPage {
+  endpoints: WebhookEndpoint[];
+  nextCursor: string | null;
 }

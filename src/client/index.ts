@@ -19,9 +19,11 @@ export { priceFor } from './prices.js';
 export { SettleAdmin, type SettleAdminOptions } from './admin.js';
 export type {
   ApiKeyInfo,
+  ApiKeyPage,
   CreatedKey,
   CreditMove,
   NewUser,
+  PageQuery,
   Refund,
   RevokedKey,
   User,
@@ -30,5 +32,6 @@ export type {
   UserQuery,
   UserWithCredits,
   WebhookEndpoint,
+  WebhookEndpointPage,
 } from './adminTypes.js';
 export type { Canceled, Credits, Model, PriceRule, SubmitRequest, Submitted, Task, TaskEvent, TaskStatus, TaskType } from './types.js';

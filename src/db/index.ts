@@ -16,6 +16,7 @@ export {
   afterPageKey,
   beforeMicrosKey,
   cursorOf,
+  keysetPage,
   pageAt,
   pageKeyOf,
   pageMicros,

@@ -34,6 +34,20 @@ export interface NewestFirstKey {
 /** The select-list item that gives a row its newest-first key time. */
 export const pageMicros = (column: string): string => `(extract(epoch FROM ${column}) * 1000000)::bigint AS page_us`;
 
+/**
+ * A page from a keyset find that asked for one row more than `limit` (the extra row says a next page exists):
+ * the page's rows without their `page_us`, and the key of the page after it, or null.
+ */
+export function keysetPage<Row extends object>(
+  rows: readonly (Row & { page_us: number })[],
+  limit: number,
+  idOf: (row: Row) => string,
+): { items: Row[]; next: NewestFirstKey | null } {
+  const items = rows.slice(0, limit).map(({ page_us: _key, ...row }) => row as unknown as Row);
+  const last = rows[limit - 1];
+  return { items, next: rows.length > limit && last ? { at: last.page_us, id: idOf(last) } : null };
+}
+
 /** SQL: the row comes before the key in (column, id) order, or no key was given (the first page). */
 export const beforeMicrosKey = (column: string, atParam: string, idParam: string): string =>
   `(${atParam}::bigint IS NULL OR (${column}, id) < (timestamptz 'epoch' + ${atParam}::bigint * interval '1 microsecond', ${idParam}::uuid))`;

@@ -14,6 +14,7 @@ export { createTaskWebhookSender, WEBHOOK_ANSWER_TIMEOUT_MS } from './webhooks/s
 export { taskWebhooks, type TaskWebhookOptions, type TaskWebhooks, type WebhookPayload } from './webhooks/taskWebhooks.js';
 export { deleteWebhookEndpoint } from './webhooks/sql/deleteWebhookEndpoint.js';
 export { listWebhookEndpoints, type WebhookEndpoint } from './webhooks/sql/listWebhookEndpoints.js';
+export { listWebhookEndpointsPage, type WebhookEndpointPage } from './webhooks/sql/listWebhookEndpointsPage.js';
 export { readOutboxCounts } from './outbox/outboxStatusCounts.js';
 export type { OutboxCountRow } from './outbox/selectOutboxCounts.js';
 export { oldestPendingAgeSeconds } from './outbox/oldestPendingAge.js';

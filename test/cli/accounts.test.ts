@@ -50,6 +50,17 @@ describe('settle users list|show|keys, credits grant|debit, refund', () => {
     const revoked = await json('users', 'keys', 'revoke', key.keyId);
     expect(revoked).toMatchObject({ keyId: key.keyId, userId: created.userId });
     expect((await json('users', 'show', created.userId)).keys.find((k: { keyId: string }) => k.keyId === key.keyId).revokedAt).toBe(revoked.revokedAt);
+
+    // Newest first, a page at a time; the text names the next page's command.
+    const firstKeys = await json('users', 'keys', 'list', 'ext:app-1', '--limit', '1');
+    expect(firstKeys.keys.map((k: { keyId: string }) => k.keyId)).toEqual([key.keyId]);
+    const olderKeys = await json('users', 'keys', 'list', 'ext:app-1', '--limit', '1', '--cursor', firstKeys.nextCursor);
+    expect(olderKeys).toEqual({ keys: [expect.objectContaining({ revokedAt: null })], nextCursor: null });
+    const text = await cli('users', 'keys', 'list', created.userId, '--limit', '1');
+    expect(text.stdout).toContain(`More: settle users keys list ${created.userId} --cursor ${firstKeys.nextCursor}`);
+    const bad = await cli('users', 'keys', 'list', created.userId, '--cursor', 'abc');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('settle: --cursor must be a cursor printed by "settle users keys list", got "abc"\n');
   }, CASE_MS);
 
   it('credits: grant and debit once per --reference; conflicts and overdrafts are one line and change nothing', async () => {

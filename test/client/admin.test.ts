@@ -44,6 +44,7 @@ describe('SettleAdmin (settle/client) against a running server', () => {
     expect(key.apiKey).toMatch(/^sk_settle_/);
     const detail = await admin.users.get(user.userId);
     expect(detail.keys.map((k) => k.keyId)).toEqual([key.keyId]);
+    expect(detail.keysNextCursor).toBeNull();
     expect((await admin.keys.revoke(key.keyId)).keyId).toBe(key.keyId);
     await expect(admin.users.get('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
     await expectAuditClean(h.system.db);
@@ -62,6 +63,31 @@ describe('SettleAdmin (settle/client) against a running server', () => {
     expect(seen.length).toBeGreaterThanOrEqual(4);
   });
 
+  it("pages through a user's keys and the webhook endpoints; webhookEndpoints.list walks every page", async () => {
+    const { userId } = await admin.users.create({ externalId: 'key-pages' });
+    const keys = [];
+    for (let i = 0; i < 3; i++) keys.push((await admin.keys.create(userId)).keyId);
+    const first = await admin.keys.list('ext:key-pages', { limit: 2 });
+    expect(first.keys.map((k) => k.keyId)).toEqual([keys[2], keys[1]]);
+    expect(await admin.keys.list(userId, { limit: 2, cursor: first.nextCursor! })).toEqual({ keys: [expect.objectContaining({ keyId: keys[0] })], nextCursor: null });
+
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push((await admin.webhookEndpoints.create({ url: `https://paged.example.com/${i}` })).id);
+    const page = await admin.webhookEndpoints.page({ limit: 2 });
+    expect(page.endpoints.map((e) => e.id)).toEqual([made[2], made[1]]);
+    expect((await admin.webhookEndpoints.page({ limit: 2, cursor: page.nextCursor! })).endpoints[0]!.id).toBe(made[0]);
+    // More endpoints than the server's largest page: list() follows nextCursor to the end.
+    await h.system.db.query(
+      `INSERT INTO webhook_endpoints (id, url, events, secret, created_at)
+       SELECT gen_random_uuid(), 'https://bulk.example.com/' || i, '{task.completed}', 'whsec_x', now() - i * interval '1 second' FROM generate_series(1, 250) i`,
+    );
+    const all = (await admin.webhookEndpoints.list()).map((e) => e.id);
+    expect(all.slice(0, 3)).toEqual([...made].reverse());
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.length).toBe((await h.system.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_endpoints')).rows[0]!.n);
+    await h.system.db.query(`DELETE FROM webhook_endpoints WHERE url LIKE 'https://bulk.example.com/%' OR url LIKE 'https://paged.example.com/%'`);
+  });
+
   it('webhook endpoints are called at /api/admin/webhook-endpoints; a user key or a wrong key is refused with typed errors', async () => {
     calls.length = 0;
     await admin.webhookEndpoints.create({ url: 'https://app.example.com/hooks/settle', events: ['task.completed'] }).catch(() => undefined);
@@ -69,7 +95,7 @@ describe('SettleAdmin (settle/client) against a running server', () => {
     await admin.webhookEndpoints.delete('00000000-0000-4000-8000-000000000000').catch(() => undefined);
     expect(calls).toEqual([
       'POST /api/admin/webhook-endpoints {"url":"https://app.example.com/hooks/settle","events":["task.completed"]}',
-      'GET /api/admin/webhook-endpoints',
+      'GET /api/admin/webhook-endpoints?limit=200',
       'DELETE /api/admin/webhook-endpoints/00000000-0000-4000-8000-000000000000',
     ]);
     const asUser = new SettleAdmin({ baseUrl: h.url, apiKey: (await h.user(0)).apiKey });

@@ -3,13 +3,13 @@ import { statementText, type Queryable, type Statement } from '../../src/db/inde
 import { listRuns, runStats } from '../../src/jobs/index.js';
 import { frozenCreditsSummary } from '../../src/ledger/index.js';
 import { readSnapshot } from '../../src/metrics/index.js';
-import { listNotifications, outboxCounts } from '../../src/notify/index.js';
+import { listNotifications, listWebhookEndpointsPage, outboxCounts } from '../../src/notify/index.js';
 import type { AssetStore } from '../../src/storage/index.js';
 import { adminTaskTotal, listTasksForAdmin, pruneTasks } from '../../src/tasks/index.js';
-import { createUser } from '../../src/users/index.js';
+import { createUser, listApiKeys } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
-const HISTORY_TABLES = ['tasks', 'notification_outbox', 'cron_job_executions', 'credit_holds', 'credit_transactions'];
+const HISTORY_TABLES = ['tasks', 'notification_outbox', 'cron_job_executions', 'credit_holds', 'credit_transactions', 'api_keys', 'webhook_endpoints'];
 
 interface PlanNode {
   'Node Type': string;
@@ -20,6 +20,8 @@ const seqScans = (node: PlanNode): string[] => [
   ...(node['Node Type'] === 'Seq Scan' && HISTORY_TABLES.includes(node['Relation Name'] ?? '') ? [node['Relation Name']!] : []),
   ...(node.Plans ?? []).flatMap(seqScans),
 ];
+/** A keyset page reads its rows in order from an index: no sort of everything that matched. */
+const sorts = (node: PlanNode): string[] => [...(node['Node Type'] === 'Sort' ? ['Sort'] : []), ...(node.Plans ?? []).flatMap(sorts)];
 
 /** A Queryable that runs every statement and keeps it, so the test can ask the planner about exactly what was sent. */
 function recording(db: Queryable): { db: Queryable; sent: { text: string; params: unknown[] }[] } {
@@ -38,10 +40,28 @@ function recording(db: Queryable): { db: Queryable; sent: { text: string; params
 
 describe('lists, totals and /metrics read history through indexes, never a sequential scan', () => {
   let t: TestDatabase;
+  let keyOwner: string;
 
   beforeAll(async () => {
     t = await createTestDatabase();
     const { userId } = await createUser(t.db, { email: 'plans@example.com', credits: 1000 });
+    keyOwner = userId;
+    // An app that makes a key per session: thousands of keys for one user, a few for the others.
+    await t.db.query(
+      `INSERT INTO users (id, email) SELECT gen_random_uuid(), 'other-' || i || '@example.com' FROM generate_series(1, 200) i`,
+    );
+    await t.db.query(
+      `INSERT INTO api_keys (id, user_id, key_hash, key_prefix, role, created_at, revoked_at)
+       SELECT gen_random_uuid(), $1, 'hash-' || i, 'sk_settle_abcd', 'user', now() - make_interval(mins => i), now() FROM generate_series(1, 5000) i
+       UNION ALL
+       SELECT gen_random_uuid(), u.id, 'hash-' || u.id, 'sk_settle_abcd', 'user', now(), NULL FROM users u WHERE u.email LIKE 'other-%'`,
+      [userId],
+    );
+    await t.db.query(
+      `INSERT INTO webhook_endpoints (id, url, events, secret, created_at)
+       SELECT gen_random_uuid(), 'https://hooks.example.com/' || i, '{task.completed}', 'whsec_x', now() - make_interval(mins => i)
+         FROM generate_series(1, 2000) i`,
+    );
     await t.db.query(
       `INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms, provider_task_id,
                           settled_by, created_at, provider_completed_at, completed_at)
@@ -67,6 +87,12 @@ describe('lists, totals and /metrics read history through indexes, never a seque
     await t.db.exec('ANALYZE');
   }, 120_000);
   afterAll(() => t?.drop());
+
+  const planOf = async (text: string, params: unknown[]): Promise<PlanNode> => {
+    const { rows } = await t.db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] | string }>(`EXPLAIN (FORMAT JSON) ${text}`, params);
+    const raw = rows[0]!['QUERY PLAN'];
+    return (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan as PlanNode;
+  };
 
   it('plans every statement the admin lists, the dashboard data and a scrape send without a seq scan over history', async () => {
     const r = recording(t.db);
@@ -96,12 +122,27 @@ describe('lists, totals and /metrics read history through indexes, never a seque
 
     const scans: string[] = [];
     for (const { text, params } of r.sent) {
-      const { rows } = await t.db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] | string }>(`EXPLAIN (FORMAT JSON) ${text}`, params);
-      const raw = rows[0]!['QUERY PLAN'];
-      const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan as PlanNode;
+      const plan = await planOf(text, params);
       for (const table of seqScans(plan)) scans.push(`${table}: ${text.replace(/\s+/g, ' ').slice(0, 160)}`);
     }
     expect(r.sent.length).toBeGreaterThan(15);
     expect(scans).toEqual([]);
   }, 120_000);
+
+  it("pages a user's keys and the webhook endpoints in index order, the second page as the first", async () => {
+    const r = recording(t.db);
+    const keys = await listApiKeys(r.db, { userId: keyOwner, after: null, limit: 50 });
+    await listApiKeys(r.db, { userId: keyOwner, after: keys.next, limit: 50 });
+    const endpoints = await listWebhookEndpointsPage(r.db, { after: null, limit: 50 });
+    await listWebhookEndpointsPage(r.db, { after: endpoints.next, limit: 50 });
+    expect(keys.keys).toHaveLength(50);
+    expect(endpoints.endpoints).toHaveLength(50);
+
+    const problems: string[] = [];
+    for (const { text, params } of r.sent) {
+      const plan = await planOf(text, params);
+      for (const problem of [...seqScans(plan), ...sorts(plan)]) problems.push(`${problem}: ${text.replace(/\s+/g, ' ').slice(0, 120)}`);
+    }
+    expect(problems).toEqual([]);
+  });
 });

@@ -33,7 +33,7 @@ describe('accounts and keys through the admin API', () => {
 
     const shown = await as('GET', `/api/admin/users/${first.body.userId}`);
     expect(shown.status).toBe(200);
-    expect(shown.body).toEqual({ ...first.body, credits: { balance: 100, frozen: 0, available: 100 }, keys: [] });
+    expect(shown.body).toEqual({ ...first.body, credits: { balance: 100, frozen: 0, available: 100 }, keys: [], keysNextCursor: null });
     // The app may name its user by its own id wherever a user id goes.
     expect((await as('GET', '/api/admin/users/ext:app-user-1')).body).toEqual(shown.body);
     expect((await as('POST', '/api/admin/users/ext:app-user-1/credits', { amount: 1, reference: 'by-ext' })).body.balance).toBe(101);
@@ -97,6 +97,42 @@ describe('accounts and keys through the admin API', () => {
     const again = await as('DELETE', `/api/admin/keys/${made.body.keyId}`);
     expect(again.status).toBe(200);
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
+  });
+
+  it("lists a user's keys newest first a page at a time, revoked ones too; the user's answer carries the newest 50", async () => {
+    const user = (await as('POST', '/api/admin/users', { externalId: 'many-keys' })).body;
+    const made: string[] = [];
+    for (let i = 0; i < 52; i++) made.push((await as('POST', `/api/admin/users/${user.userId}/keys`)).body.keyId);
+    await as('DELETE', `/api/admin/keys/${made[51]}`);
+    const newestFirst = [...made].reverse();
+
+    const shown = (await as('GET', `/api/admin/users/${user.userId}`)).body;
+    expect(shown.keys.map((k: { keyId: string }) => k.keyId)).toEqual(newestFirst.slice(0, 50));
+    expect(shown.keys[0].revokedAt).toEqual(expect.any(String));
+    const rest = await as('GET', `/api/admin/users/${user.userId}/keys?cursor=${shown.keysNextCursor}`);
+    expect(rest.body).toEqual({ keys: newestFirst.slice(50).map((keyId) => expect.objectContaining({ keyId, revokedAt: null })), nextCursor: null });
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await as('GET', `/api/admin/users/ext:many-keys/keys?limit=20${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.keys.map((k: { keyId: string }) => k.keyId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(newestFirst);
+
+    const refusals: [string, number, RegExp][] = [
+      [`/api/admin/users/${user.userId}/keys?cursor=not-a-cursor`, 400, /^query\.cursor: /],
+      [`/api/admin/users/${user.userId}/keys?limit=201`, 400, /^query\.limit: /],
+      [`/api/admin/users/${MISSING}/keys`, 404, /./],
+    ];
+    for (const [path, status, message] of refusals) {
+      const res = await as('GET', path);
+      expect(res.status, path).toBe(status);
+      expect(res.body.error.message).toMatch(message);
+    }
+    expect((await h.api((await h.user(3)).apiKey, 'GET', `/api/admin/users/${user.userId}/keys`)).status).toBe(403);
   });
 
   it.runIf(usingPostgres())(`a revoked key is refused by every other instance within API_KEY_CACHE_TTL_MS (${API_KEY_CACHE_TTL_MS} ms)`, async () => {

@@ -34,8 +34,8 @@ describe('/api/admin/webhook-endpoints', () => {
     expect(list.status).toBe(200);
     const listed = list.body.endpoints.filter((e: { id: string }) => [loopback.body.id, some.body.id].includes(e.id));
     expect(listed).toEqual([
-      { id: loopback.body.id, url: loopback.body.url, events: EVENTS, createdAt: loopback.body.createdAt },
       { id: some.body.id, url: some.body.url, events: some.body.events, createdAt: some.body.createdAt },
+      { id: loopback.body.id, url: loopback.body.url, events: EVENTS, createdAt: loopback.body.createdAt },
     ]);
     expect(JSON.stringify(list.body)).not.toContain('whsec_');
 
@@ -44,6 +44,21 @@ describe('/api/admin/webhook-endpoints', () => {
     expect(JSON.stringify(removed.body)).not.toContain('whsec_');
     expect((await h.api(admin, 'GET', ENDPOINTS)).body.endpoints.map((e: { id: string }) => e.id)).not.toContain(some.body.id);
     expect((await h.api(admin, 'DELETE', `${ENDPOINTS}/${some.body.id}`)).status).toBe(404);
+  });
+
+  it('lists newest first a page at a time: every endpoint once, nextCursor null on the last page', async () => {
+    for (let i = 0; i < 5; i++) await h.api(admin, 'POST', ENDPOINTS, { url: `https://paged.example.com/${i}` });
+    const ids = (await h.system.db.query<{ id: string }>('SELECT id FROM webhook_endpoints ORDER BY created_at DESC, id DESC')).rows.map((r) => r.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await h.api(admin, 'GET', `${ENDPOINTS}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.endpoints.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.endpoints.map((e: { id: string }) => e.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(ids);
   });
 
   const url = 'https://app.example.com/hooks';
@@ -64,6 +79,9 @@ describe('/api/admin/webhook-endpoints', () => {
     { name: 'a user key', body: { url }, key: 'user', status: 403, code: 'forbidden' },
     { name: 'no key', body: { url }, key: 'none', status: 401, code: 'unauthorized' },
     { name: 'a user key listing', method: 'GET', key: 'user', status: 403, code: 'forbidden' },
+    { name: 'a cursor of another list', method: 'GET', path: `${ENDPOINTS}?cursor=${Buffer.from('{"at":"x"}').toString('base64url')}`, status: 400, code: 'invalid_request', message: /^query\.cursor: / },
+    { name: 'a limit of 0', method: 'GET', path: `${ENDPOINTS}?limit=0`, status: 400, code: 'invalid_request', message: /^query\.limit: / },
+    { name: 'an unknown query field', method: 'GET', path: `${ENDPOINTS}?order=asc`, status: 400, code: 'invalid_request' },
     { name: 'removing a malformed id', method: 'DELETE', path: `${ENDPOINTS}/not-an-id`, status: 404, code: 'not_found', message: /^params\.id: / },
     { name: 'removing an unknown id', method: 'DELETE', path: `${ENDPOINTS}/00000000-0000-4000-8000-000000000000`, status: 404, code: 'not_found' },
     { name: 'a user key removing', method: 'DELETE', path: `${ENDPOINTS}/00000000-0000-4000-8000-000000000000`, key: 'user', status: 403, code: 'forbidden' },
@@ -110,6 +128,13 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))('settle webhooks add|list
     const table = await runCli(['webhooks', 'list'], env);
     expect(table.stdout).toContain(endpoint.id);
     expect(table.stdout).not.toContain('whsec_');
+    // Newest first, a page at a time: the text names the next page's command, which prints the older endpoint.
+    const first = await runCli(['webhooks', 'list', '--limit', '1'], env);
+    expect(first.stdout).not.toContain(endpoint.id);
+    const more = /^More: settle webhooks list --cursor (\S+)$/m.exec(first.stdout);
+    expect(more, first.stdout).not.toBeNull();
+    const second = await runCli(['webhooks', 'list', '--limit', '1', '--cursor', more![1]!, '--json'], env);
+    expect(JSON.parse(second.stdout).endpoints.map((e: { id: string }) => e.id)).toEqual([endpoint.id]);
     const admin = (await h.user(0, 'admin')).apiKey;
     expect((await h.api(admin, 'GET', ENDPOINTS)).body.endpoints.map((e: { id: string }) => e.id)).toContain(endpoint.id);
 
@@ -124,6 +149,7 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))('settle webhooks add|list
     { name: 'an unknown event', args: ['add', '--url', 'https://a.example.com', '--events', 'task.done'], code: 2, stderr: /^settle: --events must be a comma-separated list of task\.completed, task\.failed, task\.canceled, task\.refunded, got "task\.done"\n$/ },
     { name: 'no --url', args: ['add'], code: 2, stderr: /required option '--url <url>' not specified/ },
     { name: 'a malformed id', args: ['remove', 'abc'], code: 2, stderr: /^settle: the endpoint id must be a UUID/ },
+    { name: 'a bad cursor', args: ['list', '--cursor', 'abc'], code: 2, stderr: /^settle: --cursor must be a cursor printed by "settle webhooks list", got "abc"\n$/ },
     { name: 'an unknown id', args: ['remove', '00000000-0000-4000-8000-000000000000'], code: 1, stderr: /^settle: No webhook endpoint 00000000-0000-4000-8000-000000000000\n$/ },
   ];
   for (const r of refusals) {

@@ -3,11 +3,13 @@ import Table from 'cli-table3';
 import { cursorOf } from '../../db/index.js';
 import { pageKeyOf } from '../cursor.js';
 import { creditsOf } from '../../ledger/index.js';
-import { createApiKey, createUser, ensureUser, listApiKeys, listUsers, revokeApiKey, UserExistsError } from '../../users/index.js';
+import { createApiKey, createUser, ensureUser, listApiKeys, listUsers, revokeApiKey, UserExistsError, type ApiKeyRecord } from '../../users/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
 import { checkEmail, checkUuid, resolveUser, USER_REF_HELP } from './userRef.js';
 
 const MAX_PAGE = 1000;
+/** `users show` prints the newest keys; `users keys list` pages through the rest. */
+const KEYS_SHOWN = 50;
 
 export function registerUserCommands(program: Command): void {
   const users = program.command('users').description('manage users and their API keys');
@@ -70,18 +72,34 @@ export function registerUserCommands(program: Command): void {
     .action(action(async (ref: string, opts: { json?: boolean }) => {
       const shown = await withSystem(async (s) => {
         const user = await resolveUser(s.db, ref);
-        const [balances, keys] = await Promise.all([creditsOf(s.db, [user.userId]), listApiKeys(s.db, user.userId)]);
-        return { ...user, credits: balances.get(user.userId)!, keys };
+        const [balances, keys] = await Promise.all([creditsOf(s.db, [user.userId]), listApiKeys(s.db, { userId: user.userId, after: null, limit: KEYS_SHOWN })]);
+        return { ...user, credits: balances.get(user.userId)!, keys: keys.keys, keysNextCursor: cursorOf(keys.next) };
       });
       if (opts.json) return printJson(shown);
       console.log(`User ${shown.userId}${shown.externalId ? ` (external id ${shown.externalId})` : ''}${shown.email ? ` <${shown.email}>` : ''}`);
       console.log(`Credits: ${shown.credits.balance} balance, ${shown.credits.frozen} frozen, ${shown.credits.available} available.`);
-      const table = new Table({ head: ['Key', 'Prefix', 'Role', 'Created', 'Revoked'] });
-      for (const k of shown.keys) table.push([k.keyId, `${k.prefix}…`, k.role, k.createdAt.toISOString(), k.revokedAt?.toISOString() ?? '']);
-      console.log(shown.keys.length > 0 ? table.toString() : 'No API keys.');
+      printKeys(shown.keys, shown.keysNextCursor && `settle users keys list ${shown.userId} --cursor ${shown.keysNextCursor}`);
     }));
 
   const keys = users.command('keys').description("a user's API keys");
+  keys
+    .command('list <user>')
+    .description(`the user's keys, revoked ones too, newest first (${USER_REF_HELP})`)
+    .option('--limit <n>', `how many (at most ${MAX_PAGE})`, '50')
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option('--json', 'machine output: {keys, nextCursor}')
+    .action(action(async (ref: string, opts: { limit: string; cursor?: string; json?: boolean }) => {
+      const limit = parsePositiveInt(opts.limit, '--limit');
+      if (limit > MAX_PAGE) throw new CliError(`--limit must be at most ${MAX_PAGE}, got ${limit}`);
+      const after = opts.cursor === undefined ? null : pageKeyOf(opts.cursor, 'settle users keys list');
+      const page = await withSystem(async (s) => {
+        const user = await resolveUser(s.db, ref);
+        return { userId: user.userId, ...(await listApiKeys(s.db, { userId: user.userId, after, limit })) };
+      });
+      const nextCursor = cursorOf(page.next);
+      if (opts.json) return printJson({ keys: page.keys, nextCursor });
+      printKeys(page.keys, nextCursor && `settle users keys list ${page.userId} --cursor ${nextCursor}`);
+    }));
   keys
     .command('create <user>')
     .description(`a new user key, printed once (${USER_REF_HELP})`)
@@ -107,4 +125,11 @@ export function registerUserCommands(program: Command): void {
       if (opts.json) return printJson(answer);
       console.log(`Revoked key ${answer.keyId} of ${answer.userId} at ${answer.revokedAt}.`);
     }));
+}
+
+function printKeys(keys: ApiKeyRecord[], more: string | null): void {
+  const table = new Table({ head: ['Key', 'Prefix', 'Role', 'Created', 'Revoked'] });
+  for (const k of keys) table.push([k.keyId, `${k.prefix}…`, k.role, k.createdAt.toISOString(), k.revokedAt?.toISOString() ?? '']);
+  console.log(keys.length > 0 ? table.toString() : 'No API keys.');
+  if (more) console.log(`More: ${more}`);
 }

@@ -4,12 +4,14 @@ import { z } from 'zod';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
-  listWebhookEndpoints,
+  listWebhookEndpointsPage,
   webhookEndpointInput,
   webhookEndpointView,
   WEBHOOK_EVENT_TYPES,
 } from '../../notify/index.js';
-import { action, CliError, printJson, withSystem } from '../context.js';
+import { cursorOf } from '../../db/index.js';
+import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
+import { pageKeyOf } from '../cursor.js';
 
 function parseEndpoint(url: string, events: string | undefined) {
   const parsed = webhookEndpointInput.safeParse({ url, ...(events !== undefined && { events: events.split(',').map((e) => e.trim()) }) });
@@ -37,15 +39,22 @@ export function registerWebhookCommands(program: Command): void {
     }));
   webhooks
     .command('list')
-    .description('list the endpoints (without their secrets)')
-    .option('--json', 'machine output')
-    .action(action(async (opts: { json?: boolean }) => {
-      const endpoints = (await withSystem((s) => listWebhookEndpoints(s.db))).map(webhookEndpointView);
-      if (opts.json) return printJson({ endpoints });
+    .description('list the endpoints, newest first (without their secrets)')
+    .option('--limit <n>', 'how many', '50')
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option('--json', 'machine output: {endpoints, nextCursor}')
+    .action(action(async (opts: { limit: string; cursor?: string; json?: boolean }) => {
+      const limit = parsePositiveInt(opts.limit, '--limit');
+      const after = opts.cursor === undefined ? null : pageKeyOf(opts.cursor, 'settle webhooks list');
+      const page = await withSystem((s) => listWebhookEndpointsPage(s.db, { after, limit }));
+      const endpoints = page.endpoints.map(webhookEndpointView);
+      const nextCursor = cursorOf(page.next);
+      if (opts.json) return printJson({ endpoints, nextCursor });
       if (endpoints.length === 0) return console.log('No webhook endpoints. Add one with `settle webhooks add --url <url>`.');
       const table = new Table({ head: ['ID', 'URL', 'Events', 'Created'] });
       for (const e of endpoints) table.push([e.id, e.url, e.events.join(', '), e.createdAt]);
       console.log(table.toString());
+      if (nextCursor) console.log(`More: settle webhooks list --cursor ${nextCursor}`);
     }));
   webhooks
     .command('remove <id>')

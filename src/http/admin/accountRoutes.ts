@@ -11,6 +11,7 @@ import {
   listApiKeys,
   listUsers,
   revokeApiKey,
+  type ApiKeyRecord,
   type UserRecord,
 } from '../../users/index.js';
 import { forgetApiKey, requireAdminOrSession, type Sessions } from '../auth/index.js';
@@ -55,6 +56,9 @@ const keyView = z.object({
 const userParams = z.object({ userId: userReference });
 const keyParams = z.object({ keyId: z.uuid() });
 const taskParams = z.object({ taskId: z.uuid() });
+const pageQuery = z.strictObject({ cursor: cursor.optional(), limit: pageLimit });
+/** A user's answer carries the first page of their keys; keysNextCursor pages on through GET …/keys. */
+const KEYS_SHOWN = 50;
 const usersQuery = z.strictObject({
   externalId: externalId.optional(),
   email: z.string().trim().min(1).max(320).optional(),
@@ -151,17 +155,39 @@ export function registerAccountRoutes(app: FastifyInstance, system: System, sess
       preValidation: admin,
       schema: {
         tags,
-        summary: 'A user with their credits and keys',
+        summary: `A user with their credits and their newest ${KEYS_SHOWN} keys`,
         security: BEARER_OR_SESSION,
         params: userParams,
-        response: { 200: userWithCredits.extend({ keys: z.array(keyView) }), ...errorResponses(...AUTH_ERRORS, 404) },
+        response: {
+          200: userWithCredits.extend({ keys: z.array(keyView), keysNextCursor: z.string().nullable().describe('the next page of GET /api/admin/users/{userId}/keys') }),
+          ...errorResponses(...AUTH_ERRORS, 404),
+        },
       },
     },
     async (request) => {
       const user = await existingUser(request.params.userId);
-      const [withBalance] = await withCredits([user]);
-      const keys = await listApiKeys(db, user.userId);
-      return { ...withBalance!, keys: keys.map((k) => ({ ...k, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })) };
+      const [[withBalance], page] = await Promise.all([withCredits([user]), listApiKeys(db, { userId: user.userId, after: null, limit: KEYS_SHOWN })]);
+      return { ...withBalance!, keys: page.keys.map(keyRecordView), keysNextCursor: encodeCursor(page.next) };
+    },
+  );
+
+  api.get(
+    '/api/admin/users/:userId/keys',
+    {
+      preValidation: admin,
+      schema: {
+        tags,
+        summary: "A user's API keys, revoked ones too, newest first",
+        security: BEARER_OR_SESSION,
+        params: userParams,
+        querystring: pageQuery,
+        response: { 200: z.object({ keys: z.array(keyView), nextCursor: z.string().nullable() }), ...errorResponses(...AUTH_ERRORS, 404) },
+      },
+    },
+    async (request) => {
+      const user = await existingUser(request.params.userId);
+      const page = await listApiKeys(db, { userId: user.userId, after: decodeCursor(request.query.cursor, timeIdKey), limit: request.query.limit });
+      return { keys: page.keys.map(keyRecordView), nextCursor: encodeCursor(page.next) };
     },
   );
 
@@ -259,4 +285,8 @@ export function registerAccountRoutes(app: FastifyInstance, system: System, sess
 
 function userRecordView(user: UserRecord) {
   return { ...user, createdAt: user.createdAt.toISOString() };
+}
+
+function keyRecordView(key: ApiKeyRecord) {
+  return { ...key, createdAt: key.createdAt.toISOString(), revokedAt: key.revokedAt?.toISOString() ?? null };
 }

@@ -5,13 +5,13 @@ import type { Db } from '../../db/index.js';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
-  listWebhookEndpoints,
+  listWebhookEndpointsPage,
   WEBHOOK_EVENT_TYPES,
   webhookEndpointInput,
   webhookEndpointView,
 } from '../../notify/index.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
-import { AUTH_ERRORS, BEARER_OR_SESSION, errorResponses, isoDate } from '../contract.js';
+import { AUTH_ERRORS, BEARER_OR_SESSION, cursor, decodeCursor, encodeCursor, errorResponses, isoDate, pageLimit, timeIdKey } from '../contract.js';
 import { notFound } from '../errors.js';
 
 const endpointView = z
@@ -19,11 +19,12 @@ const endpointView = z
   .meta({ id: 'WebhookEndpoint' });
 const createdEndpoint = endpointView.extend({ secret: z.string().describe('whsec_…: shown once; verify deliveries with it (verifyWebhook)') });
 const idParams = z.object({ id: z.uuid() });
+const pageQuery = z.strictObject({ cursor: cursor.optional(), limit: pageLimit });
 const tags = ['webhooks'];
 
 /**
  * POST /api/admin/webhook-endpoints `{url, events?}` registers an endpoint for signed task events (201 with its
- * `whsec_…` secret, shown once), GET lists them, DELETE /api/admin/webhook-endpoints/:id removes one. Admin only.
+ * `whsec_…` secret, shown once), GET lists them newest first by keyset (`cursor`, `limit`), DELETE /api/admin/webhook-endpoints/:id removes one. Admin only.
  */
 export function registerWebhookEndpointRoutes(app: FastifyInstance, db: Db, sessions: Sessions): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -54,12 +55,16 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, db: Db, sess
       preValidation: admin,
       schema: {
         tags,
-        summary: 'The registered webhook endpoints (never their secrets)',
+        summary: 'The registered webhook endpoints, newest first (never their secrets)',
         security: BEARER_OR_SESSION,
-        response: { 200: z.object({ endpoints: z.array(endpointView) }), ...errorResponses(...AUTH_ERRORS) },
+        querystring: pageQuery,
+        response: { 200: z.object({ endpoints: z.array(endpointView), nextCursor: z.string().nullable() }), ...errorResponses(...AUTH_ERRORS) },
       },
     },
-    async () => ({ endpoints: (await listWebhookEndpoints(db)).map(webhookEndpointView) }),
+    async (request) => {
+      const page = await listWebhookEndpointsPage(db, { after: decodeCursor(request.query.cursor, timeIdKey), limit: request.query.limit });
+      return { endpoints: page.endpoints.map(webhookEndpointView), nextCursor: encodeCursor(page.next) };
+    },
   );
 
   api.delete(

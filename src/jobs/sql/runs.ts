@@ -1,4 +1,4 @@
-import { agoMs, beforeMicrosKey, isUniqueViolation, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
+import { agoMs, beforeMicrosKey, isUniqueViolation, keysetPage, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { RunSummary } from '../descriptor.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed';
@@ -128,9 +128,8 @@ export async function listRuns(db: Queryable, q: RunListQuery): Promise<{ runs: 
       ORDER BY started_at DESC, id DESC LIMIT $1`,
     [q.limit + 1, q.jobName ?? null, q.before?.at ?? null, q.before?.id ?? null],
   );
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return { runs: page.map(({ page_us: _key, ...run }) => run), next: rows.length > q.limit && last ? { at: Number(last.page_us), id: last.id } : null };
+  const { items, next } = keysetPage(rows, q.limit, (r) => r.id);
+  return { runs: items, next };
 }
 
 export async function findRunningRun(db: Queryable, jobName: string): Promise<RunRow | null> {

@@ -1,4 +1,4 @@
-import { beforeMicrosKey, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
+import { beforeMicrosKey, keysetPage, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { OutboxEntry, OutboxStatus } from '../types.js';
 import { readOutboxCounts } from './outboxStatusCounts.js';
 
@@ -19,9 +19,8 @@ export async function listNotifications(db: Queryable, filter: { status?: Outbox
       ORDER BY created_at DESC, id DESC LIMIT $4`,
     [filter.status ?? null, filter.after?.at ?? null, filter.after?.id ?? null, filter.limit + 1],
   );
-  const page = rows.slice(0, filter.limit);
-  const last = page.at(-1);
-  return { entries: page.map(({ page_us: _key, ...entry }) => entry), next: rows.length > filter.limit && last ? { at: Number(last.page_us), id: last.id } : null };
+  const { items, next } = keysetPage(rows, filter.limit, (e) => e.id);
+  return { entries: items, next };
 }
 
 /** Entries by status, from the counters kept as entries change (migration 0018), not a count of the outbox. */

@@ -1,4 +1,4 @@
-import { beforeMicrosKey, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
+import { beforeMicrosKey, keysetPage, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { TaskRow, TaskStatus } from '../types.js';
 import { taskColumns } from './taskColumns.js';
 
@@ -20,7 +20,6 @@ export interface UserTaskQuery {
 /** One user's tasks, newest first, a page after the given key; `next` is the key of the page after this one. */
 export async function findUserTasks(db: Queryable, q: UserTaskQuery): Promise<{ rows: TaskRow[]; next: NewestFirstKey | null }> {
   const { rows } = await db.query<TaskRow & { page_us: number }>(LIST, [q.userId, q.status ?? null, q.after?.at ?? null, q.after?.id ?? null, q.limit + 1]);
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return { rows: page, next: rows.length > q.limit && last ? { at: last.page_us, id: last.id } : null };
+  const { items, next } = keysetPage(rows, q.limit, (t) => t.id);
+  return { rows: items, next };
 }

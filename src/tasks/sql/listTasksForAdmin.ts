@@ -1,4 +1,4 @@
-import { agoMs, beforeMicrosKey, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
+import { agoMs, beforeMicrosKey, keysetPage, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { TaskStatus } from '../types.js';
 
 export interface TaskListQuery {
@@ -71,9 +71,8 @@ export async function listTasksForAdmin(db: Queryable, q: TaskListQuery): Promis
       LIMIT $8`,
     [...params, q.after?.at ?? null, q.after?.id ?? null, q.limit + 1],
   );
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return { tasks: page.map(({ page_us: _key, ...task }) => task), next: rows.length > q.limit && last ? { at: Number(last.page_us), id: last.id } : null };
+  const { items, next } = keysetPage(rows, q.limit, (t) => t.id);
+  return { tasks: items, next };
 }
 
 /** How many tasks the filters match; bounded for stuck tasks (live ones) and for one user's (their index). */

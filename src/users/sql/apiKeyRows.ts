@@ -1,12 +1,14 @@
-import { prepared, type Queryable } from '../../db/index.js';
+import { beforeMicrosKey, keysetPage, pageMicros, prepared, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { ApiKeyRecord, Role } from '../types.js';
 
 const INSERT = prepared('insertApiKey', 'INSERT INTO api_keys (id, user_id, key_hash, key_prefix, role) VALUES ($1, $2, $3, $4, $5)');
 
 const LIST = prepared(
   'listApiKeys',
-  `SELECT id AS "keyId", key_prefix AS prefix, role, created_at AS "createdAt", revoked_at AS "revokedAt"
-   FROM api_keys WHERE user_id = $1 ORDER BY created_at, id`,
+  `SELECT id AS "keyId", key_prefix AS prefix, role, created_at AS "createdAt", revoked_at AS "revokedAt", ${pageMicros('created_at')}
+   FROM api_keys WHERE user_id = $1 AND ${beforeMicrosKey('created_at', '$2', '$3')}
+   ORDER BY created_at DESC, id DESC
+   LIMIT $4`,
 );
 
 // Revoking twice keeps the first time: the update matches only a live key, and the read finds a revoked one.
@@ -25,9 +27,17 @@ export async function insertApiKey(db: Queryable, key: { keyId: string; userId: 
   await db.query(INSERT, [key.keyId, key.userId, key.keyHash, key.prefix, key.role]);
 }
 
-export async function listApiKeys(db: Queryable, userId: string): Promise<ApiKeyRecord[]> {
-  const { rows } = await db.query<ApiKeyRecord>(LIST, [userId]);
-  return rows;
+export interface ApiKeyPage {
+  keys: ApiKeyRecord[];
+  /** The key of the page after this one; null on the last page. */
+  next: NewestFirstKey | null;
+}
+
+/** A user's keys, newest first (revoked ones too), a page after the key. */
+export async function listApiKeys(db: Queryable, q: { userId: string; after: NewestFirstKey | null; limit: number }): Promise<ApiKeyPage> {
+  const { rows } = await db.query<ApiKeyRecord & { page_us: number }>(LIST, [q.userId, q.after?.at ?? null, q.after?.id ?? null, q.limit + 1]);
+  const { items, next } = keysetPage(rows, q.limit, (k) => k.keyId);
+  return { keys: items, next };
 }
 
 export interface RevokedKey {

@@ -1,4 +1,4 @@
-import { beforeMicrosKey, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
+import { beforeMicrosKey, keysetPage, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { UserRecord } from '../types.js';
 import { USER_COLUMNS } from './userColumns.js';
 
@@ -21,7 +21,6 @@ export interface UserListQuery {
 export async function listUsers(db: Queryable, q: UserListQuery): Promise<{ users: UserRecord[]; next: NewestFirstKey | null }> {
   const email = q.email?.trim().toLowerCase() ?? null;
   const { rows } = await db.query<UserRecord & { page_us: number }>(LIST, [q.externalId ?? null, email, q.after?.at ?? null, q.after?.id ?? null, q.limit + 1]);
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return { users: page.map(({ page_us: _key, ...user }) => user), next: rows.length > q.limit && last ? { at: last.page_us, id: last.userId } : null };
+  const { items, next } = keysetPage(rows, q.limit, (u) => u.userId);
+  return { users: items, next };
 }
