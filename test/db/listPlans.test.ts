@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statementText, type Queryable, type Statement } from '../../src/db/index.js';
+import { pageKeyOf, statementText, type Queryable, type Statement } from '../../src/db/index.js';
 import { listRuns, runStats } from '../../src/jobs/index.js';
 import { frozenCreditsSummary } from '../../src/ledger/index.js';
 import { readSnapshot } from '../../src/metrics/index.js';
 import { listNotifications, listWebhookEndpointsPage, outboxCounts } from '../../src/notify/index.js';
 import type { AssetStore } from '../../src/storage/index.js';
-import { adminTaskTotal, listTasksForAdmin, pruneTasks } from '../../src/tasks/index.js';
+import { adminTaskTotal, findPendingTasks, listTasksForAdmin, pruneTasks } from '../../src/tasks/index.js';
 import { createUser, listApiKeys } from '../../src/users/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -70,6 +70,13 @@ describe('lists, totals and /metrics read history through indexes, never a seque
          FROM generate_series(1, 20000) i`,
       [userId],
     );
+    // A backlog waiting for its provider, beside the history.
+    await t.db.query(
+      `INSERT INTO tasks (id, user_id, type, model, provider, input, status, price, max_attempts, timeout_ms, created_at)
+       SELECT gen_random_uuid(), $1, 'video', 'm', 'kie', '{"prompt": "p"}', 'pending', 10, 3, 60000, now() - make_interval(secs => i)
+         FROM generate_series(1, 1000) i`,
+      [userId],
+    );
     await t.db.query(
       `INSERT INTO credit_holds (id, task_id, user_id, amount, status, expires_at, settled_at)
        SELECT gen_random_uuid(), id, user_id, price, 'captured', now(), now() FROM tasks`,
@@ -117,7 +124,7 @@ describe('lists, totals and /metrics read history through indexes, never a seque
     // Tasks finished i minutes before the fill; more than ten days ago: i > 14,400 (and i = 14,400 by now).
     expect([5600, 5601]).toContain(prune.tasks);
     const snapshot = await readSnapshot(r.db);
-    expect(snapshot.tasks.reduce((n, g) => n + g.tasks, 0)).toBe(20_000);
+    expect(snapshot.tasks.reduce((n, g) => n + g.tasks, 0)).toBe(21_000);
     expect(first.tasks).toHaveLength(50);
 
     const scans: string[] = [];
@@ -129,8 +136,12 @@ describe('lists, totals and /metrics read history through indexes, never a seque
     expect(scans).toEqual([]);
   }, 120_000);
 
-  it("pages a user's keys and the webhook endpoints in index order, the second page as the first", async () => {
+  it("pages pending tasks, a user's keys and the webhook endpoints in index order, the second page as the first", async () => {
     const r = recording(t.db);
+    const pending = await findPendingTasks(r.db, { olderThanMs: 60_000, doubtMs: 600_000, limit: 100 });
+    await findPendingTasks(r.db, { olderThanMs: 60_000, doubtMs: 600_000, limit: 100, after: pageKeyOf(pending.at(-1)!) });
+    await findPendingTasks(r.db, { doubtMs: 600_000, limit: 100, after: pageKeyOf(pending.at(-1)!) });
+    expect(pending).toHaveLength(100);
     const keys = await listApiKeys(r.db, { userId: keyOwner, after: null, limit: 50 });
     await listApiKeys(r.db, { userId: keyOwner, after: keys.next, limit: 50 });
     const endpoints = await listWebhookEndpointsPage(r.db, { after: null, limit: 50 });
