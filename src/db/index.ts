@@ -11,6 +11,7 @@ export { openPostgres, type Pooler, type PostgresOptions } from './postgres.js';
 export { DatabaseError } from './errors.js';
 export { EmbeddedDatabaseInUseError } from './embeddedLock.js';
 export { afterMs, agoMs } from './sqlTime.js';
+export { filterOnly } from './filterOnly.js';
 export { unnestParams } from './unnestParams.js';
 export {
   afterPageKey,

@@ -1,4 +1,4 @@
-import { prepared, type Queryable } from '../db/index.js';
+import { filterOnly, prepared, type Queryable } from '../db/index.js';
 
 // The status = 'open' condition makes each hold resolve at most once: a concurrent capture or release waits for the
 // row lock, re-checks, matches nothing, and so changes no balance and writes no journal row. A user's balance moves
@@ -8,7 +8,7 @@ const CAPTURE_MANY = prepared('captureHolds', `
   WITH hold AS (
     UPDATE credit_holds
     SET status = 'captured', settled_at = now()
-    WHERE task_id = ANY($1::uuid[]) AND status = 'open'
+    WHERE task_id = ANY($1::uuid[]) AND ${filterOnly("status = 'open'")}
     RETURNING task_id, user_id, amount
   ), per_user AS (
     SELECT user_id, sum(amount)::bigint AS amount FROM hold GROUP BY user_id

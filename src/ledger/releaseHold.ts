@@ -1,11 +1,11 @@
-import { prepared, type Queryable } from '../db/index.js';
+import { filterOnly, prepared, type Queryable } from '../db/index.js';
 
 // The same guard as captureHolds: only the open hold can be released, so a release racing a capture loses cleanly.
 const RELEASE = prepared('releaseHold', `
   WITH hold AS (
     UPDATE credit_holds
     SET status = 'released', settled_at = now()
-    WHERE task_id = $1 AND status = 'open'
+    WHERE task_id = $1 AND ${filterOnly("status = 'open'")}
     RETURNING task_id, user_id, amount
   ), account AS (
     UPDATE user_credits c

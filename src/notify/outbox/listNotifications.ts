@@ -1,4 +1,4 @@
-import { beforeMicrosKey, keysetPage, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
+import { beforeMicrosKey, filterOnly, keysetPage, pageMicros, type NewestFirstKey, type Queryable } from '../../db/index.js';
 import type { OutboxEntry, OutboxStatus } from '../types.js';
 import { readOutboxCounts } from './outboxStatusCounts.js';
 
@@ -36,7 +36,7 @@ export async function resendNotification(db: Queryable, id: string): Promise<Out
     `UPDATE notification_outbox
         SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL,
             retry_until = now() + make_interval(secs => retry_window_ms::double precision / 1000)
-      WHERE id = $1 AND status = 'dead' RETURNING *`,
+      WHERE id = $1 AND ${filterOnly("status = 'dead'")} RETURNING *`,
     [id],
   );
   return rows[0] ?? null;

@@ -1,4 +1,4 @@
-import { afterMs, type Queryable } from '../../db/index.js';
+import { afterMs, filterOnly, type Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
 import { RELEASE_LEASE } from './lease.js';
 import { taskColumns } from './taskColumns.js';
@@ -16,7 +16,7 @@ export async function adoptProviderTask(db: Queryable, taskId: string, providerT
             deadline_at = now() + make_interval(secs => timeout_ms::double precision / 1000),
             next_check_at = ${afterMs('$3')},
             ${RELEASE_LEASE}
-      WHERE id = $1 AND status = 'pending' AND provider_task_id IS NULL
+      WHERE id = $1 AND ${filterOnly("status = 'pending' AND provider_task_id IS NULL")}
       RETURNING ${taskColumns()}`,
     [taskId, providerTaskId, firstCheckMs],
   );

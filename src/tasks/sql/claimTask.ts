@@ -1,4 +1,4 @@
-import { prepared, type Queryable } from '../../db/index.js';
+import { filterOnly, prepared, type Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
 import { LEASE_FREE, takeLease } from './lease.js';
 import { taskColumns } from './taskColumns.js';
@@ -7,7 +7,7 @@ const CLAIM_TASK = prepared(
   'claimTask',
   `UPDATE tasks SET ${takeLease('$2', '$3')}
     WHERE id = (SELECT id FROM tasks
-                 WHERE id = $1 AND status IN ('pending', 'processing')
+                 WHERE id = $1 AND ${filterOnly("status IN ('pending', 'processing')")}
                    AND ${LEASE_FREE}
                  FOR UPDATE SKIP LOCKED)
     RETURNING ${taskColumns()}`,

@@ -1,15 +1,17 @@
-import { afterMs, prepared, unnestParams, type Queryable } from '../../db/index.js';
+import { afterMs, filterOnly, prepared, unnestParams, type Queryable } from '../../db/index.js';
 import type { SettlementPath, TaskRow } from '../types.js';
 import { RELEASE_LEASE } from './lease.js';
 import { taskColumns } from './taskColumns.js';
 
 // Every write below is fenced: it matches only while the caller still holds the lease, so a worker whose lease
-// expired and was taken over can never move the task again.
+// expired and was taken over can never move the task again. Each names its rows by id; the state test is a filter
+// only (filterOnly), so no index of live tasks is walked instead of the primary key.
+const live = (status = 'status') => filterOnly(`${status} IN ('pending', 'processing')`);
 
 const RENEW_LEASE = prepared(
   'renewLease',
   `UPDATE tasks SET lease_expires_at = ${afterMs('$3')}
-    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
+    WHERE id = $1 AND lease_owner = $2 AND ${live()}`,
 );
 
 // Before a file is stored: the lease is renewed and the file's key recorded, so that a process dying before the
@@ -20,7 +22,7 @@ const RECORD_INGEST_KEYS = prepared(
   `UPDATE tasks t SET lease_expires_at = ${afterMs('r.lease_ms')},
           ingest_keys = CASE WHEN r.first THEN ARRAY[r.key] ELSE array_append(t.ingest_keys, r.key) END
      FROM unnest($1::uuid[], $2::text[], $3::double precision[], $4::text[], $5::boolean[]) AS r(id, lease, lease_ms, key, first)
-    WHERE t.id = r.id AND t.lease_owner = r.lease AND t.status IN ('pending', 'processing')
+    WHERE t.id = r.id AND t.lease_owner = r.lease AND ${live('t.status')}
     RETURNING t.id`,
 );
 
@@ -32,7 +34,7 @@ const MARK_DISPATCH_STARTED = prepared(
   `UPDATE tasks SET dispatch_started_at = now(), attempts = attempts + 1, lease_expires_at = ${afterMs('$3')},
           deadline_at = CASE WHEN status = 'processing' THEN ${afterMs('$4')} ELSE deadline_at END,
           status = 'pending', provider_task_id = NULL, progress = 0, updated_at = now()
-    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
+    WHERE id = $1 AND lease_owner = $2 AND ${live()}`,
 );
 
 const RECORD_DISPATCHES = prepared(
@@ -43,7 +45,7 @@ const RECORD_DISPATCHES = prepared(
           next_check_at = ${afterMs('d.first_check_ms')}, check_count = 0, error_code = NULL, error_message = NULL,
           ${RELEASE_LEASE}
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::double precision[]) AS d(id, lease, provider_task_id, first_check_ms)
-    WHERE t.id = d.id AND t.lease_owner = d.lease AND t.status = 'pending'
+    WHERE t.id = d.id AND t.lease_owner = d.lease AND ${filterOnly("t.status = 'pending'")}
     RETURNING t.id`,
 );
 
@@ -60,14 +62,14 @@ const RESCHEDULE = prepared(
           attempts = attempts - CASE WHEN $7::text = 'refused' THEN 1 ELSE 0 END,
           dispatch_started_at = CASE WHEN $7::text = 'refused' THEN NULL ELSE dispatch_started_at END,
           ${RELEASE_LEASE}
-    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')`,
+    WHERE id = $1 AND lease_owner = $2 AND ${live()}`,
 );
 
 const MARK_FAILED = prepared(
   'markFailed',
   `UPDATE tasks SET status = 'failed', error_code = $3, error_message = $4, completed_at = now(), settled_by = $5,
           next_check_at = NULL, last_checked_at = now(), ${RELEASE_LEASE}
-    WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'processing')
+    WHERE id = $1 AND lease_owner = $2 AND ${live()}
     RETURNING ${taskColumns()}`,
 );
 
@@ -75,7 +77,7 @@ const MARK_CANCELED = prepared(
   'markCanceled',
   `UPDATE tasks SET status = 'canceled', error_code = 'canceled', error_message = 'Canceled by ' || $2::text,
           completed_at = now(), settled_by = $2::text, next_check_at = NULL, ${RELEASE_LEASE}
-    WHERE id = $1 AND status IN ('pending', 'processing')
+    WHERE id = $1 AND ${live()}
     RETURNING ${taskColumns()}`,
 );
 

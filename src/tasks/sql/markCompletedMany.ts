@@ -1,4 +1,4 @@
-import { prepared, type Queryable } from '../../db/index.js';
+import { filterOnly, prepared, type Queryable } from '../../db/index.js';
 import type { SettlementPath, TaskRow } from '../types.js';
 import { taskColumns } from './taskColumns.js';
 
@@ -10,7 +10,7 @@ const MARK_COMPLETED = prepared(
           next_check_at = NULL, last_checked_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
      FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::text[])
           AS c(id, lease, asset_keys, provider_completed_at, path)
-    WHERE t.id = c.id AND t.lease_owner = c.lease AND t.status = 'processing'
+    WHERE t.id = c.id AND t.lease_owner = c.lease AND ${filterOnly("t.status = 'processing'")}
     RETURNING ${taskColumns('t')}`,
 );
 

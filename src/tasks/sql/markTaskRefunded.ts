@@ -1,4 +1,4 @@
-import { prepared, type Queryable } from '../../db/index.js';
+import { filterOnly, prepared, type Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
 import { taskColumns } from './taskColumns.js';
 
@@ -7,7 +7,7 @@ import { taskColumns } from './taskColumns.js';
 const MARK = prepared(
   'markTaskRefunded',
   `UPDATE tasks SET refunded_at = now(), refund_reason = $2, updated_at = now()
-   WHERE id = $1 AND status = 'completed' AND refunded_at IS NULL
+   WHERE id = $1 AND ${filterOnly("status = 'completed' AND refunded_at IS NULL")}
    RETURNING ${taskColumns()}`,
 );
 

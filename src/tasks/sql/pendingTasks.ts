@@ -1,4 +1,4 @@
-import { afterPageKey, agoMs, pageAt, type PageKey, type Paged, type Queryable } from '../../db/index.js';
+import { afterPageKey, agoMs, filterOnly, pageAt, type PageKey, type Paged, type Queryable } from '../../db/index.js';
 import type { TaskRow } from '../types.js';
 import { LEASE_FREE, LEASE_LIVE, takeLease } from './lease.js';
 import { taskColumns } from './taskColumns.js';
@@ -51,7 +51,7 @@ export async function claimPendingTask(
   const { rows } = await db.query<TaskRow>(
     `UPDATE tasks SET ${takeLease('$2', '$3')}
       WHERE id = (SELECT id FROM tasks
-                   WHERE id = $1 AND status = 'pending' AND ${LEASE_FREE}
+                   WHERE id = $1 AND ${filterOnly("status = 'pending'")} AND ${LEASE_FREE}
                      AND (dispatch_started_at IS NULL OR dispatch_started_at <= ${agoMs('$4')})
                    FOR UPDATE SKIP LOCKED)
       RETURNING ${taskColumns()}`,
