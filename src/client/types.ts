@@ -19,6 +19,8 @@ export interface Task {
   /** When an admin refunded the charge of this completed task (creditsRefunded then equals creditsCharged). */
   refundedAt?: string;
   lateResult?: boolean;
+  /** When `settle prune` removed this old task's input and files: a completed task then has no assetUrl. */
+  prunedAt?: string;
   createdAt: string;
   completedAt?: string;
 }

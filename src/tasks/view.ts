@@ -39,6 +39,7 @@ export async function taskView(row: TaskRow, store: AssetStore): Promise<TaskVie
     creditsRefunded: credits(row.status === 'failed' || row.status === 'canceled' || row.refunded_at !== null),
     ...(row.refunded_at && { refundedAt: row.refunded_at.toISOString() }),
     ...(row.late_result && { lateResult: true }),
+    ...(row.pruned_at && { prunedAt: row.pruned_at.toISOString() }),
     createdAt: row.created_at.toISOString(),
     ...(row.completed_at && { completedAt: row.completed_at.toISOString() }),
   };

@@ -7,7 +7,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { openDatabase, openPglite, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
-import { advanceTask } from '../../src/tasks/index.js';
+import { createLocalStore } from '../../src/storage/index.js';
+import { advanceTask, loadTaskView } from '../../src/tasks/index.js';
 import { createUser } from '../../src/users/index.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -120,6 +121,13 @@ describe('settle prune --older-than', () => {
     }
     expect(after.files.length).toBe(before.files.length - oldKeys.length);
     for (const key of oldKeys) expect(after.files.some((f) => f.endsWith(key))).toBe(false);
+
+    // The owner polling an old task learns why it has no file any more.
+    const views = await withDb(async (db) => Promise.all([recent, ...old].map((id) => loadTaskView(db, createLocalStore(storageDir, 'http://files.example.com'), id))));
+    expect(views[0]).not.toHaveProperty('prunedAt');
+    expect(views[0]!.assetUrl).toEqual(expect.any(String));
+    for (const view of views.slice(1)) expect(view).toMatchObject({ status: 'completed', prunedAt: expect.any(String) });
+    for (const view of views.slice(1)) expect(view).not.toHaveProperty('assetUrl');
 
     const audit = await runCli(['audit'], env);
     expect(audit.code, audit.stdout + audit.stderr).toBe(0);

@@ -46,6 +46,7 @@ export const taskView = z
     creditsRefunded: z.number().int().describe("released on failure or cancel, or the charge given back by an admin refund"),
     refundedAt: isoDate.optional().describe('when an admin refunded the charge of this completed task'),
     lateResult: z.boolean().optional(),
+    prunedAt: isoDate.optional().describe('when settle prune removed the input and files of this old finished task (no assetUrl since)'),
     createdAt: isoDate,
     completedAt: isoDate.optional(),
   })
