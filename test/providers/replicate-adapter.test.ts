@@ -106,7 +106,9 @@ describe('Replicate adapter against its simulator', () => {
   });
 
   it('maps aborted and canceled predictions to the terminal, uncharged `aborted` state', async () => {
-    const sim = await simulator({ abortRate: 1, durationMs: [40, 40] });
+    // 2 s before the abort: the status read right after the submission must come first, even on a loaded machine
+    // (with 40 ms, a busy CI machine read the prediction already aborted).
+    const sim = await simulator({ abortRate: 1, durationMs: [2000, 2000] });
     const replicate = createReplicateProvider({ baseUrl: sim.url, downloads: { allowedHosts: ['127.0.0.1'], maxBytes: 2 ** 31 } });
     const aborted = await replicate.submit(video('t-aborted'));
     // An aborted prediction never starts: it stays `starting` until its deadline passes.
