@@ -24,7 +24,8 @@ const tags = ['webhooks'];
 
 /**
  * POST /api/admin/webhook-endpoints `{url, events?}` registers an endpoint for signed task events (201 with its
- * `whsec_…` secret, shown once), GET lists them newest first by keyset (`cursor`, `limit`), DELETE /api/admin/webhook-endpoints/:id removes one. Admin only.
+ * `whsec_…` secret, shown once), GET lists them newest first by keyset (`cursor`, `limit`), DELETE
+ * /api/admin/webhook-endpoints/:id removes one. Admin only.
  */
 export function registerWebhookEndpointRoutes(app: FastifyInstance, db: Db, sessions: Sessions): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
