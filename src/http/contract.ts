@@ -55,6 +55,8 @@ export const isoDate = z.string().describe('ISO 8601 timestamp');
 /** A keyset cursor: opaque to clients, handed back as nextCursor. */
 export const cursor = z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be a nextCursor from an earlier page').describe('nextCursor of the previous page');
 export const pageLimit = z.coerce.number().int().min(1).max(200).default(50);
+/** The query of a list with nothing to filter by: the page and its size. */
+export const pageQuery = z.strictObject({ cursor: cursor.optional(), limit: pageLimit });
 
 /** A page key as the opaque nextCursor a client hands back; null at the last page. */
 export const encodeCursor = cursorOf;

@@ -7,7 +7,7 @@ export { emailsOf } from './emailsOf.js';
 export { externalIdsOf } from './externalIdsOf.js';
 export { findUser, findUserByExternalId } from './sql/findUsers.js';
 export { listUsers, type UserListQuery } from './sql/listUsers.js';
-export { listApiKeys, revokeApiKey, type ApiKeyPage, type RevokedKey } from './sql/apiKeyRows.js';
+export { KEYS_SHOWN_WITH_USER, listApiKeys, revokeApiKey, type ApiKeyPage, type RevokedKey } from './sql/apiKeyRows.js';
 export { findPrincipalByKeyId } from './sql/findPrincipalByKeyId.js';
 export { isSessionRevoked } from './sql/findRevokedSession.js';
 export { insertRevokedSession as revokeSession } from './sql/insertRevokedSession.js';

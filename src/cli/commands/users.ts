@@ -3,13 +3,11 @@ import Table from 'cli-table3';
 import { cursorOf } from '../../db/index.js';
 import { pageKeyOf } from '../cursor.js';
 import { creditsOf } from '../../ledger/index.js';
-import { createApiKey, createUser, ensureUser, listApiKeys, listUsers, revokeApiKey, UserExistsError, type ApiKeyRecord } from '../../users/index.js';
+import { createApiKey, createUser, ensureUser, KEYS_SHOWN_WITH_USER, listApiKeys, listUsers, revokeApiKey, UserExistsError, type ApiKeyRecord } from '../../users/index.js';
 import { action, CliError, parsePositiveInt, printJson, withSystem } from '../context.js';
 import { checkEmail, checkUuid, resolveUser, USER_REF_HELP } from './userRef.js';
 
 const MAX_PAGE = 1000;
-/** `users show` prints the newest keys; `users keys list` pages through the rest. */
-const KEYS_SHOWN = 50;
 
 export function registerUserCommands(program: Command): void {
   const users = program.command('users').description('manage users and their API keys');
@@ -72,7 +70,7 @@ export function registerUserCommands(program: Command): void {
     .action(action(async (ref: string, opts: { json?: boolean }) => {
       const shown = await withSystem(async (s) => {
         const user = await resolveUser(s.db, ref);
-        const [balances, keys] = await Promise.all([creditsOf(s.db, [user.userId]), listApiKeys(s.db, { userId: user.userId, after: null, limit: KEYS_SHOWN })]);
+        const [balances, keys] = await Promise.all([creditsOf(s.db, [user.userId]), listApiKeys(s.db, { userId: user.userId, after: null, limit: KEYS_SHOWN_WITH_USER })]);
         return { ...user, credits: balances.get(user.userId)!, keys: keys.keys, keysNextCursor: cursorOf(keys.next) };
       });
       if (opts.json) return printJson(shown);

@@ -8,6 +8,7 @@ import {
   createApiKey,
   ensureUser,
   findNamedUser,
+  KEYS_SHOWN_WITH_USER,
   listApiKeys,
   listUsers,
   revokeApiKey,
@@ -26,6 +27,7 @@ import {
   errorResponses,
   isoDate,
   pageLimit,
+  pageQuery,
   timeIdKey,
 } from '../contract.js';
 import { notFound } from '../errors.js';
@@ -56,9 +58,6 @@ const keyView = z.object({
 const userParams = z.object({ userId: userReference });
 const keyParams = z.object({ keyId: z.uuid() });
 const taskParams = z.object({ taskId: z.uuid() });
-const pageQuery = z.strictObject({ cursor: cursor.optional(), limit: pageLimit });
-/** A user's answer carries the first page of their keys; keysNextCursor pages on through GET …/keys. */
-const KEYS_SHOWN = 50;
 const usersQuery = z.strictObject({
   externalId: externalId.optional(),
   email: z.string().trim().min(1).max(320).optional(),
@@ -155,7 +154,7 @@ export function registerAccountRoutes(app: FastifyInstance, system: System, sess
       preValidation: admin,
       schema: {
         tags,
-        summary: `A user with their credits and their newest ${KEYS_SHOWN} keys`,
+        summary: `A user with their credits and their newest ${KEYS_SHOWN_WITH_USER} keys`,
         security: BEARER_OR_SESSION,
         params: userParams,
         response: {
@@ -166,7 +165,7 @@ export function registerAccountRoutes(app: FastifyInstance, system: System, sess
     },
     async (request) => {
       const user = await existingUser(request.params.userId);
-      const [[withBalance], page] = await Promise.all([withCredits([user]), listApiKeys(db, { userId: user.userId, after: null, limit: KEYS_SHOWN })]);
+      const [[withBalance], page] = await Promise.all([withCredits([user]), listApiKeys(db, { userId: user.userId, after: null, limit: KEYS_SHOWN_WITH_USER })]);
       return { ...withBalance!, keys: page.keys.map(keyRecordView), keysNextCursor: encodeCursor(page.next) };
     },
   );

@@ -11,7 +11,7 @@ import {
   webhookEndpointView,
 } from '../../notify/index.js';
 import { requireAdminOrSession, type Sessions } from '../auth/index.js';
-import { AUTH_ERRORS, BEARER_OR_SESSION, cursor, decodeCursor, encodeCursor, errorResponses, isoDate, pageLimit, timeIdKey } from '../contract.js';
+import { AUTH_ERRORS, BEARER_OR_SESSION, decodeCursor, encodeCursor, errorResponses, isoDate, pageQuery, timeIdKey } from '../contract.js';
 import { notFound } from '../errors.js';
 
 const endpointView = z
@@ -19,7 +19,6 @@ const endpointView = z
   .meta({ id: 'WebhookEndpoint' });
 const createdEndpoint = endpointView.extend({ secret: z.string().describe('whsec_…: shown once; verify deliveries with it (verifyWebhook)') });
 const idParams = z.object({ id: z.uuid() });
-const pageQuery = z.strictObject({ cursor: cursor.optional(), limit: pageLimit });
 const tags = ['webhooks'];
 
 /**

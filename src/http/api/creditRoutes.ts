@@ -4,9 +4,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { getCredits, listTransactions } from '../../ledger/index.js';
 import { requireUser } from '../auth/index.js';
-import { AUTH_ERRORS, BEARER, credits, cursor, decodeCursor, encodeCursor, errorResponses, isoDate, pageLimit, userRouteHeaders } from '../contract.js';
+import { AUTH_ERRORS, BEARER, credits, decodeCursor, encodeCursor, errorResponses, isoDate, pageQuery, userRouteHeaders } from '../contract.js';
 
-const transactionsQuery = z.strictObject({ cursor: cursor.optional(), limit: pageLimit });
 const transactionKey = z.strictObject({ id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const transaction = z
   .object({
@@ -37,7 +36,7 @@ export function registerCreditRoutes(app: FastifyInstance, db: Db): void {
       preValidation: user,
       schema: {
         ...route("The caller's journal, newest first"),
-        querystring: transactionsQuery,
+        querystring: pageQuery,
         response: { 200: z.object({ transactions: z.array(transaction), nextCursor: z.string().nullable() }), ...errorResponses(...AUTH_ERRORS, 404) },
       },
     },

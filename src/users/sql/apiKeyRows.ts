@@ -27,6 +27,9 @@ export async function insertApiKey(db: Queryable, key: { keyId: string; userId: 
   await db.query(INSERT, [key.keyId, key.userId, key.keyHash, key.prefix, key.role]);
 }
 
+/** A user shown whole (the admin API's user, `settle users show`) carries this many of their newest keys. */
+export const KEYS_SHOWN_WITH_USER = 50;
+
 export interface ApiKeyPage {
   keys: ApiKeyRecord[];
   /** The key of the page after this one; null on the last page. */
