@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/http/auth/index.js';
 import { RECOVERY_JOBS } from '../../src/recovery/index.js';
 import { authenticateApiKey, type CreatedUser } from '../../src/users/index.js';
-import { bodyBackground, browserTestsEnabled, launchBrowser, signIn, watchPage } from '../helpers/browser.js';
+import { bodyBackground, browserTestsEnabled, launchBrowser, screenshotDir, signIn, watchPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { usingPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/net.js';
 import { openSession, startSessionApp, tamperedCookie } from '../helpers/sessions.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const CRON_SECRET = 'cron-secret-for-dashboard-tests';
 const VIDEO = { type: 'video', model: 'sora-2-text-to-video', input: { prompt: 'a lighthouse in a storm' } };
 const PRICE = 30;
@@ -71,7 +68,6 @@ describe.skipIf(!enabled)('admin dashboard in headless Chromium', () => {
     browser = await launchBrowser();
     admin = await h.user(0, 'admin');
     user = await h.user(1000);
-    mkdirSync(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
@@ -386,13 +382,13 @@ describe.skipIf(!enabled)('admin dashboard in headless Chromium', () => {
       expect(await bodyBackground(page)).toBe('rgb(246, 247, 249)');
       await page.locator('tr.run').first().locator('.toggle-row').click();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
-      await page.screenshot({ path: `${SCREENSHOTS}cron-jobs-${width}.png`, fullPage: true });
+      await page.screenshot({ path: `${screenshotDir()}cron-jobs-${width}.png`, fullPage: true });
 
       await page.click('nav a[href="/admin/tasks"]');
       await page.waitForURL(`${h.url}/admin/tasks`);
       await page.waitForSelector('#stuck-tasks');
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
-      await page.screenshot({ path: `${SCREENSHOTS}tasks-${width}.png`, fullPage: true });
+      await page.screenshot({ path: `${screenshotDir()}tasks-${width}.png`, fullPage: true });
 
       expect(watch.problems).toEqual([]);
       expect(watch.requests.filter((url) => !url.startsWith(h.url) && !url.startsWith('data:'))).toEqual([]);

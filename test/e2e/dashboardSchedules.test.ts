@@ -1,13 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/http/auth/index.js';
 import type { CreatedUser } from '../../src/users/index.js';
-import { browserTestsEnabled, launchBrowser, signIn, watchPage } from '../helpers/browser.js';
+import { browserTestsEnabled, launchBrowser, screenshotDir, signIn, watchPage } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const CRON_SECRET = 'cron-secret-for-schedule-toggle-tests';
 const JOB = 'process-stuck-tasks';
 
@@ -22,7 +19,6 @@ describe.skipIf(!enabled)('the pause/resume toggle on the cron-jobs page, in hea
     h = await startHarness({ env: { CRON_SECRET, RECONCILE_CRON: '*/10 * * * *', CLEANUP_CRON: '*/15 * * * *' } });
     browser = await launchBrowser();
     admin = await h.user(0, 'admin');
-    mkdirSync(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
@@ -127,7 +123,7 @@ describe.skipIf(!enabled)('the pause/resume toggle on the cron-jobs page, in hea
       await page.waitForSelector(`.paused-note[data-job="${JOB}"]`);
       expect(await row(page, JOB).locator('button.schedule-toggle').isVisible()).toBe(true);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
-      await page.screenshot({ path: `${SCREENSHOTS}cron-jobs-paused-${width}.png`, fullPage: true });
+      await page.screenshot({ path: `${screenshotDir()}cron-jobs-paused-${width}.png`, fullPage: true });
       expect(watch.problems).toEqual([]);
       expect(watch.requests.filter((url) => !url.startsWith(h.url) && !url.startsWith('data:'))).toEqual([]);
       await context.close();

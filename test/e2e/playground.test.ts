@@ -1,13 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedUser } from '../../src/users/index.js';
-import { bodyBackground, browserTestsEnabled, launchBrowser, watchPage, type PageWatch } from '../helpers/browser.js';
+import { bodyBackground, browserTestsEnabled, launchBrowser, screenshotDir, watchPage, type PageWatch } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { expectAuditClean } from '../helpers/ledger.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const enabled = browserTestsEnabled();
 
 const text = (page: Page, selector: string) => page.locator(selector).innerText();
@@ -25,7 +22,6 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
       env: { EVENTS_POLL_MS: '100', EVENTS_NUDGE_MS: '300' },
     });
     user = await h.user(100);
-    mkdirSync(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
@@ -88,7 +84,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     await page.waitForFunction(() => document.getElementById('frozen')?.textContent === '0');
     expect(await text(page, '#available')).toBe('70');
     expect(await text(page, '#task-status')).toBe('completed');
-    await page.screenshot({ path: `${SCREENSHOTS}playground.png`, fullPage: true });
+    await page.screenshot({ path: `${screenshotDir()}playground.png`, fullPage: true });
 
     h.sim.setFaults({ failRate: 1 });
     try {
@@ -103,7 +99,7 @@ describe.skipIf(!enabled)('playground in headless Chromium', () => {
     expect(await page.locator('#result video').count()).toBe(0);
     await page.waitForFunction(() => document.getElementById('available')?.textContent === '70');
     expect(await text(page, '#frozen')).toBe('0');
-    await page.screenshot({ path: `${SCREENSHOTS}playground-failed.png`, fullPage: true });
+    await page.screenshot({ path: `${screenshotDir()}playground-failed.png`, fullPage: true });
 
     // An image model: the simulator's PNG shows as an image.
     await page.selectOption('#model', 'google/nano-banana');

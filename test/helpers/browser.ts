@@ -1,4 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** The system Chromium (apt package); never a downloaded one. CHROMIUM_PATH overrides. */
@@ -25,6 +28,16 @@ export function browserTestsEnabled(): boolean {
   if (process.env.REQUIRE_CHROMIUM === '1') throw new Error(`${missing}, and REQUIRE_CHROMIUM=1 requires the browser tests to run`);
   console.warn(`${missing}: the browser tests are skipped (install the chromium package, or set CHROMIUM_PATH)`);
   return false;
+}
+
+/**
+ * Where the browser tests save their screenshots: the README's own (docs/screenshots) only with
+ * UPDATE_SCREENSHOTS=1, so that running the suite leaves the working tree as it was. Ends with a slash.
+ */
+export function screenshotDir(): string {
+  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : join(tmpdir(), 'settle-screenshots/');
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 export function launchBrowser(): Promise<Browser> {
