@@ -36,12 +36,15 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
 /**
  * A fetch that never produced a whole answer: always transient. A timeout, an answer cut off for its size or a
  * connection lost after the request was sent is in doubt (the provider may have acted on it); a connection never
- * made is not. The URL is left out of the message, it may carry tokens.
+ * made, refused or not made within the deadline, is not. The URL is left out of the message, it may carry tokens.
  */
 export function fetchFailure(op: string, provider: string, err: unknown, timeoutMs: number): ProviderError {
   if (err instanceof ProviderError) return err;
   if (err instanceof Error && err.name === 'TimeoutError') {
     return new ProviderError('transient', 'timeout', `${provider} ${op} timed out after ${timeoutMs} ms`, { inDoubt: true });
+  }
+  if (err instanceof Error && (err.name === 'NoConnectionError' || (err as { code?: unknown }).code === 'UND_ERR_CONNECT_TIMEOUT')) {
+    return new ProviderError('transient', 'network', `${provider} ${op} could not connect within its deadline`, { inDoubt: false });
   }
   if (err instanceof Error && err.name === 'AnswerTooLargeError') {
     return new ProviderError('transient', 'invalid_response', `${provider} ${op} ${err.message}`, { inDoubt: true });

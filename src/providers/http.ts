@@ -18,6 +18,17 @@ class ProviderTimeoutError extends Error {
  */
 export const PROVIDER_ANSWER_MAX_BYTES = 8 * 1024 * 1024;
 
+/**
+ * How a call fails whose deadline passed before it had a connection (a host that drops the SYNs, every connection
+ * busy): nothing of it was sent. The providers' error mappers recognise it by its name.
+ */
+class ProviderNoConnectionError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no connection within ${timeoutMs} ms`);
+    this.name = 'NoConnectionError';
+  }
+}
+
 /** How a call whose answer passed PROVIDER_ANSWER_MAX_BYTES fails; the providers' error mappers recognise it by its name. */
 class ProviderAnswerTooLargeError extends Error {
   constructor() {
@@ -53,7 +64,7 @@ export function callProvider(url: string, call: ProviderCall): Promise<ProviderA
     let bytes = 0;
     let status = 0;
     let headers: Headers = {};
-    const abort = abortable(call.timeoutMs);
+    const abort = abortable(call.timeoutMs, reject);
     getGlobalDispatcher().dispatch(
       { origin, path: pathname + search, method: call.method, headers: call.headers, body: call.body },
       {
@@ -103,11 +114,11 @@ export interface StreamOptions {
  */
 export function openProviderStream(url: string, timeoutMs: number, options: StreamOptions = {}): Promise<ProviderStream> {
   const { origin, pathname, search } = new URL(url);
-  const abort = abortable(timeoutMs, options.signal);
-  const body = new ResponseBody(abort.abort);
   let answered = false;
   let bytes = 0;
   return new Promise((resolve, reject) => {
+    const abort = abortable(timeoutMs, reject, options.signal);
+    const body = new ResponseBody(abort.abort);
     (options.dispatcher ?? getGlobalDispatcher()).dispatch(
       { origin, path: pathname + search, method: 'GET' },
       {
@@ -203,18 +214,26 @@ function answer(status: number, headers: Headers): ProviderAnswer {
 }
 
 /**
- * A call's deadline and its caller's signal as one abort. undici hands out the call's own abort once the call has
- * a connection; one that fires before is kept for then. The first reason wins.
+ * A call's deadline and its caller's signal as one abort. undici hands out the call's own abort only once the call
+ * has a connection, just before it writes the request: one that fires before fails the call at once (`failUnsent`),
+ * nothing of it sent, and is kept to stop the request when the connection comes. The first reason wins.
  */
-function abortable(timeoutMs: number, signal?: AbortSignal) {
+function abortable(timeoutMs: number, failUnsent: (err: Error) => void, signal?: AbortSignal) {
   let abortCall: ((err: Error) => void) | undefined;
   let reason: Error | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => abort(signal!.reason instanceof Error ? signal!.reason : new Error('download aborted'));
+  const clear = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
   const abort = (err: Error) => {
     reason ??= err;
-    abortCall?.(reason);
+    if (abortCall) return abortCall(reason);
+    clear();
+    failUnsent(reason);
   };
-  const timer = setTimeout(() => abort(new ProviderTimeoutError(timeoutMs)), timeoutMs);
-  const onAbort = () => abort(signal!.reason instanceof Error ? signal!.reason : new Error('download aborted'));
+  timer = setTimeout(() => abort(abortCall ? new ProviderTimeoutError(timeoutMs) : new ProviderNoConnectionError(timeoutMs)), timeoutMs);
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
   return {
@@ -223,9 +242,6 @@ function abortable(timeoutMs: number, signal?: AbortSignal) {
       abortCall = abortTransfer;
     },
     abort,
-    clear: () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    },
+    clear,
   };
 }

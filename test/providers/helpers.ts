@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Provider, ProviderStatus } from '../../src/providers/index.js';
 import { waitFor } from '../helpers/net.js';
 
@@ -32,6 +34,40 @@ export async function closedPort(): Promise<number> {
   const server = await startRawServer(() => undefined);
   await server.close();
   return server.port;
+}
+
+// Listens with a backlog of 1, says its port (a pipe write, synchronous on Linux), then blocks its event loop for
+// good before it can accept anything.
+const NEVER_ACCEPTS = `const s = require('net').createServer();
+s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+  process.stdout.write(s.address().port + '\\n');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});`;
+
+/**
+ * A host whose connections never complete, as behind a firewall that drops SYNs: a process that listens and never
+ * accepts, its accept queue filled, so the kernel ignores every further SYN and the connect() waits.
+ */
+export async function startSilentHost(): Promise<TestServer> {
+  const child = spawn(process.execPath, ['-e', NEVER_ACCEPTS], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = Number(String(line).trim());
+  const fillers: Socket[] = [];
+  for (;;) {
+    const socket = connect(port, '127.0.0.1');
+    fillers.push(socket);
+    const connected = await Promise.race([once(socket, 'connect').then(() => true), sleep(300).then(() => false)]);
+    if (!connected) break;
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    async close() {
+      for (const socket of fillers) socket.destroy();
+      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    },
+  };
 }
 
 /** Polls until the task leaves `running`. */
