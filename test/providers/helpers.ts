@@ -44,21 +44,20 @@ s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 });`;
 
+/** More connections than a backlog of 1 queues (two, on Linux): the rest wait, and keep the queue full. */
+const FILLERS = 8;
+
 /**
  * A host whose connections never complete, as behind a firewall that drops SYNs: a process that listens and never
- * accepts, its accept queue filled, so the kernel ignores every further SYN and the connect() waits.
+ * accepts, its accept queue filled, so the kernel ignores every further SYN and the connect() waits. The fillers'
+ * SYNs all leave before the first of them is seen connected, so the queue is full when this returns.
  */
 export async function startSilentHost(): Promise<TestServer> {
   const child = spawn(process.execPath, ['-e', NEVER_ACCEPTS], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
   const port = Number(String(line).trim());
-  const fillers: Socket[] = [];
-  for (;;) {
-    const socket = connect(port, '127.0.0.1');
-    fillers.push(socket);
-    const connected = await Promise.race([once(socket, 'connect').then(() => true), sleep(300).then(() => false)]);
-    if (!connected) break;
-  }
+  const fillers: Socket[] = Array.from({ length: FILLERS }, () => connect(port, '127.0.0.1'));
+  await Promise.race(fillers.map((socket) => once(socket, 'connect')));
   return {
     url: `http://127.0.0.1:${port}`,
     port,
