@@ -160,6 +160,51 @@ describe('worker', () => {
     expect(submits).toBe(1);
   });
 
+  it('a prefetched task whose lease ran out while it waited is sent once: by the worker that claimed it next', async () => {
+    const sent = new Map<string, number>();
+    let inFlightAtA: string | undefined;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const counting = (holds: boolean) => (real: Provider): Partial<Provider> => ({
+      submit: async (request) => {
+        if (holds) {
+          inFlightAtA ??= request.taskId;
+          await held;
+        }
+        sent.set(request.taskId, (sent.get(request.taskId) ?? 0) + 1);
+        return real.submit(request);
+      },
+    });
+    const tasks = await duePendingTasks(2);
+    const ids = tasks.map((t) => t.id);
+    // The simulator's refusal may be a 500, after which a createTask is in doubt and not sent again for a while:
+    // both tasks here are plainly never sent.
+    await r.system.db.query(`UPDATE tasks SET dispatch_started_at = NULL, attempts = 0 WHERE id = ANY($1::uuid[])`, [ids]);
+    // Worker A holds both tasks under a 300 ms lease: one in flight (its createTask held), one waiting behind it.
+    // Its dispatch slots count its sends' attempts: the second is the waiting task's, on its stale claim.
+    let attemptsOfA = 0;
+    const slotsOfA = { limited: deps.dispatchSlots.limited, take: (provider: string) => (attemptsOfA++, deps.dispatchSlots.take(provider)) };
+    const a = startWorker(withProvider({ ...deps, leaseMs: 300, dispatchSlots: slotsOfA }, counting(true)), { concurrency: 1, prefetch: 1 });
+    await waitFor('worker A to hold both tasks, one in flight', async () => {
+      const { rows } = await r.system.db.query(`SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) AND lease_owner IS NOT NULL`, [ids]);
+      return rows.length === 2 && inFlightAtA !== undefined;
+    });
+    const waiting = ids.find((id) => id !== inFlightAtA)!;
+    // Worker B claims the waiting task once A's lease on it has run out, and sends it.
+    const b = startWorker(withProvider(deps, counting(false)), { concurrency: 1, prefetch: 0 });
+    try {
+      await waitFor('worker B to send the waiting task', async () => (await taskRow(r.system.db, waiting)).status === 'processing');
+      release();
+      await waitFor('worker A to try the waiting task on its stale claim', async () => attemptsOfA === 2);
+    } finally {
+      release();
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    expect(sent.get(waiting)).toBe(1);
+    expect(sent.get(inFlightAtA!)).toBe(1);
+    await expectAuditClean(r.system.db);
+  });
+
   it('a full worker claims again as soon as a slot frees, not after its idle pause', async () => {
     const tasks: TaskRow[] = [];
     for (let i = 0; i < 12; i++) tasks.push(await submitVideo(deps, r.userId));
