@@ -81,7 +81,7 @@ export const VARIABLES = {
     max: variable('PROVIDER_RATE_LIMIT', 'provider', wholeNumber(0, 10_000), 'new provider tasks per window for the whole cluster (KIE: 20 per 10 s); 0: no limit', { default: '20' }),
     windowMs: variable('PROVIDER_RATE_WINDOW_MS', 'provider', wholeNumber(1), 'the rate limit\'s window', { default: '10000' }),
   },
-  providerRequestTimeoutMs: variable('PROVIDER_REQUEST_TIMEOUT_MS', 'provider', wholeNumber(1), 'per provider API call (createTask, status); a createTask that runs out of time is in doubt, not failed', { default: '15000' }),
+  providerRequestTimeoutMs: variable('PROVIDER_REQUEST_TIMEOUT_MS', 'provider', wholeNumber(1), 'per provider API call (createTask, status), connection included; a createTask that runs out of time is in doubt, not failed, unless it never had a connection (nothing was sent: it is retried like a refusal)', { default: '15000' }),
   providerDownloadTimeoutMs: variable('PROVIDER_DOWNLOAD_TIMEOUT_MS', 'provider', wholeNumber(1), 'a whole result download, headers to last byte', { default: '600000' }),
   userMaxActiveTasks: variable('USER_MAX_ACTIVE_TASKS', 'provider', wholeNumber(0), 'at most this many of one user\'s tasks at the provider at once (processing, or sent and in doubt); the rest wait their turn; 0: no cap', { default: '0' }),
   dispatchDoubtMs: variable('DISPATCH_DOUBT_MS', 'provider', wholeNumber(0), 'a createTask whose answer was lost is in doubt this long (a callback may adopt the provider task it created) before the task is sent again', { default: '600000' }),
