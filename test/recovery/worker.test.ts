@@ -177,9 +177,6 @@ describe('worker', () => {
     });
     const tasks = await duePendingTasks(2);
     const ids = tasks.map((t) => t.id);
-    // The simulator's refusal may be a 500, after which a createTask is in doubt and not sent again for a while:
-    // both tasks here are plainly never sent.
-    await r.system.db.query(`UPDATE tasks SET dispatch_started_at = NULL, attempts = 0 WHERE id = ANY($1::uuid[])`, [ids]);
     // Worker A holds both tasks under a 300 ms lease: one in flight (its createTask held), one waiting behind it.
     // Its dispatch slots count its sends' attempts: the second is the waiting task's, on its stale claim.
     let attemptsOfA = 0;
