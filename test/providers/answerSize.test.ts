@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerResponse } from 'node:http';
-import { createKieProvider, createReplicateProvider, ProviderError } from '../../src/providers/index.js';
+import { createKieProvider, createReplicateProvider } from '../../src/providers/index.js';
 import { PROVIDER_ANSWER_MAX_BYTES } from '../../src/providers/http.js';
-import { startRawServer, videoRequest, type TestServer } from './helpers.js';
+import { providerError, startRawServer, type TestServer, videoRequest } from './helpers.js';
 
 const running: TestServer[] = [];
 afterEach(async () => {
@@ -46,12 +46,6 @@ async function writeAnswer(res: ServerResponse, [head, tail]: [string, string], 
   await write(head);
   while (record.bytes < ANSWER_BYTES - tail.length && !res.destroyed) await write(PIECE);
   if (!res.destroyed) res.end(tail);
-}
-
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(err)}`);
-  return err;
 }
 
 describe('a provider API answer larger than PROVIDER_ANSWER_MAX_BYTES', () => {

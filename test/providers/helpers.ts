@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import type { Provider, ProviderStatus } from '../../src/providers/index.js';
+import { ProviderError, type Provider, type ProviderStatus } from '../../src/providers/index.js';
 import { waitFor } from '../helpers/net.js';
 
 export interface TestServer {
@@ -67,6 +67,13 @@ export async function startSilentHost(): Promise<TestServer> {
       if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
     },
   };
+}
+
+/** The ProviderError a call failed with; anything else (an answer, another error) fails the test. */
+export async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(err)}`);
+  return err;
 }
 
 /** Polls until the task leaves `running`. */

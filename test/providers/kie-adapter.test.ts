@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKieProvider, ProviderError } from '../../src/providers/index.js';
+import { createKieProvider } from '../../src/providers/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulators/index.js';
-import { closedPort, startRawServer, terminalStatus, videoRequest, type TestServer } from './helpers.js';
+import { closedPort, providerError, startRawServer, terminalStatus, type TestServer, videoRequest } from './helpers.js';
 
 const running: Array<RunningSimulator | TestServer> = [];
 
@@ -20,15 +20,6 @@ async function rawServer(handler: Parameters<typeof startRawServer>[0]) {
 afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()));
 });
-
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(err)}`);
-  return err;
-}
 
 describe('KIE adapter against the simulator', () => {
   it('submits, reports progress while running, then success with the result URLs', async () => {

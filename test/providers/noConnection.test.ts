@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKieProvider, createReplicateProvider, ProviderError } from '../../src/providers/index.js';
-import { startSilentHost, videoRequest, type TestServer } from './helpers.js';
-
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(err)}`);
-  return err;
-}
+import { createKieProvider, createReplicateProvider, type ProviderError } from '../../src/providers/index.js';
+import { providerError, startSilentHost, type TestServer, videoRequest } from './helpers.js';
 
 /** How long a call took to fail, and how. */
 async function timed(call: () => Promise<unknown>): Promise<{ ms: number; err: ProviderError }> {

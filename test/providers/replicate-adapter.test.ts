@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createReplicateProvider, ProviderError } from '../../src/providers/index.js';
+import { createReplicateProvider } from '../../src/providers/index.js';
 import { startReplicateSimulator, type ReplicateSimulatorOptions, type RunningReplicateSimulator } from '../../src/simulators/index.js';
 import { waitFor } from '../helpers/net.js';
-import { closedPort, sleep, startRawServer, terminalStatus, type TestServer } from './helpers.js';
+import { closedPort, providerError, sleep, startRawServer, terminalStatus, type TestServer } from './helpers.js';
 
 const running: Array<RunningReplicateSimulator | TestServer> = [];
 
@@ -22,15 +22,6 @@ async function rawServer(handler: Parameters<typeof startRawServer>[0]) {
 afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()));
 });
-
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(err)}`);
-  return err;
-}
 
 const video = (taskId = 'task-1') => ({ taskId, model: 'minimax/video-01', input: { prompt: 'a lighthouse in a storm' } });
 const image = (taskId = 'task-1') => ({ taskId, model: 'black-forest-labs/flux-schnell', input: { prompt: 'a red fox' } });
